@@ -1,0 +1,5 @@
+"""Allow `python -m udpscope`."""
+
+from udpscope.cli.main import main
+
+raise SystemExit(main())

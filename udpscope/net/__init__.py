@@ -1,0 +1,1 @@
+"""Host network facts for multicast debugging: interfaces, kernel memberships, checks, hints."""
