@@ -1,0 +1,617 @@
+"""The capture layer: what happened on every socket, kept cheaply enough to keep up with the wire.
+
+The engine can deliver hundreds of thousands of datagrams a second; a terminal UI can redraw a few
+dozen times a second. This module sits between the two: each datagram costs one record appended to
+a bounded ring plus a few integer additions, and everything slow (rates, kernel drop counters,
+formatting) happens on a tick that the UI (or a headless command) drives at its own pace.
+
+No Textual here: the CLI and tests use it without a screen. Time comes from injectable clocks so
+tests and snapshots are deterministic.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ipaddress
+import itertools
+import time
+from collections import deque
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from udpscope import dgram
+
+__all__ = [
+    "Capture",
+    "GroupStats",
+    "Record",
+    "SendJob",
+    "SocketEntry",
+    "DEFAULT_RING_SIZE",
+    "MAX_SEND_COUNT",
+]
+
+DEFAULT_RING_SIZE = 100_000
+MAX_SEND_COUNT = 1_000_000
+RATE_HISTORY = 120
+
+
+@dataclass(slots=True)
+class Record:
+    """One line of history: a datagram received or sent, or a socket event.
+
+    kind is "rx", "tx" or "event". For events, ``event`` names it (listening, connect, close,
+    error) and ``text`` carries the message (untrusted: OS text, addresses). A failed send is a
+    "tx" record with ``error`` set and ``size`` the number of bytes attempted.
+    """
+
+    seq: int
+    time: float
+    kind: str
+    sock_id: int
+    address: str | None = None
+    port: int | None = None
+    size: int = 0
+    payload: bytes = b""
+    family: str | None = None
+    destination: str | None = None
+    interface: str | None = None
+    ttl: int | None = None
+    timestamp: float | None = None
+    event: str | None = None
+    text: str | None = None
+    error: str | None = None
+    code: str | None = None
+    syscall: str | None = None
+
+
+@dataclass(slots=True)
+class SocketEntry:
+    """A socket the capture layer watches, with exact counters."""
+
+    id: int
+    sock: Any
+    type: str
+    label: str = ""
+    rx_datagrams: int = 0
+    rx_bytes: int = 0
+    tx_datagrams: int = 0
+    tx_bytes: int = 0
+    tx_errors: int = 0
+    evictions: int = 0
+    kernel_drops: int = 0
+    last_error: str | None = None
+    last_error_code: str | None = None
+    isolated: bool = False
+    rx_rate: float = 0.0
+    rx_byte_rate: float = 0.0
+    tx_rate: float = 0.0
+    tx_byte_rate: float = 0.0
+    rx_history: deque[float] = field(default_factory=lambda: deque(maxlen=RATE_HISTORY))
+    _last_rx: int = 0
+    _last_rx_bytes: int = 0
+    _last_tx: int = 0
+    _last_tx_bytes: int = 0
+
+    @property
+    def state(self) -> str:
+        try:
+            return str(self.sock.state)
+        except Exception:  # pragma: no cover - defensive: a broken socket must not break the UI
+            return "?"
+
+    def local(self) -> tuple[str, int] | None:
+        """Local (address, port), or None when the OS socket does not exist (or is closed)."""
+        try:
+            info = self.sock.address()
+        except Exception:
+            return None
+        return (info.address, info.port)
+
+    def peer(self) -> tuple[str, int] | None:
+        """Connected peer (address, port), or None."""
+        if self.state != "connected":
+            return None
+        try:
+            info = self.sock.remote_address()
+        except Exception:
+            return None
+        return (info.address, info.port)
+
+
+@dataclass(slots=True)
+class GroupStats:
+    """Traffic seen from one source to one group (or probe stream to a unicast address)."""
+
+    group: str
+    source: str
+    interface: str | None = None
+    packets: int = 0
+    bytes: int = 0
+    first_seen: float = 0.0
+    last_seen: float = 0.0
+    ttl_min: int | None = None
+    ttl_max: int | None = None
+    rate: float = 0.0
+    tracker: Any = None
+    _last_packets: int = 0
+
+
+class SendJob:
+    """A bounded, paced series of sends whose results arrive through the engine's callback."""
+
+    def __init__(self, count: int) -> None:
+        self.count = count
+        self.issued = 0
+        self.ok = 0
+        self.failed = 0
+        self.bytes = 0
+        self.last_bytes: int | None = None
+        self.last_error: str | None = None
+        self.last_error_code: str | None = None
+        self.cancelled = False
+        self.task: asyncio.Task[None] | None = None
+
+    @property
+    def done(self) -> bool:
+        return self.cancelled or (self.ok + self.failed) >= self.count
+
+    def cancel(self) -> None:
+        self.cancelled = True
+        if self.task is not None:
+            self.task.cancel()
+
+    def summary(self) -> str:
+        """Plain-text summary (may contain OS error text: sanitise before display)."""
+        parts = [f"sent {self.ok}/{self.count}"]
+        if self.last_bytes is not None:
+            parts.append(f"{self.last_bytes} bytes each" if self.count > 1 else f"{self.last_bytes} bytes")
+        if self.failed:
+            parts.append(f"{self.failed} failed: {self.last_error}")
+        if self.cancelled and not self.done:
+            parts.append("cancelled")
+        return ", ".join(parts)
+
+
+def _is_multicast(address: str, cache: dict[str, bool]) -> bool:
+    hit = cache.get(address)
+    if hit is None:
+        try:
+            hit = ipaddress.ip_address(address.split("%", 1)[0]).is_multicast
+        except ValueError:
+            hit = False
+        if len(cache) > 4096:
+            cache.clear()
+        cache[address] = hit
+    return hit
+
+
+class Capture:
+    """Watches dgram sockets; owns the ring, the counters and the per-group statistics."""
+
+    def __init__(
+        self,
+        ring_size: int = DEFAULT_RING_SIZE,
+        clock: Callable[[], float] = time.time,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if ring_size < 1:
+            raise ValueError("ring_size must be at least 1")
+        self.ring: deque[Record] = deque(maxlen=ring_size)
+        self.ring_size = ring_size
+        self.clock = clock
+        self.monotonic = monotonic
+        self.seq = 0
+        self.evictions = 0
+        self.sockets: dict[int, SocketEntry] = {}
+        self.groups: dict[tuple[str, str], GroupStats] = {}
+        # Errors also kept apart from the ring so a UI can announce each one once, even when
+        # a filter hides them in the log or the ring has moved on.
+        self.errors: deque[Record] = deque(maxlen=100)
+        self.error_count = 0
+        self._ids = itertools.count(1)
+        self._mcast_cache: dict[str, bool] = {}
+        self._last_tick: float | None = None
+        self._probe = _load_probe()
+
+    # ---- the per-datagram path -------------------------------------------------------------
+
+    def _append(self, record: Record) -> None:
+        ring = self.ring
+        if len(ring) == self.ring_size:
+            old = ring[0]
+            self.evictions += 1
+            entry = self.sockets.get(old.sock_id)
+            if entry is not None:
+                entry.evictions += 1
+        ring.append(record)
+
+    def _on_message(self, entry: SocketEntry, msg: bytes, rinfo: Any) -> None:
+        now = self.clock()
+        self.seq += 1
+        size = len(msg)
+        destination = getattr(rinfo, "destination", None)
+        interface = getattr(rinfo, "interface", None)
+        ttl = getattr(rinfo, "ttl", None)
+        self._append(
+            Record(
+                self.seq,
+                now,
+                "rx",
+                entry.id,
+                rinfo.address,
+                rinfo.port,
+                size,
+                bytes(msg),
+                rinfo.family,
+                destination,
+                interface,
+                ttl,
+                getattr(rinfo, "timestamp", None),
+            )
+        )
+        entry.rx_datagrams += 1
+        entry.rx_bytes += size
+        probe = None
+        if self._probe is not None and size >= 8:
+            probe = self._probe.decode(msg)
+        if probe is not None or (
+            destination is not None and _is_multicast(destination, self._mcast_cache)
+        ):
+            self._group_update(
+                destination or _local_address(entry), rinfo.address, interface, ttl, size, now, probe
+            )
+
+    def _group_update(
+        self,
+        group: str,
+        source: str,
+        interface: str | None,
+        ttl: int | None,
+        size: int,
+        now: float,
+        probe: Any,
+    ) -> None:
+        key = (group, source)
+        stats = self.groups.get(key)
+        if stats is None:
+            stats = self.groups[key] = GroupStats(group, source, interface, first_seen=now)
+        stats.packets += 1
+        stats.bytes += size
+        stats.last_seen = now
+        if interface is not None:
+            stats.interface = interface
+        if ttl is not None:
+            if stats.ttl_min is None or ttl < stats.ttl_min:
+                stats.ttl_min = ttl
+            if stats.ttl_max is None or ttl > stats.ttl_max:
+                stats.ttl_max = ttl
+        if probe is not None and self._probe is not None:
+            if stats.tracker is None:
+                stats.tracker = self._probe.new_tracker()
+            self._probe.observe(stats.tracker, probe, now)
+
+    # ---- sockets ---------------------------------------------------------------------------
+
+    def create_socket(self, options: Any = "udp4", label: str = "") -> SocketEntry:
+        """Create an engine socket (type string, SocketOptions or dict) and watch it.
+
+        Raises the engine's argument errors unchanged (bad type, bad buffer size).
+        """
+        sock = dgram.create_socket(options)
+        return self.watch(sock, label)
+
+    def watch(self, sock: Any, label: str = "") -> SocketEntry:
+        """Start watching an existing engine socket; returns its entry (with a fresh id)."""
+        entry = SocketEntry(next(self._ids), sock, getattr(sock, "type", "udp4"), label)
+        self.sockets[entry.id] = entry
+        sock.on("message", lambda msg, rinfo: self._on_message(entry, msg, rinfo))
+        sock.on("listening", lambda: self._on_listening(entry))
+        sock.on("connect", lambda: self._on_event(entry, "connect", _fmt_peer(entry.peer())))
+        sock.on("close", lambda: self._on_event(entry, "close", ""))
+        sock.on("error", lambda err: self.record_error(entry.id, err))
+        return entry
+
+    def _on_listening(self, entry: SocketEntry) -> None:
+        local = entry.local()
+        self._on_event(entry, "listening", _fmt_peer(local))
+
+    def _on_event(self, entry: SocketEntry, event: str, text: str) -> None:
+        self.seq += 1
+        self._append(Record(self.seq, self.clock(), "event", entry.id, event=event, text=text))
+
+    def record_error(self, sock_id: int, err: BaseException) -> None:
+        """Record an error (engine event or a failed call made on behalf of the user)."""
+        entry = self.sockets.get(sock_id)
+        code = getattr(err, "code", None)
+        text = str(err) or type(err).__name__
+        if entry is not None:
+            entry.last_error = text
+            entry.last_error_code = code
+        self.seq += 1
+        record = Record(
+            self.seq,
+            self.clock(),
+            "event",
+            sock_id,
+            event="error",
+            text=text,
+            error=text,
+            code=code,
+            address=getattr(err, "address", None),
+            port=getattr(err, "port", None),
+            syscall=getattr(err, "syscall", None),
+        )
+        self._append(record)
+        self.errors.append(record)
+        self.error_count += 1
+
+    def close(self, sock_id: int) -> None:
+        """Close the socket (it stays listed, state "closed"). Engine errors propagate."""
+        entry = self.sockets[sock_id]
+        entry.sock.close()
+
+    def forget(self, sock_id: int) -> None:
+        """Stop listing a socket, closing it first if it is still open."""
+        entry = self.sockets.pop(sock_id, None)
+        if entry is not None and entry.state != "closed":
+            with contextlib.suppress(Exception):
+                entry.sock.close()
+
+    def close_all(self) -> None:
+        for entry in self.sockets.values():
+            if entry.state != "closed":
+                with contextlib.suppress(Exception):
+                    entry.sock.close()
+
+    # ---- sending ---------------------------------------------------------------------------
+
+    def send(
+        self,
+        sock_id: int,
+        payload: bytes,
+        port: int | None = None,
+        address: str | None = None,
+        count: int = 1,
+        rate: float | None = None,
+        probe: bool = False,
+    ) -> SendJob:
+        """Send ``payload`` ``count`` times, paced at ``rate`` datagrams/s (None: as fast as the
+        engine queues them). Each result (bytes or error) is recorded when the engine reports it.
+
+        The first send is issued before this returns, so argument errors (bad port, closed
+        socket) raise here; later ones are recorded as failed sends.
+        """
+        if count < 1 or count > MAX_SEND_COUNT:
+            raise ValueError(f"count must be 1..{MAX_SEND_COUNT}")
+        if rate is not None and rate <= 0:
+            raise ValueError("rate must be positive")
+        entry = self.sockets[sock_id]
+        job = SendJob(count)
+        probe_size = max(len(payload), 0)
+        self._send_one(entry, job, payload, port, address, probe, 0, probe_size)
+        if count > 1:
+            job.task = asyncio.get_running_loop().create_task(
+                self._send_rest(entry, job, payload, port, address, rate, probe, probe_size)
+            )
+        return job
+
+    def _send_one(
+        self,
+        entry: SocketEntry,
+        job: SendJob,
+        payload: bytes,
+        port: int | None,
+        address: str | None,
+        probe: bool,
+        index: int,
+        probe_size: int,
+    ) -> None:
+        data = payload
+        if probe and self._probe is not None:
+            data = self._probe.encode(index, self.clock(), probe_size)
+        job.issued += 1
+
+        def done(err: BaseException | None, nbytes: int | None) -> None:
+            self._on_sent(entry, job, data, port, address, err, nbytes)
+
+        entry.sock.send(data, port, address, done)
+
+    def _on_sent(
+        self,
+        entry: SocketEntry,
+        job: SendJob,
+        data: bytes,
+        port: int | None,
+        address: str | None,
+        err: BaseException | None,
+        nbytes: int | None,
+    ) -> None:
+        self.seq += 1
+        if port is None or address is None:
+            peer = entry.peer()
+            if peer is not None:
+                address, port = address or peer[0], port or peer[1]
+        if err is None:
+            job.ok += 1
+            job.bytes += nbytes or 0
+            job.last_bytes = nbytes
+            entry.tx_datagrams += 1
+            entry.tx_bytes += nbytes or 0
+            self._append(
+                Record(self.seq, self.clock(), "tx", entry.id, address, port, nbytes or 0, data)
+            )
+        else:
+            text = str(err) or type(err).__name__
+            job.failed += 1
+            job.last_error = text
+            job.last_error_code = getattr(err, "code", None)
+            entry.tx_errors += 1
+            entry.last_error = text
+            entry.last_error_code = job.last_error_code
+            record = Record(
+                self.seq,
+                self.clock(),
+                "tx",
+                entry.id,
+                address,
+                port,
+                len(data),
+                data,
+                error=text,
+                code=job.last_error_code,
+                syscall=getattr(err, "syscall", None),
+            )
+            self._append(record)
+            self.errors.append(record)
+            self.error_count += 1
+
+    async def _send_rest(
+        self,
+        entry: SocketEntry,
+        job: SendJob,
+        payload: bytes,
+        port: int | None,
+        address: str | None,
+        rate: float | None,
+        probe: bool,
+        probe_size: int,
+    ) -> None:
+        interval = 1.0 / rate if rate else 0.0
+        next_at = self.monotonic() + interval
+        for index in range(1, job.count):
+            if job.cancelled:
+                return
+            if interval:
+                delay = next_at - self.monotonic()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                # Never burst to catch up: the schedule restarts from now when we are late.
+                next_at = max(next_at, self.monotonic()) + interval
+            elif index % 64 == 0:
+                await asyncio.sleep(0)
+            try:
+                self._send_one(entry, job, payload, port, address, probe, index, probe_size)
+            except Exception as err:  # the socket was closed under us, etc.
+                job.failed += job.count - index
+                job.last_error = str(err)
+                job.last_error_code = getattr(err, "code", None)
+                self.record_error(entry.id, err)
+                return
+
+    # ---- reading ---------------------------------------------------------------------------
+
+    def errors_since(self, count: int) -> list[Record]:
+        """Errors after the ``count``-th one (as far as the small error ring reaches)."""
+        n = min(self.error_count - count, len(self.errors))
+        return list(self.errors)[-n:] if n > 0 else []
+
+    def records_since(self, seq: int) -> list[Record]:
+        """Records newer than ``seq`` still in the ring, oldest first. O(new records)."""
+        n = self.seq - seq
+        if n <= 0:
+            return []
+        n = min(n, len(self.ring))
+        out = list(itertools.islice(reversed(self.ring), n))
+        out.reverse()
+        return out
+
+    def clear(self) -> None:
+        """Forget the history (counters are kept: they are totals since the socket was made)."""
+        self.ring.clear()
+
+    def tick(self) -> None:
+        """Recompute rates and read kernel drop counters. Call a few times a second."""
+        now = self.monotonic()
+        last = self._last_tick
+        self._last_tick = now
+        dt = (now - last) if last is not None else 0.0
+        for entry in self.sockets.values():
+            if entry.state != "closed":
+                with contextlib.suppress(Exception):
+                    entry.kernel_drops = int(entry.sock.get_kernel_drops())
+            if dt > 0:
+                entry.rx_rate = (entry.rx_datagrams - entry._last_rx) / dt
+                entry.rx_byte_rate = (entry.rx_bytes - entry._last_rx_bytes) / dt
+                entry.tx_rate = (entry.tx_datagrams - entry._last_tx) / dt
+                entry.tx_byte_rate = (entry.tx_bytes - entry._last_tx_bytes) / dt
+                entry.rx_history.append(entry.rx_rate)
+            entry._last_rx = entry.rx_datagrams
+            entry._last_rx_bytes = entry.rx_bytes
+            entry._last_tx = entry.tx_datagrams
+            entry._last_tx_bytes = entry.tx_bytes
+        for stats in self.groups.values():
+            if dt > 0:
+                stats.rate = (stats.packets - stats._last_packets) / dt
+            stats._last_packets = stats.packets
+
+    def totals(self) -> dict[str, int]:
+        out = {"rx_datagrams": 0, "rx_bytes": 0, "tx_datagrams": 0, "tx_bytes": 0, "drops": 0}
+        for e in self.sockets.values():
+            out["rx_datagrams"] += e.rx_datagrams
+            out["rx_bytes"] += e.rx_bytes
+            out["tx_datagrams"] += e.tx_datagrams
+            out["tx_bytes"] += e.tx_bytes
+            out["drops"] += e.kernel_drops
+        return out
+
+    def entries(self) -> Iterable[SocketEntry]:
+        return self.sockets.values()
+
+
+def _local_address(entry: SocketEntry) -> str:
+    local = entry.local()
+    return local[0] if local else "?"
+
+
+def _fmt_peer(peer: tuple[str, int] | None) -> str:
+    if peer is None:
+        return ""
+    address, port = peer
+    return f"[{address}]:{port}" if ":" in address else f"{address}:{port}"
+
+
+def format_endpoint(address: str | None, port: int | None) -> str:
+    """``addr:port`` with IPv6 in brackets (raw, unsanitised: the caller makes it safe)."""
+    if address is None:
+        return ""
+    if port is None:
+        return address
+    return _fmt_peer((address, port))
+
+
+class _ProbeAdapter:
+    """Keeps the capture layer's use of udpscope.probe in one place (its API is owned elsewhere)."""
+
+    def __init__(self, module: Any) -> None:
+        self.module = module
+
+    def decode(self, data: bytes) -> Any:
+        try:
+            return self.module.decode_probe(data)
+        except Exception:
+            return None
+
+    def encode(self, seq: int, send_time: float, size: int) -> bytes:
+        header = getattr(self.module, "HEADER_SIZE", 35)
+        return self.module.encode_probe(seq, send_time, max(size, header))
+
+    def new_tracker(self) -> Any:
+        return self.module.ProbeTracker()
+
+    def observe(self, tracker: Any, probe: Any, now: float) -> None:
+        tracker.observe(probe, now)
+
+    @staticmethod
+    def stats(tracker: Any) -> Any:
+        return tracker.stats()
+
+
+def _load_probe() -> _ProbeAdapter | None:
+    try:
+        from udpscope import probe
+    except ImportError:
+        return None
+    return _ProbeAdapter(probe)

@@ -1,0 +1,1 @@
+"""Screens: the main work screen, full-screen views (stats, multicast) and modal dialogs."""

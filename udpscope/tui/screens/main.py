@@ -1,0 +1,151 @@
+"""The work screen: sockets on top, composer/options on the left, the live log on the right.
+
+Only what changes slowly is made of ordinary widgets; the log is the Line-API view. The screen
+does nothing per datagram: `refresh_data` is called by the app's timer and pulls.
+"""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.content import Content
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Input, Static, TabbedContent, TabPane
+
+from udpscope.tui.widgets.compose import ComposePane
+from udpscope.tui.widgets.fields import FieldMessage
+from udpscope.tui.widgets.message_log import HEADER as LOG_HEADER
+from udpscope.tui.widgets.message_log import FilterError, MessageLog, parse_filter
+from udpscope.tui.widgets.options import OptionsPane
+from udpscope.tui.widgets.socket_list import SocketList
+
+
+
+class MainScreen(Screen):
+    """Sockets, composer/options and the live log."""
+
+    BINDINGS = [
+        Binding("n", "app.new_socket", "New", id="socket-new"),
+        Binding("b", "app.bind_socket", "Bind", show=False, id="socket-bind"),
+        Binding("c", "app.connect_socket", "Connect", show=False, id="socket-connect"),
+        Binding("d", "app.disconnect_socket", "Disconnect", show=False, id="socket-disconnect"),
+        Binding("x", "app.close_socket", "Close", id="socket-close"),
+        Binding("slash", "focus_filter", "Filter", id="log-filter"),
+        Binding("escape", "leave_field", show=False),
+    ]
+
+    def compose(self) -> ComposeResult:
+        capture = self.app.capture  # type: ignore[attr-defined]
+        yield Header()
+        sockets = SocketList(capture, id="sockets")
+        sockets.border_title = "1 Sockets"
+        yield sockets
+        with Horizontal(id="work"):
+            with TabbedContent(id="side", initial="compose-tab"):
+                with TabPane("3 Composer", id="compose-tab"):
+                    yield ComposePane(id="compose")
+                with TabPane("2 Options", id="options-tab"):
+                    yield OptionsPane(id="options")
+            with Vertical(id="log-pane") as pane:
+                pane.border_title = "4 Live log"
+                yield Input(
+                    placeholder="/ filter: #1 dir:rx peer:127.0.0.1 hex:6869 text:hello",
+                    id="filter",
+                )
+                yield FieldMessage(id="filter-error")
+                yield Static(LOG_HEADER, id="log-header", markup=False)
+                yield MessageLog(capture, tz=self.app.tz, id="log")  # type: ignore[attr-defined]
+                yield Static("", id="log-status", markup=False)
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        self.update_status()
+        self.query_one(MessageLog).focus()
+
+    # ---- the tick ------------------------------------------------------------------------------
+
+    def refresh_data(self, slow: bool) -> None:
+        log = self.query_one(MessageLog)
+        log.pull()
+        if slow:
+            self.query_one(SocketList).refresh_rows()
+            self.query_one(ComposePane).update_result()
+            self.update_status()
+
+    def update_status(self) -> None:
+        log = self.query_one(MessageLog)
+        parts = [f"{len(log.rows)} rows"]
+        if log.paused:
+            parts.append("⏸ paused (space to resume)")
+        if log.following:
+            parts.append("following")
+        elif log.new_count:
+            parts.append(f"▼ {log.new_count} new — End or f to jump back")
+        else:
+            parts.append("not following (f)")
+        capture = self.app.capture  # type: ignore[attr-defined]
+        if capture.evictions:
+            parts.append(f"ring evicted {capture.evictions}")
+        self.query_one("#log-status", Static).update(Content("  ·  ".join(parts)))
+
+    def on_message_log_status_changed(self, event: MessageLog.StatusChanged) -> None:
+        self.update_status()
+
+    def on_message_log_record_selected(self, event: MessageLog.RecordSelected) -> None:
+        self.app.show_detail(event.record)  # type: ignore[attr-defined]
+
+    def on_data_table_row_highlighted(self, event: SocketList.RowHighlighted) -> None:
+        if event.data_table.id == "sockets":
+            sid = event.data_table.selected_id()  # type: ignore[attr-defined]
+            if sid is not None:
+                self.app.selected_socket = sid  # type: ignore[attr-defined]
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input.id != "filter":
+            return
+        event.stop()
+        msg = self.query_one("#filter-error", FieldMessage)
+        try:
+            predicate = parse_filter(event.value)
+        except FilterError as exc:
+            msg.error(str(exc))
+            return
+        msg.clear()
+        self.query_one(MessageLog).set_filter(predicate)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id == "filter":
+            event.stop()
+            self.query_one(MessageLog).focus()
+
+    # ---- panes ---------------------------------------------------------------------------------
+
+    def focus_pane(self, pane: str) -> None:
+        tabs = self.query_one("#side", TabbedContent)
+        if pane == "sockets":
+            self.query_one(SocketList).focus()
+        elif pane == "options":
+            tabs.active = "options-tab"
+            options = self.query_one(OptionsPane)
+            options.refresh_interfaces()
+            options.load()
+            self.call_after_refresh(options.focus)
+        elif pane == "compose":
+            tabs.active = "compose-tab"
+            self.call_after_refresh(self.query_one("#dest-host", Input).focus)
+        elif pane == "log":
+            self.query_one(MessageLog).focus()
+
+    def action_focus_filter(self) -> None:
+        self.query_one("#filter", Input).focus()
+
+    def action_leave_field(self) -> None:
+        if isinstance(self.focused, Input):
+            self.query_one(MessageLog).focus()
+
+    def selection_changed(self) -> None:
+        self.query_one(OptionsPane).load()
+        sid = self.app.selected_socket  # type: ignore[attr-defined]
+        if sid is not None:
+            self.query_one(SocketList).select_id(sid)

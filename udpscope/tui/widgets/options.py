@@ -1,0 +1,314 @@
+"""Options and memberships of the selected socket, each next to what the kernel reports back.
+
+Setting an option and reading it back are different things (Linux doubles buffer sizes, a
+setsockopt can be refused, a join can silently pick another interface), so every control shows
+the value read with getsockopt after each change. Failures leave the socket as it was and are
+explained under the control; OS error text goes through the sanitiser.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal, VerticalScroll
+from textual.content import Content
+from textual.widgets import Button, Input, Label, Select, Static, Switch
+
+from udpscope.addresses import AddressError, parse_int_range
+from udpscope.capture import SocketEntry
+from udpscope.textsafe import safe_text
+from udpscope.tui.widgets.fields import FieldMessage
+
+
+def _read(fn: Any) -> str:
+    try:
+        value = fn()
+    except Exception as exc:
+        code = getattr(exc, "code", None)
+        return "no OS socket yet" if code == "EBADF" else f"? {code or type(exc).__name__}"
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    return str(value)
+
+
+class OptionsPane(VerticalScroll):
+    """Per-socket options; acts on the app's selected socket."""
+
+    DEFAULT_CSS = """
+    OptionsPane { padding: 0 1; }
+    OptionsPane > Horizontal { height: auto; margin-top: 1; }
+    OptionsPane Input { background: $boost; }
+    OptionsPane Switch { border: none; height: 1; padding: 0; }
+    OptionsPane #group, OptionsPane #source { margin-top: 1; }
+    OptionsPane Button { margin-left: 1; width: auto; min-width: 6; }
+    OptionsPane Label { padding: 0 1 0 0; }
+    OptionsPane .kernel { padding: 0 0 0 1; color: $text-muted; }
+    OptionsPane Input.num { width: 9; }
+    OptionsPane Select { width: 1fr; }
+    OptionsPane #mcast-iface { width: 20; }
+    OptionsPane #group { width: 1fr; }
+    OptionsPane #source { width: 1fr; }
+    OptionsPane .section { text-style: bold; color: $accent; padding: 1 0 0 0; }
+    OptionsPane #memberships { padding: 0 1; height: auto; }
+    OptionsPane #opt-title { color: $text-muted; }
+    """
+
+    def __init__(self, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(**kwargs)
+        self._loading = False
+
+    def compose(self) -> ComposeResult:
+        yield Static("", id="opt-title", markup=False)
+        with Horizontal():
+            yield Label("broadcast")
+            yield Switch(id="broadcast")
+            yield Static("", classes="kernel", id="k-broadcast", markup=False)
+        with Horizontal():
+            yield Label("TTL")
+            yield Input(placeholder="1-255", id="ttl", classes="num", compact=True)
+            yield Button("set", id="set-ttl", compact=True)
+            yield Static("", classes="kernel", id="k-ttl", markup=False)
+        with Horizontal():
+            yield Label("mcast TTL")
+            yield Input(placeholder="0-255", id="mcast-ttl", classes="num", compact=True)
+            yield Button("set", id="set-mcast-ttl", compact=True)
+            yield Static("", classes="kernel", id="k-mcast-ttl", markup=False)
+        with Horizontal():
+            yield Label("mcast loopback")
+            yield Switch(id="mcast-loop")
+            yield Static("", classes="kernel", id="k-mcast-loop", markup=False)
+        with Horizontal():
+            yield Label("isolate (multicast_all off)")
+            yield Switch(id="isolate")
+        with Horizontal():
+            yield Label("mcast iface")
+            yield Select([], prompt="(default)", id="mcast-iface", compact=True)
+            yield Button("set", id="set-mcast-iface", compact=True)
+        yield FieldMessage(id="opt-error")
+        yield Static("Memberships", classes="section")
+        yield Input(placeholder="group, e.g. 239.1.2.3 or ff15::1", id="group", compact=True)
+        yield Input(placeholder="source (optional: source-specific join)", id="source", compact=True)
+        with Horizontal():
+            yield Select([], prompt="(default interface)", id="member-iface", compact=True)
+        with Horizontal():
+            yield Button("Join", id="join", variant="primary", compact=True)
+            yield Button("Leave", id="leave", compact=True)
+        yield FieldMessage(id="member-error")
+        yield Static("", id="memberships", markup=False)
+
+    def on_mount(self) -> None:
+        self.refresh_interfaces()
+        self.load()
+
+    # ---- reading back ------------------------------------------------------------------------
+
+    def _entry(self) -> SocketEntry | None:
+        sid = getattr(self.app, "selected_socket", None)
+        return self.app.capture.sockets.get(sid) if sid is not None else None  # type: ignore[attr-defined]
+
+    def refresh_interfaces(self) -> None:
+        try:
+            from udpscope.net.interfaces import list_interfaces
+
+            names = [i.name for i in list_interfaces()]
+        except Exception:
+            names = []
+        options = [(safe_text(n, 32), n) for n in names]
+        for sid in ("#mcast-iface", "#member-iface"):
+            select = self.query_one(sid, Select)
+            value = select.value
+            select.set_options(options)
+            if value in names:
+                select.value = value
+
+    def load(self) -> None:
+        """Show the selected socket's kernel-reported values (also after every change)."""
+        entry = self._entry()
+        title = self.query_one("#opt-title", Static)
+        if entry is None:
+            title.update("no socket selected (n: new socket)")
+            self.disabled_state(True)
+            return
+        self.disabled_state(False)
+        title.update(Content(f"socket #{entry.id} {entry.type} ({entry.state})"))
+        sock = entry.sock
+        self._loading = True
+        try:
+            self.query_one("#k-broadcast", Static).update("kernel: " + _read(sock.get_broadcast))
+            self.query_one("#k-ttl", Static).update("kernel: " + _read(sock.get_ttl))
+            self.query_one("#k-mcast-ttl", Static).update(
+                "kernel: " + _read(sock.get_multicast_ttl)
+            )
+            self.query_one("#k-mcast-loop", Static).update(
+                "kernel: " + _read(sock.get_multicast_loopback)
+            )
+            for sw, getter in (
+                ("#broadcast", sock.get_broadcast),
+                ("#mcast-loop", sock.get_multicast_loopback),
+            ):
+                try:
+                    value = bool(getter())
+                except Exception:
+                    continue
+                switch = self.query_one(sw, Switch)
+                if switch.value != value:
+                    with switch.prevent(Switch.Changed):
+                        switch.value = value
+            iso = self.query_one("#isolate", Switch)
+            want = bool(getattr(entry, "isolated", True))
+            if iso.value != want:
+                with iso.prevent(Switch.Changed):
+                    iso.value = want
+        finally:
+            self._loading = False
+        self.show_memberships(entry)
+
+    def show_memberships(self, entry: SocketEntry) -> None:
+        try:
+            joined = entry.sock.get_memberships()
+        except Exception:
+            joined = []
+        if not joined:
+            text = "no groups joined"
+        else:
+            lines = []
+            for group, source, iface in joined:
+                line = safe_text(group, 64)
+                if source:
+                    line = f"{safe_text(source, 64)} → {line}"
+                line += f" on {safe_text(iface, 64)}" if iface else " (default interface)"
+                lines.append("• " + line)
+            text = "\n".join(lines)
+        self.query_one("#memberships", Static).update(Content(text))
+
+    def disabled_state(self, disabled: bool) -> None:
+        for widget in self.query("Switch, Input, Button, Select"):
+            widget.disabled = disabled
+
+    # ---- changes -----------------------------------------------------------------------------
+
+    def _fail(self, target: str, entry: SocketEntry, exc: BaseException) -> None:
+        msg = str(exc)
+        hint = _hint(exc)
+        self.query_one(target, FieldMessage).error(msg + (f" — {hint}" if hint else ""))
+        self.app.report_error(entry.id, exc, notify=False)  # type: ignore[attr-defined]
+
+    def on_switch_changed(self, event: Switch.Changed) -> None:
+        event.stop()
+        if self._loading:
+            return
+        entry = self._entry()
+        if entry is None:
+            return
+        msg = self.query_one("#opt-error", FieldMessage)
+        msg.clear()
+        sock = entry.sock
+        try:
+            if event.switch.id == "broadcast":
+                sock.set_broadcast(event.value)
+            elif event.switch.id == "mcast-loop":
+                sock.set_multicast_loopback(event.value)
+            elif event.switch.id == "isolate":
+                sock.set_multicast_all(not event.value)
+                entry.isolated = event.value  # type: ignore[attr-defined]
+        except Exception as exc:
+            self._fail("#opt-error", entry, exc)
+            with event.switch.prevent(Switch.Changed):
+                event.switch.value = not event.value
+        self.load()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        target = {"ttl": "set-ttl", "mcast-ttl": "set-mcast-ttl", "group": "join", "source": "join"}
+        bid = target.get(event.input.id or "")
+        if bid:
+            self._press(bid)
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self._press(event.button.id or "")
+
+    def _press(self, bid: str) -> None:
+        entry = self._entry()
+        if entry is None:
+            return
+        sock = entry.sock
+        opt = self.query_one("#opt-error", FieldMessage)
+        if bid in ("set-ttl", "set-mcast-ttl", "set-mcast-iface"):
+            opt.clear()
+            try:
+                if bid == "set-ttl":
+                    value = parse_int_range(self.query_one("#ttl", Input).value, 1, 255, "TTL")
+                    sock.set_ttl(value)
+                elif bid == "set-mcast-ttl":
+                    value = parse_int_range(
+                        self.query_one("#mcast-ttl", Input).value, 0, 255, "multicast TTL"
+                    )
+                    sock.set_multicast_ttl(value)
+                else:
+                    name = self.query_one("#mcast-iface", Select).value
+                    if name is Select.BLANK:
+                        raise AddressError("choose an interface first")
+                    sock.set_multicast_interface(_iface_arg(str(name), entry.type))
+                    opt.ok(f"multicast interface set to {name}")
+            except (AddressError, ValueError, TypeError) as exc:
+                if getattr(exc, "code", None):
+                    self._fail("#opt-error", entry, exc)
+                else:
+                    opt.error(str(exc))
+            except Exception as exc:
+                self._fail("#opt-error", entry, exc)
+            self.load()
+        elif bid in ("join", "leave"):
+            self.membership(entry, join=bid == "join")
+
+    def membership(self, entry: SocketEntry, join: bool) -> None:
+        msg = self.query_one("#member-error", FieldMessage)
+        msg.clear()
+        group = self.query_one("#group", Input).value.strip()
+        source = self.query_one("#source", Input).value.strip()
+        iface_value = self.query_one("#member-iface", Select).value
+        try:
+            if not group:
+                raise AddressError("group address is required (e.g. 239.1.2.3)")
+            from udpscope.addresses import parse_endpoint_host
+
+            parse_endpoint_host(group)
+            if source:
+                parse_endpoint_host(source)
+            iface = None if iface_value is Select.BLANK else _iface_arg(str(iface_value), entry.type)
+        except (AddressError, ValueError) as exc:
+            msg.error(str(exc))
+            return
+        sock = entry.sock
+        try:
+            if source:
+                fn = sock.add_source_specific_membership if join else sock.drop_source_specific_membership
+                fn(source, group, iface)
+            else:
+                fn = sock.add_membership if join else sock.drop_membership
+                fn(group, iface)
+        except Exception as exc:
+            self._fail("#member-error", entry, exc)
+        else:
+            msg.ok(("joined " if join else "left ") + group)
+        self.load()
+
+
+def _iface_arg(name: str, family: str) -> str:
+    from udpscope.net.interfaces import resolve_interface
+
+    return resolve_interface(name, family).dgram_arg  # type: ignore[arg-type]
+
+
+def _hint(exc: BaseException) -> str | None:
+    code = getattr(exc, "code", None)
+    if not code:
+        return None
+    try:
+        from udpscope.net.hints import errno_hint
+
+        return errno_hint(code, getattr(exc, "syscall", None))
+    except Exception:
+        return None

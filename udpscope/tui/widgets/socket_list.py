@@ -1,0 +1,92 @@
+"""The sockets pane: every socket udpscope made, its state, addresses, counters and last error.
+
+It is a DataTable refreshed a few times a second by diffing cells; choosing a row makes that the
+socket the composer and the options pane act on (the app's ``selected_socket``).
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.binding import Binding
+from textual.widgets import DataTable
+
+from udpscope.capture import Capture, SocketEntry, format_endpoint
+from udpscope.textsafe import safe_text
+from udpscope.tui.widgets.tables import Cell, sync_rows
+
+COLUMNS = ("#", "type", "state", "local", "peer", "rx", "tx", "last error")
+
+
+def human_count(n: int) -> str:
+    for unit, size in (("G", 1e9), ("M", 1e6), ("k", 1e3)):
+        if n >= size * 10:
+            return f"{n / size:.0f}{unit}"
+    return str(n)
+
+
+def human_bytes(n: float) -> str:
+    for unit, size in (("GB", 1 << 30), ("MB", 1 << 20), ("kB", 1 << 10)):
+        if n >= size:
+            return f"{n / size:.1f}{unit}"
+    return f"{int(n)}B"
+
+
+def socket_row(entry: SocketEntry) -> list[Cell]:
+    state = entry.state
+    style = {
+        "bound": "green",
+        "connected": "bold green",
+        "closed": "dim",
+        "binding": "yellow",
+    }.get(state, "")
+    local = entry.local()
+    peer = entry.peer()
+    return [
+        str(entry.id),
+        entry.type,
+        Text(state, style=style),
+        safe_text(format_endpoint(*local), 60) if local else "—",
+        safe_text(format_endpoint(*peer), 60) if peer else "—",
+        f"{human_count(entry.rx_datagrams)} / {human_bytes(entry.rx_bytes)}",
+        f"{human_count(entry.tx_datagrams)} / {human_bytes(entry.tx_bytes)}",
+        Text(safe_text(entry.last_error, 80), style="red") if entry.last_error else "",
+    ]
+
+
+class SocketList(DataTable):
+    """Sockets table; Enter/click selects the socket other panes act on."""
+
+    BINDINGS = [
+        Binding("n", "app.new_socket", "New", id="socket-new"),
+        Binding("b", "app.bind_socket", "Bind", id="socket-bind"),
+        Binding("c", "app.connect_socket", "Connect", id="socket-connect"),
+        Binding("d", "app.disconnect_socket", "Disconnect", id="socket-disconnect"),
+        Binding("x", "app.close_socket", "Close", id="socket-close"),
+        Binding("delete", "app.forget_socket", "Forget", show=False, id="socket-forget"),
+    ]
+
+    def __init__(self, capture: Capture, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(cursor_type="row", zebra_stripes=False, **kwargs)
+        self.capture = capture
+
+    def on_mount(self) -> None:
+        for name in COLUMNS:
+            self.add_column(name, key=name)
+        self.refresh_rows()
+
+    def refresh_rows(self) -> None:
+        sync_rows(self, [(str(e.id), socket_row(e)) for e in self.capture.entries()])
+
+    def selected_id(self) -> int | None:
+        if not self.row_count:
+            return None
+        try:
+            key = self.coordinate_to_cell_key((self.cursor_row, 0)).row_key
+        except Exception:
+            return None
+        return int(str(key.value))
+
+    def select_id(self, sock_id: int) -> None:
+        key = str(sock_id)
+        if key in self.rows:
+            self.move_cursor(row=self.get_row_index(key), animate=False)
