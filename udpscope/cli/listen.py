@@ -1,0 +1,306 @@
+"""`udpscope listen`: bind (and optionally join groups), print one line per event.
+
+Headless on purpose: it is what scripts and pipes use (``--format jsonl``), and what a person
+uses on a host without a terminal UI. Every line is flushed so a pipe sees datagrams as they
+arrive; payloads go through textsafe/hexdump so no payload byte can drive the terminal.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import signal
+import time
+from collections.abc import Callable
+from typing import Any
+
+from udpscope.addresses import family_of
+from udpscope.cli.common import (
+    Output,
+    Parser,
+    bind_arg,
+    err_line,
+    group_arg,
+    hostport,
+    int_range,
+    ip_arg,
+    positive_float,
+    report_error,
+    resolve_iface,
+)
+from udpscope.hexdump import hexdump_lines
+from udpscope.textsafe import safe_text
+
+PROG = "udpscope listen"
+TEXT_LIMIT = 2048  # payload bytes shown per line in text format (then "…(+N bytes)")
+
+DESCRIPTION = """\
+Bind a UDP socket and print one line per event (listening, message, error, close).
+Port 0 binds a random port; the listening line says which. Without ADDR all interfaces are
+bound (0.0.0.0, or :: for IPv6). The family follows ADDR, the groups, or --udp6.
+Exit status: 0 when done (--count, --timeout, Ctrl-C), 1 on a runtime failure, 2 on bad usage."""
+
+
+def configure(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    p.add_argument("bind", metavar="[ADDR:]PORT", type=bind_arg,
+                   help="where to bind: 5000, 127.0.0.1:5000, [::1]:5000 (port 0 = random)")
+    p.add_argument("--udp6", action="store_true", help="use IPv6 (bind :: when no ADDR is given)")
+    p.add_argument("--join", metavar="GROUP[@IFACE]", action="append", type=group_arg, default=[],
+                   help="join a multicast group after binding, on IFACE (name, index or address); repeatable")
+    p.add_argument("--source", metavar="SRC", type=ip_arg,
+                   help="make the joins source-specific: only datagrams from SRC")
+    p.add_argument("--count", metavar="N", type=int_range(1, None, "count"),
+                   help="exit after N datagrams")
+    p.add_argument("--timeout", metavar="SECONDS", type=positive_float("timeout"),
+                   help="exit after SECONDS")
+    p.add_argument("--format", choices=("text", "hex", "jsonl"), default="text",
+                   help="text (default): one line per datagram; hex: plus a hex dump; "
+                        "jsonl: one JSON object per event")
+    return p
+
+
+def build_parser() -> Parser:
+    return configure(Parser(prog=PROG, description=DESCRIPTION,
+                            formatter_class=argparse.RawDescriptionHelpFormatter))
+
+
+def main(argv: list[str]) -> int:
+    parser = build_parser()
+    try:
+        ns = parser.parse_args(argv)
+    except SystemExit as e:
+        return e.code if isinstance(e.code, int) else 2
+    return run(ns, parser)
+
+
+def _plan(ns: argparse.Namespace, parser: argparse.ArgumentParser) -> tuple[str, list]:
+    """Pick the family and resolve join interfaces; usage errors exit 2 via parser.error."""
+    addr, _port = ns.bind
+    addr_family = family_of(addr) if addr else None
+    group_families = {family_of(g) for g, _ in ns.join}
+    if len(group_families) > 1:
+        parser.error("argument --join: mixes IPv4 and IPv6 groups; one socket has one family")
+    group_family = next(iter(group_families), None)
+    if ns.udp6:
+        if addr_family == "udp4":
+            parser.error(f"argument --udp6: {addr} is an IPv4 address")
+        family = "udp6"
+    else:
+        family = addr_family or group_family or "udp4"
+    if group_family is not None and group_family != family:
+        group = ns.join[0][0]
+        parser.error(
+            f"argument --join: {group} is {'IPv4' if group_family == 'udp4' else 'IPv6'} but "
+            f"the socket is {'IPv4' if family == 'udp4' else 'IPv6'}"
+        )
+    if ns.source is not None:
+        if not ns.join:
+            parser.error("argument --source: needs --join GROUP (the source applies to the joins)")
+        if family_of(ns.source) != family:
+            parser.error(f"argument --source: {safe_text(ns.source)} is not an "
+                         f"{'IPv4' if family == 'udp4' else 'IPv6'} address like the groups")
+    joins = []
+    for group, iface in ns.join:
+        arg = name = None
+        if iface is not None:
+            try:
+                arg, name = resolve_iface(iface, family)
+            except ValueError as e:
+                msg = str(e).removeprefix("interface: ")
+                parser.error(f"argument --join: {safe_text(msg, limit=300)}")
+        joins.append((group, arg, name))
+    return family, joins
+
+
+def run(ns: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    family, joins = _plan(ns, parser)
+    from udpscope import dgram
+
+    return dgram.run(_listen(ns, family, joins, Output()))
+
+
+class _Formatter:
+    """One output line (or a few, for hex) per event, in the chosen format."""
+
+    def __init__(self, fmt: str, out: Output) -> None:
+        self.fmt = fmt
+        self.out = out
+
+    def emit_json(self, obj: dict[str, Any]) -> bool:
+        return self.out.line(json.dumps(obj))
+
+    def listening(self, info: Any) -> bool:
+        if self.fmt == "jsonl":
+            return self.emit_json({"event": "listening", "address": info.address,
+                                   "family": info.family, "port": info.port})
+        return self.out.line(f"listening on {hostport(info.address, info.port)} ({info.family})")
+
+    def joined(self, group: str, source: str | None, iface: str | None) -> bool:
+        if self.fmt == "jsonl":
+            return True  # jsonl carries exactly the documented events
+        text = f"joined {group}"
+        if source:
+            text += f" from {safe_text(source)}"
+        if iface:
+            text += f" on {safe_text(iface, limit=40)}"
+        return self.out.line(text)
+
+    def message(self, msg: bytes, rinfo: Any, now: float) -> bool:
+        if self.fmt == "jsonl":
+            obj = {"event": "message", "time": round(now, 6), "address": rinfo.address,
+                   "family": rinfo.family, "port": rinfo.port, "size": rinfo.size,
+                   "hex": msg.hex()}
+            for key in ("destination", "interface", "ttl", "timestamp"):
+                value = getattr(rinfo, key, None)
+                if value is not None:
+                    obj[key] = value
+            return self.emit_json(obj)
+        stamp = getattr(rinfo, "timestamp", None) or now
+        clock = time.strftime("%H:%M:%S", time.localtime(stamp)) + f".{int(stamp % 1 * 1e6):06d}"
+        head = f"{clock} from {hostport(rinfo.address, rinfo.port)}"
+        destination = getattr(rinfo, "destination", None)
+        if destination:
+            head += f" to {safe_text(destination, limit=60)}"
+        interface = getattr(rinfo, "interface", None)
+        if interface:
+            head += f" on {safe_text(interface, limit=40)}"
+        ttl = getattr(rinfo, "ttl", None)
+        if ttl is not None:
+            head += f" ttl {ttl}"
+        size = rinfo.size
+        head += f" {size} byte{'' if size == 1 else 's'}"
+        if self.fmt == "hex":
+            if not self.out.line(head):
+                return False
+            return all(self.out.line("  " + row) for row in hexdump_lines(msg))
+        if msg:
+            head += ": " + safe_text(msg, limit=TEXT_LIMIT)
+        return self.out.line(head)
+
+    def error(self, code: str, message: str) -> bool:
+        if self.fmt == "jsonl":
+            return self.emit_json({"event": "error", "code": code, "message": message})
+        return True  # text/hex: the error line goes to stderr
+
+    def close(self) -> bool:
+        if self.fmt == "jsonl":
+            return self.emit_json({"event": "close"})
+        return self.out.line("closed")
+
+
+async def _listen(ns: argparse.Namespace, family: str, joins: list, out: Output) -> int:
+    from udpscope import dgram
+
+    loop = asyncio.get_running_loop()
+    fmt = _Formatter(ns.format, out)
+    addr, port = ns.bind
+    done: asyncio.Future[None] = loop.create_future()
+    state = {"status": 0, "received": 0, "listening": False, "closing": False}
+    sock: Any = None
+
+    def fail(err: BaseException) -> None:
+        state["status"] = 1
+        code, message = report_error(PROG, err)
+        fmt.error(code, message)
+
+    def stop() -> None:
+        state["closing"] = True
+        if sock is not None and sock.state != "closed":
+            sock.close()
+        elif not done.done():
+            done.set_result(None)
+
+    def on_listening() -> None:
+        state["listening"] = True
+        if not fmt.listening(sock.address()):
+            stop()
+            return
+        for group, arg, name in joins:
+            try:
+                if ns.source is not None:
+                    sock.add_source_specific_membership(ns.source, group, arg)
+                else:
+                    sock.add_membership(group, arg)
+            except Exception as e:  # DgramError, or an argument error for an odd interface
+                fail(e)
+                stop()
+                return
+            if not fmt.joined(group, ns.source, name):
+                stop()
+                return
+
+    def on_message(msg: bytes, rinfo: Any) -> None:
+        if state["closing"]:
+            return
+        state["received"] += 1
+        if not fmt.message(msg, rinfo, time.time()):
+            stop()
+            return
+        if ns.count is not None and state["received"] >= ns.count:
+            stop()
+
+    def on_error(err: BaseException) -> None:
+        nonlocal sock
+        if (not state["listening"] and isolated and getattr(err, "code", None) == "ENOPROTOOPT"
+                and not state["closing"]):
+            # This kernel cannot isolate the socket from other sockets' groups: go on without.
+            err_line(f"{PROG}: note: multicast isolation (IP_MULTICAST_ALL) is not available; "
+                     "this socket may also receive groups joined by other sockets")
+            old = sock
+            old.remove_all_listeners()
+            with contextlib.suppress(Exception):
+                old.close()
+            sock = open_socket(False)
+            return
+        fail(err)
+        if not state["listening"]:
+            stop()
+
+    def on_close() -> None:
+        fmt.close()
+        if not done.done():
+            done.set_result(None)
+
+    def open_socket(isolate: bool) -> Any:
+        nonlocal isolated
+        isolated = isolate
+        options = dgram.SocketOptions(type=family, reuse_addr=bool(joins), metadata=True,
+                                      multicast_all=False if isolate else None)
+        s = dgram.create_socket(options)
+        s.on("listening", on_listening)
+        s.on("message", on_message)
+        s.on("error", on_error)
+        s.on("close", on_close)
+        s.bind(port, addr)
+        return s
+
+    isolated = True
+    installed = _install_signals(loop, stop)
+    timer = loop.call_later(ns.timeout, stop) if ns.timeout is not None else None
+    try:
+        try:
+            sock = open_socket(True)
+        except Exception as e:  # argument errors from the engine (should not happen after checks)
+            fail(e)
+            return 1
+        await done
+    finally:
+        if timer is not None:
+            timer.cancel()
+        for sig in installed:
+            with contextlib.suppress(Exception):
+                loop.remove_signal_handler(sig)
+    return state["status"]
+
+
+def _install_signals(loop: asyncio.AbstractEventLoop, stop: Callable[[], None]) -> list[int]:
+    installed = []
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(sig, stop)
+        except (NotImplementedError, RuntimeError, ValueError):
+            continue
+        installed.append(sig)
+    return installed

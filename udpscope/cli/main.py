@@ -1,0 +1,116 @@
+"""`udpscope` entry point: the TUI when no subcommand is given, else `listen` / `send` / `bench`.
+
+Everything heavy (the engine, Textual, the bench) is imported only by the branch that needs it,
+so `udpscope --help` and usage errors are instant and a missing part fails with a message,
+not a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from udpscope import __version__
+from udpscope.addresses import family_of
+from udpscope.cli import listen, send
+from udpscope.cli.common import Parser, bind_arg, err_line, group_arg
+from udpscope.textsafe import safe_text
+
+DESCRIPTION = """\
+Debug UDP services and multicast groups. Without a subcommand, open the terminal UI
+(--bind/--join create sockets at start-up). Subcommands are headless, for scripts and pipes:
+  listen   bind (and join groups), print one line per datagram
+  send     send datagrams (text, hex, file or stdin), optionally paced
+  bench    measure throughput on loopback
+Run `udpscope COMMAND --help` for a command's options."""
+
+
+def build_parser() -> Parser:
+    parser = Parser(prog="udpscope", description=DESCRIPTION,
+                    formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"udpscope {__version__}")
+    parser.add_argument("--bind", metavar="[ADDR:]PORT", dest="tui_binds", action="append",
+                        type=bind_arg, default=[], help="TUI: bind a socket at start-up (repeatable)")
+    parser.add_argument("--udp6", dest="tui_udp6", action="store_true",
+                        help="TUI: the start-up sockets are IPv6")
+    parser.add_argument("--join", metavar="GROUP[@IFACE]", dest="tui_joins", action="append",
+                        type=group_arg, default=[], help="TUI: join a group at start-up (repeatable)")
+    parser.add_argument("--theme", metavar="NAME", help="TUI: colour theme")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
+    lp = sub.add_parser("listen", help="bind and print one line per event",
+                        description=listen.DESCRIPTION,
+                        formatter_class=argparse.RawDescriptionHelpFormatter)
+    listen.configure(lp)
+    lp.set_defaults(run=listen.run, parser=lp)
+    sp = sub.add_parser("send", help="send datagrams", description=send.DESCRIPTION,
+                        formatter_class=argparse.RawDescriptionHelpFormatter)
+    send.configure(sp)
+    sp.set_defaults(run=send.run, parser=sp)
+    bp = sub.add_parser("bench", help="measure throughput on loopback (see `udpscope bench --help`)",
+                        add_help=False)
+    bp.add_argument("bench_args", nargs=argparse.REMAINDER)
+    return parser
+
+
+def run_bench(argv: list[str]) -> int:
+    try:
+        module = importlib.import_module("udpscope.cli.bench")
+    except ModuleNotFoundError as e:
+        if e.name not in ("udpscope.cli.bench",):
+            raise
+        module = None
+    bench_main = getattr(module, "main", None)
+    if bench_main is None:
+        err_line("udpscope bench: not available in this installation (udpscope.cli.bench is missing)")
+        return 1
+    return int(bench_main(list(argv)) or 0)
+
+
+def run_tui(ns: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    if ns.tui_udp6:
+        for addr, _port in ns.tui_binds:
+            if addr and family_of(addr) == "udp4":
+                parser.error(f"argument --udp6: --bind {addr} is an IPv4 address")
+    try:
+        from udpscope.tui.app import run_app
+    except ImportError as e:
+        err_line(f"udpscope: the terminal UI is not available: {safe_text(str(e), limit=300)}")
+        return 1
+    return int(run_app(list(ns.tui_binds), list(ns.tui_joins), ns.tui_udp6, ns.theme) or 0)
+
+
+def _main(argv: list[str]) -> int:
+    if argv and argv[0] == "bench":
+        return run_bench(argv[1:])
+    parser = build_parser()
+    ns = parser.parse_args(argv)
+    if ns.command is None:
+        return run_tui(ns, parser)
+    for flag, value in (("--bind", ns.tui_binds), ("--join", ns.tui_joins),
+                        ("--udp6", ns.tui_udp6), ("--theme", ns.theme)):
+        if value:
+            parser.error(f"argument {flag}: is a TUI option; put options after "
+                         f"'{ns.command}' (udpscope {ns.command} ...)")
+    if ns.command == "bench":
+        return run_bench(ns.bench_args)
+    return ns.run(ns, ns.parser)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Console-script entry point; returns the exit status (0 ok, 1 runtime failure, 2 usage)."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    try:
+        return _main(args)
+    except SystemExit as e:  # argparse: --help, --version, usage errors
+        if e.code is None:
+            return 0
+        return e.code if isinstance(e.code, int) else 2
+    except KeyboardInterrupt:
+        return 0
+    except BrokenPipeError:
+        from udpscope.cli.common import _silence_stdout
+
+        _silence_stdout()
+        return 0

@@ -1,0 +1,233 @@
+"""`udpscope send`: send one datagram, or N paced evenly, and say what happened.
+
+Pacing uses absolute deadlines (start + i/rate), so the rate neither bursts nor drifts with
+the time each send takes; the last millisecond before a deadline is slept with time.sleep,
+which is finer than the event loop's timer. With ``--probe`` each datagram starts with a
+udpscope probe header (stream, sequence number, send time) that ``udpscope`` receivers use to
+count loss, duplicates, reordering and delay.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import random
+import signal
+import sys
+import time
+
+from udpscope.addresses import family_of
+from udpscope.cli.common import (
+    Output,
+    Parser,
+    argtype,
+    host_arg,
+    hostport,
+    iface_arg,
+    int_range,
+    port_arg,
+    positive_float,
+    report_error,
+    resolve_iface,
+)
+from udpscope.payload import (
+    MAX_UDP4,
+    MAX_UDP6,
+    PayloadError,
+    check_payload_size,
+    parse_payload,
+)
+from udpscope.textsafe import safe_text
+
+PROG = "udpscope send"
+MAX_RATE = 10_000_000.0
+
+DESCRIPTION = """\
+Send a datagram to HOST PORT. TEXT is sent as UTF-8 with nothing added; --stdin and --file
+send the whole input as one datagram; no payload (or an empty file) sends an empty datagram.
+The socket family follows HOST (IPv6 literal: udp6; IPv4 literal or host name: udp4).
+Exit status: 0 when everything was sent, 1 if a send failed, 2 on bad usage."""
+
+
+def configure(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    p.add_argument("host", metavar="HOST", type=host_arg,
+                   help="IPv4/IPv6 address (fe80::1%%eth0 for a scope) or host name")
+    p.add_argument("port", metavar="PORT", type=port_arg, help="destination port 1-65535")
+    payload = p.add_mutually_exclusive_group()
+    payload.add_argument("text", metavar="TEXT", nargs="?", default=None,
+                         help="payload text (UTF-8)")
+    payload.add_argument("--hex", metavar="HEX", type=argtype(lambda t: parse_payload(t, "hex")),
+                         help="payload as hex digits (spaces allowed)")
+    payload.add_argument("--file", metavar="PATH",
+                         type=argtype(lambda t: parse_payload(t, "file", max_size=MAX_UDP6)),
+                         help="payload: the whole file")
+    payload.add_argument("--stdin", action="store_true", help="payload: all of standard input")
+    p.add_argument("--count", metavar="N", type=int_range(1, None, "count"), default=1,
+                   help="send N datagrams (default 1)")
+    p.add_argument("--rate", metavar="PPS", type=positive_float("rate", MAX_RATE),
+                   help="datagrams per second, evenly paced (default: as fast as possible)")
+    p.add_argument("--ttl", metavar="N", type=int_range(1, 255, "ttl"), help="unicast TTL 1-255")
+    p.add_argument("--multicast-ttl", metavar="N", type=int_range(0, 255, "multicast-ttl"),
+                   help="multicast TTL 0-255")
+    p.add_argument("--broadcast", action="store_true", help="allow sending to a broadcast address")
+    p.add_argument("--no-loopback", action="store_true",
+                   help="do not loop multicast back to this host")
+    p.add_argument("--interface", metavar="ADDR", type=iface_arg,
+                   help="interface for outgoing multicast: name, index or address")
+    p.add_argument("--probe", action="store_true",
+                   help="start each datagram with a udpscope probe (sequence number, send time)")
+    return p
+
+
+def build_parser() -> Parser:
+    return configure(Parser(prog=PROG, description=DESCRIPTION,
+                            formatter_class=argparse.RawDescriptionHelpFormatter))
+
+
+def main(argv: list[str]) -> int:
+    parser = build_parser()
+    try:
+        ns = parser.parse_args(argv)
+    except SystemExit as e:
+        return e.code if isinstance(e.code, int) else 2
+    return run(ns, parser)
+
+
+def _payload(ns: argparse.Namespace, parser: argparse.ArgumentParser, max_size: int) -> tuple[bytes, str]:
+    if ns.hex is not None:
+        data, arg = ns.hex, "--hex"
+    elif ns.file is not None:
+        data, arg = ns.file, "--file"
+    elif ns.stdin:
+        arg = "--stdin"
+        try:
+            data = sys.stdin.buffer.read(max_size + 1)
+        except (OSError, ValueError, AttributeError) as e:
+            parser.error(f"argument --stdin: cannot read standard input: {safe_text(str(e))}")
+    elif ns.text is not None:
+        arg = "TEXT"
+        try:
+            data = parse_payload(ns.text, "text", max_size=MAX_UDP6)
+        except PayloadError as e:
+            parser.error(f"argument TEXT: {e.detail}")
+    else:
+        data, arg = b"", "TEXT"
+    try:
+        check_payload_size(data, max_size, arg.lstrip("-").lower())
+    except PayloadError as e:
+        parser.error(f"argument {arg}: {e.detail}")
+    return data, arg
+
+
+def run(ns: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    family = family_of(ns.host) or "udp4"
+    max_size = MAX_UDP6 if family == "udp6" else MAX_UDP4
+    data, arg = _payload(ns, parser, max_size)
+    if ns.probe:
+        from udpscope.probe import HEADER_SIZE
+
+        if HEADER_SIZE + len(data) > max_size:
+            parser.error(f"argument --probe: the {HEADER_SIZE}-byte probe header and the "
+                         f"{len(data)}-byte payload are more than {max_size} bytes")
+    iface = None
+    if ns.interface is not None:
+        try:
+            iface = resolve_iface(ns.interface, family)
+        except ValueError as e:
+            msg = str(e).removeprefix("interface: ")
+            parser.error(f"argument --interface: {safe_text(msg, limit=300)}")
+    from udpscope import dgram
+
+    return dgram.run(_send(ns, family, data, iface, Output()))
+
+
+def _unit(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+async def _send(ns: argparse.Namespace, family: str, payload: bytes,
+                iface: tuple[str, str] | None, out: Output) -> int:
+    from udpscope import dgram
+
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    installed = []
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(sig, stop.set)
+        except (NotImplementedError, RuntimeError, ValueError):
+            continue
+        installed.append(sig)
+    sock = dgram.create_socket(family)
+    # Errors are awaited per call below; a late one (after close) must not end the process.
+    sock.on("error", lambda err: None)
+    dest = hostport(ns.host, ns.port)
+    sent = nbytes = 0
+    status = 0
+    started = time.monotonic()
+    try:
+        try:
+            await sock.bind_async(0)
+            if ns.broadcast:
+                sock.set_broadcast(True)
+            if ns.ttl is not None:
+                sock.set_ttl(ns.ttl)
+            if ns.multicast_ttl is not None:
+                sock.set_multicast_ttl(ns.multicast_ttl)
+            if ns.no_loopback:
+                sock.set_multicast_loopback(False)
+            if iface is not None:
+                sock.set_multicast_interface(iface[0])
+        except Exception as e:
+            report_error(PROG, e)
+            return 1
+        encode = None
+        stream = random.getrandbits(32)
+        if ns.probe:
+            from udpscope.probe import encode_probe
+
+            encode = encode_probe
+        interval = 1.0 / ns.rate if ns.rate else 0.0
+        started = time.monotonic()
+        for i in range(ns.count):
+            if stop.is_set():
+                break
+            if interval:
+                deadline = started + i * interval
+                delay = deadline - time.monotonic()
+                if delay > 0.002:
+                    with contextlib.suppress(asyncio.TimeoutError):
+                        await asyncio.wait_for(stop.wait(), delay - 0.001)
+                    if stop.is_set():
+                        break
+                delay = deadline - time.monotonic()
+                if delay > 0:
+                    time.sleep(delay)  # sub-millisecond precision the loop timer lacks
+            data = payload
+            if encode is not None:
+                data = encode(i, time.time(), stream=stream) + payload
+            try:
+                n = await sock.send_async(data, ns.port, ns.host)
+            except Exception as e:
+                report_error(PROG, e)
+                status = 1
+                break
+            sent += 1
+            nbytes += n
+            if ns.count == 1 and not out.line(f"sent {_unit(n, 'byte')} to {dest}"):
+                break
+    finally:
+        for sig in installed:
+            with contextlib.suppress(Exception):
+                loop.remove_signal_handler(sig)
+        if sock.state != "closed":
+            sock.close()
+    if ns.count > 1 or status:
+        elapsed = time.monotonic() - started
+        text = f"sent {sent} of {_unit(ns.count, 'datagram')} ({_unit(nbytes, 'byte')}) to {dest}"
+        if ns.count > 1:
+            rate = sent / elapsed if elapsed > 0 else 0.0
+            text += f" in {elapsed:.3f} s ({rate:.1f}/s)"
+        out.line(text)
+    return status
