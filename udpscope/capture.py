@@ -298,8 +298,12 @@ class Capture:
     def create_socket(self, options: Any = "udp4", label: str = "") -> SocketEntry:
         """Create an engine socket (type string, SocketOptions or dict) and watch it.
 
-        Raises the engine's argument errors unchanged (bad type, bad buffer size).
+        A bare type string gets per-datagram metadata (destination, interface, TTL, kernel
+        drops): the reason to use udpscope over a plain socket. Raises the engine's argument
+        errors unchanged (bad type, bad buffer size).
         """
+        if isinstance(options, str):
+            options = dgram.SocketOptions(type=options, metadata=True)
         sock = dgram.create_socket(options)
         return self.watch(sock, label)
 

@@ -231,6 +231,7 @@ class UdpscopeApp(App[int]):
             recv_buffer_size=req.recv_buffer_size,
             send_buffer_size=req.send_buffer_size,
             multicast_all=False if req.isolate else None,
+            metadata=True,
         )
         try:
             entry = self.capture.create_socket(options)

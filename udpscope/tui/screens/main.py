@@ -21,7 +21,6 @@ from udpscope.tui.widgets.options import OptionsPane
 from udpscope.tui.widgets.socket_list import SocketList
 
 
-
 class MainScreen(Screen):
     """Sockets, composer/options and the live log."""
 

@@ -113,20 +113,20 @@ class ComposePane(VerticalScroll):
                 parsed = parse_endpoint_host(host_text)
                 address = parsed if isinstance(parsed, str) else host_text
             except (AddressError, ValueError) as exc:
-                dest.error(f"host: {exc}")
+                dest.error(str(exc))
                 ok = False
             if ok:
                 try:
                     port = parse_port(port_text, allow_zero=False)
                 except (AddressError, ValueError) as exc:
-                    dest.error(f"port: {exc}")
+                    dest.error(str(exc))
                     ok = False
         kind = str(self.query_one("#payload-kind", Select).value)
         payload = b""
         try:
             payload = parse_payload(self.query_one("#payload", Input).value, kind)  # type: ignore[arg-type]
         except (PayloadError, ValueError, OSError) as exc:
-            self.query_one("#payload-error", FieldMessage).error(f"{kind}: {exc}")
+            self.query_one("#payload-error", FieldMessage).error(str(exc))
             ok = False
         count_msg = self.query_one("#count-error", FieldMessage)
         count = 1

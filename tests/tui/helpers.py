@@ -1,0 +1,65 @@
+"""Shared helpers for the TUI tests: a deterministic app factory and bounded waits."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import UTC
+from pathlib import Path
+
+from textual.pilot import Pilot
+from textual.widgets import Input
+
+from udpscope.capture import Capture
+from udpscope.tui.app import UdpscopeApp
+from udpscope.tui.widgets.message_log import MessageLog
+
+ROOT = Path(__file__).resolve().parents[2]
+FROZEN = 1764000000.25  # 2025-11-24 16:00:00.250 UTC
+SIZE = (130, 36)
+# Fixed loopback ports for what snapshots render (high, unlikely to clash).
+PORT_A = 47311
+PORT_B = 47312
+
+
+def frozen() -> float:
+    return FROZEN
+
+
+def make_app(**kwargs) -> UdpscopeApp:  # type: ignore[no-untyped-def]
+    capture = Capture(ring_size=kwargs.pop("ring_size", 10_000), clock=frozen, monotonic=frozen)
+    kwargs.setdefault("theme", "udpscope-dark")
+    return UdpscopeApp(capture=capture, tz=UTC, theme_dirs=[ROOT / "themes"], **kwargs)
+
+
+async def wait_for(pilot: Pilot, cond: Callable[[], object], timeout: float = 5.0, what: str = "") -> None:
+    """Let the app run until ``cond()`` is true; fail after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while not cond():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what or cond}")
+        await pilot.pause(0.02)
+
+
+def no_blink(app: UdpscopeApp) -> None:
+    for inp in app.screen.query(Input):
+        inp.cursor_blink = False
+
+
+def log_of(app: UdpscopeApp) -> MessageLog:
+    return app.screen.query_one(MessageLog)
+
+
+def rendered_log_lines(app: UdpscopeApp) -> list[str]:
+    log = log_of(app)
+    return [log.render_line(y).text for y in range(log.scrollable_content_region.height)]
+
+
+async def type_into(pilot: Pilot, selector: str, text: str) -> None:
+    """Focus an input, clear it and type ``text`` key by key (as a user would)."""
+    widget = pilot.app.screen.query_one(selector, Input)
+    widget.focus()
+    await pilot.pause()
+    widget.value = ""
+    for ch in text:
+        await pilot.press(ch)

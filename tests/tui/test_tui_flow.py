@@ -1,0 +1,105 @@
+"""The main path through the app, driven by keys as a user would, on real loopback sockets."""
+
+from __future__ import annotations
+
+import socket
+
+from helpers import PORT_A, log_of, make_app, rendered_log_lines, type_into, wait_for
+from textual.widgets import Input, Static
+
+from udpscope.textsafe import is_terminal_safe
+from udpscope.tui.screens.detail import PacketDetail
+from udpscope.tui.screens.dialogs import NewSocketDialog
+
+
+async def test_create_bind_send_to_itself_detail_close() -> None:
+    app = make_app()
+    async with app.run_test(size=(130, 36)) as pilot:
+        capture = app.capture
+        # n: the new-socket dialog; bind to loopback, random port.
+        await pilot.press("n")
+        await wait_for(pilot, lambda: isinstance(app.screen, NewSocketDialog), what="dialog")
+        await type_into(pilot, "#bind-address", "127.0.0.1")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: capture.sockets and capture.sockets[1].state == "bound",
+                       what="socket bound")
+        entry = capture.sockets[1]
+        port = entry.local()[1]
+        assert app.selected_socket == 1
+
+        # 3: the composer; send "hello udpscope" to ourselves.
+        await pilot.press("escape", "3")
+        await type_into(pilot, "#dest-host", "127.0.0.1")
+        await type_into(pilot, "#dest-port", str(port))
+        await type_into(pilot, "#payload", "hello udpscope")
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: entry.rx_datagrams == 1 and entry.tx_datagrams == 1,
+                       what="datagram looped back")
+        # The payload stays for the next send.
+        assert app.screen.query_one("#payload", Input).value == "hello udpscope"
+        log = log_of(app)
+        await wait_for(pilot, lambda: any(r.kind == "rx" for r in log.rows), what="log row")
+        lines = rendered_log_lines(app)
+        rx_lines = [line for line in lines if " rx " in line and "hello udpscope" in line]
+        assert rx_lines, lines
+        assert f"127.0.0.1:{port}" in rx_lines[0]
+        assert all(is_terminal_safe(line) for line in lines)
+        await wait_for(pilot, lambda: "sent 1/1" in str(app.screen.query_one("#send-result").render()),
+                       what="send result shown")
+        assert "14 bytes" in str(app.screen.query_one("#send-result").render())
+
+        # 4: the log; select the received row and open its detail.
+        await pilot.press("escape", "4")
+        assert app.focused is log
+        index = next(i for i, r in enumerate(log.rows) if r.kind == "rx")
+        log.cursor = None
+        await pilot.press("home")
+        for _ in range(index):
+            await pilot.press("down")
+        assert log.selected is not None and log.selected.kind == "rx"
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, PacketDetail), what="detail")
+        fields = str(app.screen.query_one("#fields", Static).render())
+        assert f"127.0.0.1:{port}" in fields and "14 bytes" in fields
+        hexdump = str(app.screen.query_one("#hex", Static).render())
+        assert "68 65 6c 6c 6f 20 75 64" in hexdump and "|hello udpscope|" in hexdump
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: not isinstance(app.screen, PacketDetail), what="detail closed")
+
+        # x: close the socket; the close event reaches the log.
+        await pilot.press("x")
+        await wait_for(pilot, lambda: entry.state == "closed", what="closed")
+        await wait_for(pilot, lambda: any(r.event == "close" for r in log.rows), what="close row")
+
+
+async def test_startup_bind_shows_datagram_sent_to_it() -> None:
+    app = make_app(binds=[("127.0.0.1", PORT_A)])
+    async with app.run_test(size=(130, 36)) as pilot:
+        capture = app.capture
+        await wait_for(pilot, lambda: capture.sockets and capture.sockets[1].state == "bound",
+                       what="start-up bind")
+        assert capture.sockets[1].local() == ("127.0.0.1", PORT_A)
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            s.sendto(b"from outside", ("127.0.0.1", PORT_A))
+        await wait_for(pilot, lambda: any("from outside" in line for line in rendered_log_lines(app)),
+                       what="datagram rendered")
+
+
+async def test_engine_error_is_notified_logged_and_not_fatal() -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as taken:
+        taken.bind(("127.0.0.1", 0))
+        port = taken.getsockname()[1]
+        app = make_app(binds=[("127.0.0.1", port)])
+        async with app.run_test(size=(130, 36)) as pilot:
+            capture = app.capture
+            await wait_for(pilot, lambda: capture.error_count >= 1, what="bind error")
+            entry = capture.sockets[1]
+            assert entry.last_error_code == "EADDRINUSE"
+            await wait_for(pilot, lambda: any("EADDRINUSE" in n.message for n in app._notifications),
+                           what="notification")
+            await wait_for(pilot, lambda: any("EADDRINUSE" in line for line in rendered_log_lines(app)),
+                           what="error row")
+            # The app still works: a new socket can be made.
+            await pilot.press("n")
+            await wait_for(pilot, lambda: isinstance(app.screen, NewSocketDialog), what="dialog")
+            await pilot.press("escape")

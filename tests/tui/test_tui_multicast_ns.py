@@ -1,0 +1,58 @@
+"""Join and leave a group from the options pane, inside a namespace the test creates.
+
+Never on the machine's real interfaces: the app (and so every socket it makes) runs with this
+thread moved into a throw-away namespace whose veth0/veth1 are looped into each other.
+"""
+
+from __future__ import annotations
+
+import pytest
+from helpers import make_app, rendered_log_lines, type_into, wait_for
+from textual.widgets import Select, Static
+
+from tests.netns import LoopedNs, inside
+from udpscope.net.membership import read_memberships
+
+pytestmark = pytest.mark.netns
+GROUP = "239.7.7.7"
+PORT = 47333
+
+
+async def test_join_receive_and_leave_group(looped_ns: LoopedNs) -> None:
+    with inside(looped_ns.ns):
+        app = make_app(binds=[("0.0.0.0", PORT)])
+        async with app.run_test(size=(130, 40)) as pilot:
+            capture = app.capture
+            await wait_for(pilot, lambda: capture.sockets and capture.sockets[1].state == "bound",
+                           what="bound")
+            sock = capture.sockets[1].sock
+            await pilot.press("2")
+            await type_into(pilot, "#group", GROUP)
+            select = app.screen.query_one("#member-iface", Select)
+            await wait_for(pilot, lambda: any(str(v) == "veth0" for _, v in select._options),
+                           what="namespace interfaces listed")
+            select.value = "veth0"
+            await pilot.click("#join")
+            await wait_for(pilot, lambda: any(g == GROUP for g, _, _ in sock.get_memberships()),
+                           what="joined")
+            kernel = [(m.interface, m.group) for m in read_memberships()]
+            assert ("veth0", GROUP) in kernel
+            await wait_for(pilot, lambda: GROUP in str(app.screen.query_one("#memberships", Static).render()),
+                           what="membership listed")
+
+            # A datagram to the group from a second socket arrives with its metadata.
+            sender = capture.create_socket("udp4")
+            sender.sock.bind(0, looped_ns.end0.v4)
+            await wait_for(pilot, lambda: sender.state == "bound", what="sender bound")
+            sender.sock.set_multicast_interface(looped_ns.end0.v4)
+            capture.send(sender.id, b"to the group", PORT, GROUP)
+            await wait_for(pilot, lambda: capture.sockets[1].rx_datagrams >= 1, what="group datagram")
+            assert (GROUP, looped_ns.end0.v4) in capture.groups
+            await wait_for(pilot, lambda: any(f"→{GROUP}" in line for line in rendered_log_lines(app)),
+                           what="group column rendered")
+
+            await pilot.click("#leave")
+            await wait_for(pilot, lambda: not sock.get_memberships(), what="left")
+            assert ("veth0", GROUP) not in [(m.interface, m.group) for m in read_memberships()]
+            await pilot.press("x")
+            await wait_for(pilot, lambda: capture.sockets[1].state == "closed", what="closed")
