@@ -257,11 +257,11 @@ class NetnsFactory:
     def _subnet(self) -> int:
         return next(_subnets)
 
-    def veth_pair(self, *, extra_a_v4: Sequence[str] = ()) -> VethPair:
+    def veth_pair(self, *, extra_a: Sequence[int] = ()) -> VethPair:
         """Two namespaces and a veth link, addresses, links up, multicast routes via the veth.
 
-        `extra_a_v4` adds more IPv4 host numbers on side a (e.g. ("3",) -> 10.200.N.3), for tests
-        that need a second sender address.
+        `extra_a` adds more host numbers on side a (e.g. (3,) -> 10.200.N.3 and
+        fd00:200:N::3), for tests that need a second sender address.
         """
         n = self._subnet()
         ns_a, ns_b = self.namespace(), self.namespace()
@@ -271,8 +271,10 @@ class NetnsFactory:
             "netns", ns_b)
         for end in (a, b):
             _configure(end)
-        for host in extra_a_v4:
+        for host in extra_a:
             _ip("-n", ns_a, "addr", "add", f"10.200.{n}.{host}/24", "dev", "veth0")
+            _ip("-n", ns_a, "-6", "addr", "add", f"fd00:200:{n}::{host}/64", "dev", "veth0",
+                "nodad")
         return VethPair(a, b, f"10.200.{n}.255")
 
     def looped(self) -> LoopedNs:
