@@ -120,3 +120,16 @@ def test_missing_netns_fails_when_required(monkeypatch):
     monkeypatch.setenv(N.REQUIRE_ENV, "1")
     with pytest.raises(pytest.fail.Exception, match="no namespaces here"):
         N.require_netns()
+
+
+def test_reason_names_root_when_not_root(monkeypatch):
+    monkeypatch.setattr(N.sys, "platform", "linux")
+    monkeypatch.setattr(N.os, "geteuid", lambda: 1000)
+    assert "root" in N.netns_unavailable_reason.__wrapped__()
+
+
+def test_reason_names_missing_ip(monkeypatch):
+    monkeypatch.setattr(N.sys, "platform", "linux")
+    monkeypatch.setattr(N.os, "geteuid", lambda: 0)
+    monkeypatch.setattr(N.shutil, "which", lambda name: None)
+    assert "`ip`" in N.netns_unavailable_reason.__wrapped__()
