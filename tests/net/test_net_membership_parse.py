@@ -182,3 +182,17 @@ def test_mark_own_keeps_everything_else_unchanged():
 def test_membership_records_are_plain_values():
     m = KernelMembership("eth0", 2, "239.1.1.1", "IPv4", 1)
     assert m == KernelMembership("eth0", 2, "239.1.1.1", "IPv4", 1, (), False)
+
+
+def test_unavailable_elsewhere_than_linux(monkeypatch):
+    from udpscope.net import membership
+
+    monkeypatch.setattr(membership.sys, "platform", "darwin")
+    assert membership.available() is False
+    assert "Linux" in membership.unavailable_reason()
+
+
+def test_available_here_on_linux():
+    from udpscope.net import membership
+
+    assert membership.available() is True and membership.unavailable_reason() is None
