@@ -1,5 +1,7 @@
 """Parsing the kernel's membership files from fixture text (as a 6.x x86 kernel prints them)."""
 
+import sys
+
 import pytest
 
 from udpscope.net.interfaces import Interface
@@ -192,6 +194,7 @@ def test_unavailable_elsewhere_than_linux(monkeypatch):
     assert "Linux" in membership.unavailable_reason()
 
 
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux /proc only")
 def test_available_here_on_linux():
     from udpscope.net import membership
 
