@@ -1,6 +1,8 @@
 """Engine memberships as the kernel sees them: joins appear, drops and closes remove them, and
 the engine's errors carry codes the hints understand. All inside a namespace."""
 
+import ipaddress
+
 import pytest
 
 from tests.mcast.mcast_support import close_all, open_socket
@@ -137,5 +139,25 @@ async def test_join_limit_gives_enobufs_with_a_hint(veth_pair):
             checks.ReceiveSetup("239.61.0.1", interface="veth0", socket_joins=limit),
             checks.SystemView(igmp_max_memberships=limit))
         assert "at the join limit" in [f.title for f in found]
+    finally:
+        close_all(s)
+
+
+@pytest.mark.parametrize("family, join, drop", [
+    ("udp6", ("FF15:0::1", "::%veth0"), ("ff15::1", "::%veth0")),      # same group, other spelling
+    ("udp4", ("239.60.3.1", None), ("239.60.3.1", "b.v4")),            # kernel's pick, then named
+])
+async def test_get_memberships_agrees_with_the_kernel_after_a_drop(veth_pair, family, join, drop):
+    """The kernel treats both calls as the same membership; so must get_memberships()."""
+    b = veth_pair.b
+    drop = (drop[0], b.v4 if drop[1] == "b.v4" else drop[1])
+    s = await open_socket(b.ns, family)
+    try:
+        with inside(b.ns):
+            s.add_membership(*join)
+            assert len(kernel(b.ns, str(ipaddress.ip_address(join[0])))) == 1
+            s.drop_membership(*drop)   # accepted by the kernel: it was that membership
+        assert kernel(b.ns, drop[0]) == []
+        assert s.get_memberships() == []
     finally:
         close_all(s)
