@@ -57,13 +57,14 @@ def build_parser() -> Parser:
 def run_bench(argv: list[str]) -> int:
     try:
         module = importlib.import_module("udpscope.cli.bench")
-    except ModuleNotFoundError as e:
-        if e.name not in ("udpscope.cli.bench",):
-            raise
-        module = None
+    except ImportError as e:
+        err_line("udpscope bench: not available in this installation "
+                 f"(cannot import udpscope.cli.bench: {safe_text(str(e), limit=300)})")
+        return 1
     bench_main = getattr(module, "main", None)
-    if bench_main is None:
-        err_line("udpscope bench: not available in this installation (udpscope.cli.bench is missing)")
+    if not callable(bench_main):
+        err_line("udpscope bench: not available in this installation "
+                 "(udpscope.cli.bench has no main(argv))")
         return 1
     return int(bench_main(list(argv)) or 0)
 
@@ -82,8 +83,14 @@ def run_tui(ns: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
 
 
 def _main(argv: list[str]) -> int:
+    # A subcommand named first gets its own parser (prog "udpscope listen", intermixed
+    # positionals for send); the full parser below only sees TUI flags or misplaced ones.
     if argv and argv[0] == "bench":
         return run_bench(argv[1:])
+    if argv and argv[0] == "listen":
+        return listen.main(argv[1:])
+    if argv and argv[0] == "send":
+        return send.main(argv[1:])
     parser = build_parser()
     ns = parser.parse_args(argv)
     if ns.command is None:

@@ -54,9 +54,10 @@ def configure(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
     p.add_argument("host", metavar="HOST", type=host_arg,
                    help="IPv4/IPv6 address (fe80::1%%eth0 for a scope) or host name")
     p.add_argument("port", metavar="PORT", type=port_arg, help="destination port 1-65535")
+    # TEXT stays out of the exclusive group: argparse would match the optional positional
+    # before "--stdin" and then reject the text as unrecognised; run() checks it instead.
+    p.add_argument("text", metavar="TEXT", nargs="?", default=None, help="payload text (UTF-8)")
     payload = p.add_mutually_exclusive_group()
-    payload.add_argument("text", metavar="TEXT", nargs="?", default=None,
-                         help="payload text (UTF-8)")
     payload.add_argument("--hex", metavar="HEX", type=argtype(lambda t: parse_payload(t, "hex")),
                          help="payload as hex digits (spaces allowed)")
     payload.add_argument("--file", metavar="PATH",
@@ -88,7 +89,7 @@ def build_parser() -> Parser:
 def main(argv: list[str]) -> int:
     parser = build_parser()
     try:
-        ns = parser.parse_args(argv)
+        ns = parser.parse_intermixed_args(argv)
     except SystemExit as e:
         return e.code if isinstance(e.code, int) else 2
     return run(ns, parser)
@@ -121,6 +122,10 @@ def _payload(ns: argparse.Namespace, parser: argparse.ArgumentParser, max_size: 
 
 
 def run(ns: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    if ns.text is not None:
+        for flag, value in (("--hex", ns.hex), ("--file", ns.file), ("--stdin", ns.stdin)):
+            if value not in (None, False):
+                parser.error(f"argument {flag}: not allowed with argument TEXT")
     family = family_of(ns.host) or "udp4"
     max_size = MAX_UDP6 if family == "udp6" else MAX_UDP4
     data, arg = _payload(ns, parser, max_size)
