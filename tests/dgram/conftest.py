@@ -1,0 +1,70 @@
+"""Fixtures for the engine contract tests: counted callbacks, tracked sockets, loop error capture.
+
+Exceptions raised inside event-loop callbacks (a listener that asserts, an `error` emitted with
+no listener) do not reach the test by themselves; `loop_errors` collects them and fails the test,
+so a broken listener cannot hide behind a passing test.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import sys
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+_ROOT = str(Path(__file__).resolve().parents[2])
+if _ROOT not in sys.path:
+    sys.path.insert(0, _ROOT)
+
+from tests.dgram.dgram_helpers import KINDS, SocketFactory  # noqa: E402
+from tests.support import MustCallRegistry  # noqa: E402
+
+
+@pytest.fixture(params=KINDS)
+def kind(request: pytest.FixtureRequest) -> str:
+    """Parametrises a test over udp4 and udp6."""
+    return request.param
+
+
+@pytest.fixture
+def must_call() -> Iterator[MustCallRegistry]:
+    """`must_call(n)` returns a callback that must be called exactly n times by the test's end."""
+    registry = MustCallRegistry()
+    yield registry
+    registry.verify()
+
+
+@pytest.fixture
+async def _loop_error_guard() -> AsyncIterator[list[dict[str, Any]]]:
+    loop = asyncio.get_running_loop()
+    errors: list[dict[str, Any]] = []
+    previous = loop.get_exception_handler()
+    loop.set_exception_handler(lambda _loop, context: errors.append(context))
+    yield errors
+    # Let callbacks scheduled by the test's last steps run, so their failures are seen too.
+    for _ in range(5):
+        await asyncio.sleep(0)
+    loop.set_exception_handler(previous)
+    assert not errors, "exceptions in event loop callbacks: " + "; ".join(
+        f"{c.get('message')}: {c.get('exception')!r}" for c in errors
+    )
+
+
+@pytest.fixture(autouse=True)
+def loop_errors(request: pytest.FixtureRequest) -> list[dict[str, Any]] | None:
+    """For async tests: fail the test if any loop callback raised (see module docstring)."""
+    if inspect.iscoroutinefunction(getattr(request.node, "function", None)):
+        return request.getfixturevalue("_loop_error_guard")
+    return None
+
+
+@pytest.fixture
+async def sockets() -> AsyncIterator[SocketFactory]:
+    """`sockets("udp4")` / `await sockets.bound("udp6")`: engine sockets closed after the test."""
+    factory = SocketFactory()
+    yield factory
+    await factory.close_all()

@@ -1,0 +1,206 @@
+"""Shared helpers for asynchronous tests: counted callbacks, event recording and bounded waits.
+
+Why: an event-driven test that only asserts inside a listener passes when the listener never
+fires. These helpers make "never fired", "fired twice" and "waited forever" all fail the test:
+`MustCall` counts calls and is verified at teardown, `EventRecorder` keeps the exact order of
+events, and `wait_for` never waits without a bound.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import time
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any
+
+DEFAULT_TIMEOUT = 5.0
+_POLL_INTERVAL = 0.002
+
+
+class MustCall:
+    """A callback that must be called exactly `expected` times before the test ends.
+
+    Every call is recorded with its arguments in `calls`. A call beyond `expected` is remembered
+    (so the failure survives being swallowed by an event loop callback) and also raises at once.
+    `verify()` asserts the exact count; the `must_call` fixture runs it at teardown.
+    """
+
+    def __init__(
+        self, expected: int = 1, fn: Callable[..., Any] | None = None, name: str | None = None
+    ) -> None:
+        self.expected = expected
+        self.fn = fn
+        self.name = name or (getattr(fn, "__name__", None) if fn else None) or "callback"
+        self.calls: list[tuple[Any, ...]] = []
+        self.overcalled = False
+
+    def __call__(self, *args: Any) -> Any:
+        self.calls.append(args)
+        if len(self.calls) > self.expected:
+            self.overcalled = True
+            raise AssertionError(
+                f"{self.name} called {len(self.calls)} times, expected {self.expected}: "
+                f"{self.calls!r}"
+            )
+        if self.fn is not None:
+            return self.fn(*args)
+        return None
+
+    @property
+    def count(self) -> int:
+        return len(self.calls)
+
+    @property
+    def args(self) -> tuple[Any, ...]:
+        """Arguments of the only call (asserts there was exactly one)."""
+        assert len(self.calls) == 1, f"{self.name}: expected one call, got {self.calls!r}"
+        return self.calls[0]
+
+    def verify(self) -> None:
+        assert not self.overcalled and len(self.calls) == self.expected, (
+            f"{self.name} called {len(self.calls)} times, expected {self.expected}: "
+            f"{self.calls!r}"
+        )
+
+    async def wait(self, timeout: float = DEFAULT_TIMEOUT) -> tuple[Any, ...] | None:
+        """Wait until it has been called `expected` times; return the last call's args."""
+        await wait_for(
+            lambda: len(self.calls) >= self.expected,
+            timeout,
+            what=f"{self.name} to be called {self.expected} time(s) (got {len(self.calls)})",
+        )
+        return self.calls[-1] if self.calls else None
+
+
+class MustCallRegistry:
+    """Creates `MustCall`s and verifies all of them at once (the `must_call` fixture)."""
+
+    def __init__(self) -> None:
+        self.items: list[MustCall] = []
+
+    def __call__(
+        self, expected: int = 1, fn: Callable[..., Any] | None = None, name: str | None = None
+    ) -> MustCall:
+        item = MustCall(expected, fn, name)
+        self.items.append(item)
+        return item
+
+    def verify(self) -> None:
+        for item in self.items:
+            item.verify()
+
+
+def must_not_call(name: str = "callback") -> MustCall:
+    """A callback that fails the test if it is ever called (verify it, or use the fixture)."""
+    return MustCall(0, name=name)
+
+
+class EventRecorder:
+    """Records `(event, args)` of a socket's events in the order they are emitted.
+
+    Attach it before the action under test. By default it does not listen to `error`, so an
+    unexpected error still raises as it would without the recorder; pass `events` to include it.
+    `marker(text)` puts a synchronous marker into the same sequence, to assert that no event
+    happened before a method returned.
+    """
+
+    DEFAULT_EVENTS = ("listening", "connect", "message", "close")
+
+    def __init__(self, emitter: Any, events: Iterable[str] = DEFAULT_EVENTS) -> None:
+        self.emitter = emitter
+        self.records: list[tuple[str, tuple[Any, ...]]] = []
+        self._handlers: dict[str, Callable[..., None]] = {}
+        for event in events:
+            handler = self._make_handler(event)
+            self._handlers[event] = handler
+            emitter.on(event, handler)
+
+    def _make_handler(self, event: str) -> Callable[..., None]:
+        def handler(*args: Any) -> None:
+            self.records.append((event, args))
+
+        return handler
+
+    def marker(self, text: str) -> None:
+        self.records.append((f"#{text}", ()))
+
+    def detach(self) -> None:
+        for event, handler in self._handlers.items():
+            self.emitter.off(event, handler)
+        self._handlers.clear()
+
+    @property
+    def names(self) -> list[str]:
+        return [name for name, _ in self.records]
+
+    def args_of(self, event: str) -> list[tuple[Any, ...]]:
+        return [args for name, args in self.records if name == event]
+
+    def count(self, event: str) -> int:
+        return sum(1 for name, _ in self.records if name == event)
+
+    async def wait(
+        self, event: str, count: int = 1, timeout: float = DEFAULT_TIMEOUT
+    ) -> tuple[Any, ...]:
+        """Wait until `event` has been recorded `count` times; return the args of that one."""
+        await wait_for(
+            lambda: self.count(event) >= count,
+            timeout,
+            what=f"{count} {event!r} event(s); got {self.names!r}",
+        )
+        return self.args_of(event)[count - 1]
+
+
+async def wait_for(
+    target: Callable[[], Any] | Awaitable[Any],
+    timeout: float = DEFAULT_TIMEOUT,
+    *,
+    what: str | None = None,
+) -> Any:
+    """Wait for a predicate to become truthy or an awaitable to finish, at most `timeout` s.
+
+    A predicate is polled every couple of milliseconds (and once per loop turn before that), so
+    it works for state that changes inside loop callbacks. Returns the predicate's truthy value
+    or the awaitable's result; fails the test with an AssertionError on timeout.
+    """
+    description = what or getattr(target, "__name__", repr(target))
+    if inspect.isawaitable(target):
+        try:
+            return await asyncio.wait_for(target, timeout)
+        except TimeoutError:
+            raise AssertionError(f"timed out after {timeout}s waiting for {description}") from None
+    if not callable(target):
+        raise TypeError(f"wait_for needs a predicate or an awaitable, not {target!r}")
+    deadline = time.monotonic() + timeout
+    for _ in range(3):  # the cheap case: satisfied within a few loop turns
+        value = target()
+        if value:
+            return value
+        await asyncio.sleep(0)
+    while True:
+        value = target()
+        if value:
+            return value
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {description}")
+        await asyncio.sleep(_POLL_INTERVAL)
+
+
+async def loop_turns(n: int = 10) -> None:
+    """Let the event loop run `n` iterations: for asserting that something did NOT happen
+    after the point where it could have (always used after an awaited positive signal)."""
+    for _ in range(n):
+        await asyncio.sleep(0)
+
+
+def next_event(emitter: Any, event: str) -> asyncio.Future[tuple[Any, ...]]:
+    """A future resolved with the args of the next `event` emitted by `emitter`."""
+    future: asyncio.Future[tuple[Any, ...]] = asyncio.get_running_loop().create_future()
+
+    def handler(*args: Any) -> None:
+        if not future.done():
+            future.set_result(args)
+
+    emitter.once(event, handler)
+    return future
