@@ -208,3 +208,22 @@ def test_ipv6_and_udp6() -> None:
         tx.sendto(b"x", ("::1", listening_port(line)))
         assert " from [::1]:" in p.line()
         assert p.wait() == 0
+
+
+def test_without_multicast_isolation_it_still_listens(monkeypatch, capsys) -> None:
+    """A kernel without IP_MULTICAST_ALL: listen says so on stderr and carries on."""
+    import errno
+
+    from udpscope.cli import main as cli_main
+    from udpscope.dgram.socket import Socket
+
+    def unsupported(self, sock, flag):
+        raise OSError(errno.ENOPROTOOPT, "Protocol not available")
+
+    monkeypatch.setattr(Socket, "_set_multicast_all", unsupported)
+    assert cli_main.main(["listen", "127.0.0.1:0", "--timeout", "0.3"]) == 0
+    out, err = capsys.readouterr()
+    lines = out.splitlines()
+    assert lines[0].startswith("listening on 127.0.0.1:") and lines[-1] == "closed"
+    assert "multicast isolation (IP_MULTICAST_ALL) is not available" in err
+    assert "Traceback" not in err

@@ -170,3 +170,15 @@ def test_broadcast_flag(veth_pair) -> None:
         assert msg["address"] == veth_pair.a.v4 and bytes.fromhex(msg["hex"]) == b"bcast"
         assert msg.get("destination", veth_pair.broadcast) == veth_pair.broadcast
         assert p.wait() == 0
+
+
+def test_host_name(rx) -> None:
+    try:
+        socket.getaddrinfo("localhost", None, socket.AF_INET)
+    except OSError:
+        pytest.skip("localhost does not resolve to IPv4 here")
+    port = rx.getsockname()[1]
+    res = run_cli("send", "localhost", str(port), "by name")
+    assert res.returncode == 0, res.stderr
+    assert recv_all(rx, 1) == [b"by name"]
+    assert res.stdout.decode() == f"sent 7 bytes to localhost:{port}\n"

@@ -107,7 +107,7 @@ def _plan(ns: argparse.Namespace, parser: argparse.ArgumentParser) -> tuple[str,
         if iface is not None:
             try:
                 arg, name = resolve_iface(iface, family)
-            except ValueError as e:
+            except (ValueError, OSError) as e:
                 msg = str(e).removeprefix("interface: ")
                 parser.error(f"argument --join: {safe_text(msg, limit=300)}")
         joins.append((group, arg, name))

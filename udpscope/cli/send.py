@@ -139,7 +139,7 @@ def run(ns: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     if ns.interface is not None:
         try:
             iface = resolve_iface(ns.interface, family)
-        except ValueError as e:
+        except (ValueError, OSError) as e:
             msg = str(e).removeprefix("interface: ")
             parser.error(f"argument --interface: {safe_text(msg, limit=300)}")
     from udpscope import dgram
