@@ -94,9 +94,9 @@ def test_rate_paces_evenly(rx) -> None:
             arrivals.append(time.monotonic())
     gaps = [b - a for a, b in zip(arrivals, arrivals[1:], strict=False)]
     # 50 ms apart: no burst (unpaced sends arrive microseconds apart) ...
-    assert min(gaps) > 0.025, gaps
+    assert min(gaps) > 0.02, gaps
     # ... and no drift: absolute deadlines keep the total at 7 intervals
-    assert 0.30 < arrivals[-1] - arrivals[0] < 0.50, gaps
+    assert 0.30 < arrivals[-1] - arrivals[0] < 0.60, gaps
 
 
 def test_probe_datagrams(rx) -> None:
