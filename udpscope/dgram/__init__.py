@@ -1,0 +1,28 @@
+"""`udpscope.dgram`: Node.js `dgram` for asyncio — same names (snake_cased), same event semantics.
+
+    from udpscope import dgram
+    sock = dgram.create_socket("udp4", lambda msg, rinfo: print(msg, rinfo))
+    sock.bind(41234)
+
+See the engine contract (spec/dgram-api.md) for every rule. Never imports Textual.
+"""
+
+from .errors import DgramError, DgramRangeError, DgramTypeError
+from .events import EventEmitter
+from .runtime import run
+from .socket import MessageIterator, Socket, create_socket
+from .types import AddressInfo, RemoteInfo, SocketOptions
+
+__all__ = [
+    "AddressInfo",
+    "DgramError",
+    "DgramRangeError",
+    "DgramTypeError",
+    "EventEmitter",
+    "MessageIterator",
+    "RemoteInfo",
+    "Socket",
+    "SocketOptions",
+    "create_socket",
+    "run",
+]
