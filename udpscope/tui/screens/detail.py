@@ -67,7 +67,8 @@ class PacketDetail(ModalScreen):
     DEFAULT_CSS = """
     PacketDetail { align: center middle; }
     PacketDetail > VerticalScroll {
-        width: 90%; height: 90%; border: thick $primary; background: $panel; padding: 0 1;
+        width: 90%; height: 90%; border: round $primary; background: $panel; padding: 0 1;
+        border-title-color: $accent; border-subtitle-color: $text-muted;
     }
     PacketDetail .heading { text-style: bold; color: $accent; padding-top: 1; }
     PacketDetail #hex { color: $foreground; }
@@ -80,7 +81,10 @@ class PacketDetail(ModalScreen):
 
     def compose(self) -> ComposeResult:
         r = self.record
-        with VerticalScroll(id="detail-body"):
+        with VerticalScroll(id="detail-body") as body:
+            kind = {"rx": "Received datagram", "tx": "Sent datagram", "event": "Event"}[r.kind]
+            body.border_title = f"{kind} #{r.seq}"
+            body.border_subtitle = "Esc: close"
             width = max(len(k) for k, _ in _fields(r, self.tz))
             fields = Content("\n").join(
                 Content.assemble((k.ljust(width) + "  ", "bold"), v) for k, v in _fields(r, self.tz)

@@ -49,7 +49,7 @@ class _Dialog(ModalScreen):
     _Dialog { align: center middle; }
     _Dialog > Vertical {
         width: 64; height: auto; max-height: 90%;
-        border: thick $primary; background: $panel; padding: 1 2;
+        border: round $primary; background: $panel; padding: 1 2;
     }
     _Dialog .title { text-style: bold; padding-bottom: 1; }
     _Dialog Vertical > Horizontal { height: auto; }

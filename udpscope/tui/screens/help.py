@@ -25,7 +25,7 @@ class HelpScreen(ModalScreen):
     DEFAULT_CSS = """
     HelpScreen { align: center middle; }
     HelpScreen > VerticalScroll {
-        width: 84; height: 90%; border: thick $primary; background: $panel; padding: 0 1;
+        width: 84; height: 90%; border: round $primary; background: $panel; padding: 0 1;
     }
     """
 

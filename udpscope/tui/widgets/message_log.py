@@ -13,6 +13,7 @@ meanwhile stay in the capture ring (until evicted) and appear on resume.
 from __future__ import annotations
 
 import binascii
+import ipaddress
 from collections import deque
 from collections.abc import Callable
 from datetime import datetime, tzinfo
@@ -28,12 +29,14 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from udpscope.capture import Capture, Record, format_endpoint
+from udpscope.probe import MAGIC as PROBE_MAGIC
+from udpscope.probe import decode_probe
 from udpscope.textsafe import safe_segments, safe_text
 
 Predicate = Callable[[Record], bool]
 
 TIME_W = 12
-PEER_W = 24
+PEER_W = 22
 PREVIEW_LIMIT = 400
 HEADER = "time".ljust(TIME_W + 1) + "#".ljust(4) + "dir " + "peer".ljust(PEER_W) + " " + "size".rjust(6) + " preview"
 
@@ -93,6 +96,28 @@ def parse_filter(text: str) -> Predicate | None:
     if len(tests) == 1:
         return tests[0]
     return lambda r: all(t(r) for t in tests)
+
+
+_SPECIAL: dict[str, bool] = {}
+
+
+def _worth_showing(destination: str) -> bool:
+    """Group/interface/TTL columns only for multicast and broadcast (unicast: see the detail).
+
+    For ordinary unicast they repeat the socket's own address on every row and push the
+    payload preview off the screen.
+    """
+    hit = _SPECIAL.get(destination)
+    if hit is None:
+        try:
+            ip = ipaddress.ip_address(destination.partition("%")[0])
+            hit = ip.is_multicast or (ip.version == 4 and str(ip).endswith(".255"))
+        except ValueError:
+            hit = False
+        if len(_SPECIAL) > 1024:
+            _SPECIAL.clear()
+        _SPECIAL[destination] = hit
+    return hit
 
 
 class MessageLog(ScrollView, can_focus=True):
@@ -394,14 +419,20 @@ class MessageLog(ScrollView, can_focus=True):
                 )
             else:
                 meta = []
-                if r.destination is not None:
+                if r.destination is not None and _worth_showing(r.destination):
                     meta.append(f"→{safe_text(r.destination, 48)}")
-                if r.interface is not None:
-                    meta.append(safe_text(r.interface, 24))
-                if r.ttl is not None:
-                    meta.append(f"ttl={r.ttl}")
+                    if r.interface is not None:
+                        meta.append(safe_text(r.interface, 24))
+                    if r.ttl is not None:
+                        meta.append(f"ttl={r.ttl}")
                 if meta:
                     segs.append(Segment(" ".join(meta) + " ", base + self._style("meta")))
+                probe = decode_probe(r.payload) if r.payload.startswith(PROBE_MAGIC) else None
+                if probe is not None:
+                    segs.append(
+                        Segment(f"probe seq={probe.seq} stream={probe.stream}", base + self._style("meta"))
+                    )
+                    return Strip(segs).crop_extend(0, width, base)
                 esc_style = base + self._style("escape")
                 segs.extend(
                     Segment(t, esc_style if esc else base)

@@ -45,4 +45,4 @@ def sync_rows(table: DataTable, rows: Sequence[tuple[str, Sequence[Cell]]]) -> N
         for col, (before, after) in enumerate(zip(old, cells, strict=False)):
             text = as_text(after)
             if not isinstance(before, Text) or before.plain != text.plain or before.style != text.style:
-                table.update_cell(key, columns[col], text)
+                table.update_cell(key, columns[col], text, update_width=True)

@@ -1,0 +1,146 @@
+"""Snapshots of every pane and state, made deterministic: fixed size, frozen clocks, UTC, fixed
+loopback ports on both ends, shipped themes only, cursor blink off.
+
+Update after a deliberate UI change with `pytest tests/tui --snapshot-update` and look at the
+SVGs before committing them.
+"""
+
+from __future__ import annotations
+
+import pytest
+from helpers import FROZEN, PORT_A, PORT_B, SIZE, log_of, make_app, no_blink, type_into, wait_for
+from textual.pilot import Pilot
+
+from tests.netns import inside
+from udpscope.tui.screens.detail import PacketDetail
+
+PAYLOADS = [
+    b"hello udpscope",
+    b"\x1b[31mred?\x1b[0m [bold]not bold[/] \\ tab\there",
+    bytes(range(0, 24)),
+    "grüße → ☃".encode(),
+]
+
+
+async def fill_traffic(pilot: Pilot) -> None:
+    """Two sockets on fixed loopback ports; #2 sends each payload to #1, one at a time."""
+    app = pilot.app
+    capture = app.capture
+    await wait_for(pilot, lambda: len(capture.sockets) == 2
+                   and all(e.state == "bound" for e in capture.sockets.values()), what="bound")
+    rx = capture.sockets[1]
+    for n, payload in enumerate(PAYLOADS, 1):
+        capture.send(2, payload, PORT_A, "127.0.0.1")
+        await wait_for(pilot, lambda n=n: rx.rx_datagrams == n and capture.sockets[2].tx_datagrams == n,
+                       what="delivery")
+    for record in capture.ring:
+        if record.timestamp is not None:
+            record.timestamp = FROZEN + 0.000125
+    app.selected_socket = 1
+    await wait_for(pilot, lambda: sum(r.kind == "rx" for r in log_of(app).rows) == len(PAYLOADS),
+                   what="log caught up")
+    await settle(pilot)
+
+
+async def settle(pilot: Pilot) -> None:
+    """Run the slow refresh now (tables, status) instead of waiting for the timer to get there."""
+    app = pilot.app
+    refresh = getattr(app.screen, "refresh_data", None)
+    if refresh is not None:
+        refresh(True)
+    await pilot.pause()
+    no_blink(app)
+
+
+def traffic_app(theme: str = "udpscope-dark"):  # type: ignore[no-untyped-def]
+    return make_app(binds=[("127.0.0.1", PORT_A), ("127.0.0.1", PORT_B)], theme=theme)
+
+
+def test_empty_start(snap_compare) -> None:  # type: ignore[no-untyped-def]
+    async def before(pilot: Pilot) -> None:
+        no_blink(pilot.app)
+
+    assert snap_compare(make_app(), terminal_size=SIZE, run_before=before)
+
+
+@pytest.mark.parametrize("theme", ["udpscope-dark", "udpscope-light", "high-contrast"])
+def test_traffic_in_each_theme(snap_compare, theme: str) -> None:  # type: ignore[no-untyped-def]
+    assert snap_compare(traffic_app(theme), terminal_size=SIZE, run_before=fill_traffic)
+
+
+def test_detail_view(snap_compare) -> None:  # type: ignore[no-untyped-def]
+    async def before(pilot: Pilot) -> None:
+        await fill_traffic(pilot)
+        log = log_of(pilot.app)
+        log.focus()
+        index = next(i for i, r in enumerate(log.rows) if r.kind == "rx" and r.payload == PAYLOADS[1])
+        log.cursor = index
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(pilot.app.screen, PacketDetail), what="detail")
+
+    assert snap_compare(traffic_app(), terminal_size=SIZE, run_before=before)
+
+
+def test_bind_error_shown(snap_compare) -> None:  # type: ignore[no-untyped-def]
+    async def before(pilot: Pilot) -> None:
+        app = pilot.app
+        await wait_for(pilot, lambda: app._notifications, what="notification")
+        await wait_for(pilot, lambda: any(r.event == "error" for r in log_of(app).rows), what="row")
+        await settle(pilot)
+
+    app = make_app(binds=[("127.0.0.1", PORT_A), ("127.0.0.1", PORT_A)])
+    assert snap_compare(app, terminal_size=SIZE, run_before=before)
+
+
+def test_options_pane(snap_compare) -> None:  # type: ignore[no-untyped-def]
+    async def before(pilot: Pilot) -> None:
+        await fill_traffic(pilot)
+        await pilot.press("2")
+        await type_into(pilot, "#ttl", "300")
+        await pilot.press("enter")
+        await pilot.pause(0.1)
+        no_blink(pilot.app)
+
+    assert snap_compare(traffic_app(), terminal_size=SIZE, run_before=before)
+
+
+def test_stats_view(snap_compare) -> None:  # type: ignore[no-untyped-def]
+    async def before(pilot: Pilot) -> None:
+        await fill_traffic(pilot)
+        await pilot.press("5")
+        await wait_for(pilot, lambda: type(pilot.app.screen).__name__ == "StatsScreen", what="stats")
+        await settle(pilot)
+
+    assert snap_compare(traffic_app(), terminal_size=SIZE, run_before=before)
+
+
+def test_help_screen(snap_compare) -> None:  # type: ignore[no-untyped-def]
+    assert snap_compare(make_app(), terminal_size=SIZE, press=["question_mark"])
+
+
+def test_new_socket_dialog_with_error(snap_compare) -> None:  # type: ignore[no-untyped-def]
+    async def before(pilot: Pilot) -> None:
+        await pilot.press("n")
+        await pilot.pause(0.1)
+        await type_into(pilot, "#bind-port", "99999")
+        await pilot.press("enter")
+        await pilot.pause(0.1)
+        no_blink(pilot.app)
+
+    assert snap_compare(make_app(), terminal_size=SIZE, run_before=before)
+
+
+@pytest.mark.netns
+def test_multicast_view_in_namespace(snap_compare, netns: str) -> None:  # type: ignore[no-untyped-def]
+    """Only `lo` exists in a fresh namespace, so the interface and membership lists are fixed."""
+
+    async def before(pilot: Pilot) -> None:
+        await pilot.press("6")
+        await pilot.pause(0.2)
+        await type_into(pilot, "#check-group", "239.1.2.3")
+        await pilot.press("enter")
+        await pilot.pause(0.2)
+        no_blink(pilot.app)
+
+    with inside(netns):
+        assert snap_compare(make_app(), terminal_size=SIZE, run_before=before)
