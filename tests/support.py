@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Generator, Iterable
 from typing import Any
 
 DEFAULT_TIMEOUT = 5.0
@@ -194,13 +194,27 @@ async def loop_turns(n: int = 10) -> None:
         await asyncio.sleep(0)
 
 
-def next_event(emitter: Any, event: str) -> asyncio.Future[tuple[Any, ...]]:
-    """A future resolved with the args of the next `event` emitted by `emitter`."""
-    future: asyncio.Future[tuple[Any, ...]] = asyncio.get_running_loop().create_future()
+class _NextEvent:
+    """Awaitable for the next emission of an event; awaiting it is bounded by `timeout`."""
 
-    def handler(*args: Any) -> None:
-        if not future.done():
-            future.set_result(args)
+    def __init__(self, emitter: Any, event: str, timeout: float) -> None:
+        self.event = event
+        self.timeout = timeout
+        self.future: asyncio.Future[tuple[Any, ...]] = asyncio.get_running_loop().create_future()
+        emitter.once(event, self._handler)
 
-    emitter.once(event, handler)
-    return future
+    def _handler(self, *args: Any) -> None:
+        if not self.future.done():
+            self.future.set_result(args)
+
+    def done(self) -> bool:
+        return self.future.done()
+
+    def __await__(self) -> Generator[Any, None, tuple[Any, ...]]:
+        return wait_for(self.future, self.timeout, what=f"a {self.event!r} event").__await__()
+
+
+def next_event(emitter: Any, event: str, timeout: float = DEFAULT_TIMEOUT) -> _NextEvent:
+    """Awaitable args of the next `event` emitted by `emitter` (subscribe first, await later);
+    fails the test if it does not come within `timeout` seconds."""
+    return _NextEvent(emitter, event, timeout)

@@ -256,7 +256,7 @@ async def test_listening_once_and_bind_callback_is_one_shot_listener(sockets, mu
     # A round trip through the socket afterwards emits no second `listening`.
     got = next_event(sock, "message")
     sock.send(b"ping", sock.address().port, LOOPBACK[kind])
-    await wait_for(got)
+    await got
     await loop_turns()
     assert before.count == 1 and after.count == 1
 
