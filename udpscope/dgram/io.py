@@ -12,7 +12,7 @@ import socket
 from typing import TYPE_CHECKING
 
 from .errors import from_oserror
-from .linux import parse_ancillary
+from .linux import InterfaceNames, parse_ancillary
 from .types import RemoteInfo
 
 if TYPE_CHECKING:
@@ -36,6 +36,7 @@ class Receiver:
         self.drops = 0
         self._family = owner._family_name
         self._metadata = owner._options.metadata
+        self._names = InterfaceNames(self._fd)
 
     def start(self) -> None:
         loop = self._owner._get_loop()
@@ -89,6 +90,8 @@ class Receiver:
         events = owner._events
         recvmsg = self._sock.recvmsg
         family = self._family
+        names = self._names
+        names.refresh()
         for _ in range(BATCH):
             try:
                 data, ancdata, _flags, peer = recvmsg(MAX_DATAGRAM, ANCILLARY_SPACE)
@@ -97,7 +100,7 @@ class Receiver:
             except OSError as exc:
                 self._error(exc)
                 return
-            meta = parse_ancillary(ancdata)
+            meta = parse_ancillary(ancdata, names)
             if meta.drops is not None:
                 self.drops = meta.drops
             listeners = events.get("message")

@@ -8,6 +8,7 @@ from __future__ import annotations
 import socket
 import struct
 import sys
+from collections.abc import Callable
 
 IS_LINUX = sys.platform.startswith("linux")
 
@@ -38,19 +39,52 @@ SO_MEMINFO = _const("SO_MEMINFO", 55)
 SK_MEMINFO_DROPS = 8
 SK_MEMINFO_VARS = 9
 
-_IFNAMES: dict[int, str] = {}
+SIOCGIFNAME = 0x8910
+_IFREQ = struct.Struct("@16si20x")
 
 
-def interface_name(index: int) -> str:
-    """Name of an interface index, cached (indices are stable while an interface exists)."""
-    name = _IFNAMES.get(index)
-    if name is None:
+def interface_name(index: int, fd: int = -1) -> str:
+    """Name of interface `index` as the socket's own network namespace sees it.
+
+    `if_indextoname` answers for the calling thread's namespace; `SIOCGIFNAME` on the socket's
+    descriptor answers for the socket's, which is the one the index came from.
+    """
+    if fd >= 0 and IS_LINUX:
+        import fcntl
+
         try:
-            name = socket.if_indextoname(index)
+            raw = fcntl.ioctl(fd, SIOCGIFNAME, _IFREQ.pack(b"", index))
+            return raw[:16].split(b"\0", 1)[0].decode(errors="replace")
         except OSError:
-            name = str(index)
-        _IFNAMES[index] = name
-    return name
+            pass
+    try:
+        return socket.if_indextoname(index)
+    except OSError:
+        return str(index)
+
+
+class InterfaceNames:
+    """A per-socket index→name cache, forgotten at every drained batch so renames show at once.
+
+    Under a flood a batch holds hundreds of datagrams, so this costs one ioctl per interface per
+    batch; at low rates the ioctl per datagram does not matter.
+    """
+
+    __slots__ = ("_fd", "_names")
+
+    def __init__(self, fd: int) -> None:
+        self._fd = fd
+        self._names: dict[int, str] = {}
+
+    def refresh(self) -> None:
+        if self._names:
+            self._names.clear()
+
+    def __call__(self, index: int) -> str:
+        name = self._names.get(index)
+        if name is None:
+            name = self._names[index] = interface_name(index, self._fd)
+        return name
 
 
 _TIMESPEC = struct.Struct("@qq")
@@ -71,14 +105,16 @@ class Ancillary:
         self.drops: int | None = None
 
 
-def parse_ancillary(ancdata: list[tuple[int, int, bytes]]) -> Ancillary:
+def parse_ancillary(
+    ancdata: list[tuple[int, int, bytes]], names: Callable[[int], str] = interface_name
+) -> Ancillary:
     """Pull destination, ingress interface, TTL/hop limit, timestamp and drop count out of cmsgs."""
     info = Ancillary()
     for level, kind, data in ancdata:
         if level == socket.IPPROTO_IP:
             if kind == IP_PKTINFO and len(data) >= 12:
                 # struct in_pktinfo { int ipi_ifindex; in_addr ipi_spec_dst; in_addr ipi_addr; }
-                info.interface = interface_name(_INT.unpack_from(data, 0)[0])
+                info.interface = names(_INT.unpack_from(data, 0)[0])
                 info.destination = socket.inet_ntop(socket.AF_INET, data[8:12])
             elif kind == IP_TTL and len(data) >= 4:
                 info.ttl = _INT.unpack_from(data, 0)[0]
@@ -89,7 +125,7 @@ def parse_ancillary(ancdata: list[tuple[int, int, bytes]]) -> Ancillary:
                 if address.startswith("::ffff:") and "." in address:
                     address = address[7:]
                 info.destination = address
-                info.interface = interface_name(_U32.unpack_from(data, 16)[0])
+                info.interface = names(_U32.unpack_from(data, 16)[0])
             elif kind == IPV6_HOPLIMIT and len(data) >= 4:
                 info.ttl = _INT.unpack_from(data, 0)[0]
         elif level == socket.SOL_SOCKET:

@@ -809,29 +809,26 @@ class Socket(EventEmitter):
         return bool(self._getsockopt("getMulticastAll", level, option))
 
     # buffer sizes
-    def _buffer_size(self, option: int, syscall: str, size: Any = None) -> int:
-        if size is not None and (
-            not isinstance(size, int) or isinstance(size, bool) or size <= 0
-        ):
+    def _check_buffer_size(self, size: Any) -> int:
+        if not isinstance(size, int) or isinstance(size, bool) or size <= 0:
             raise DgramTypeError(
                 "ERR_SOCKET_BAD_BUFFER_SIZE", "Buffer size must be a positive integer"
             )
-        if size is not None:
-            self._setsockopt(syscall, socket.SOL_SOCKET, option, size)
-            return size
-        return self._getsockopt(syscall, socket.SOL_SOCKET, option)
+        return size
 
     def get_recv_buffer_size(self) -> int:
-        return self._buffer_size(socket.SO_RCVBUF, "getRecvBufferSize")
+        return self._getsockopt("getRecvBufferSize", socket.SOL_SOCKET, socket.SO_RCVBUF)
 
     def set_recv_buffer_size(self, size: int) -> None:
-        self._buffer_size(socket.SO_RCVBUF, "setRecvBufferSize", size)
+        size = self._check_buffer_size(size)
+        self._setsockopt("setRecvBufferSize", socket.SOL_SOCKET, socket.SO_RCVBUF, size)
 
     def get_send_buffer_size(self) -> int:
-        return self._buffer_size(socket.SO_SNDBUF, "getSendBufferSize")
+        return self._getsockopt("getSendBufferSize", socket.SOL_SOCKET, socket.SO_SNDBUF)
 
     def set_send_buffer_size(self, size: int) -> None:
-        self._buffer_size(socket.SO_SNDBUF, "setSendBufferSize", size)
+        size = self._check_buffer_size(size)
+        self._setsockopt("setSendBufferSize", socket.SOL_SOCKET, socket.SO_SNDBUF, size)
 
     def get_kernel_drops(self) -> int:
         """Datagrams the kernel dropped for this socket (full receive buffer), cumulative."""
@@ -892,11 +889,22 @@ class Socket(EventEmitter):
                 raise system_error(errno.EINVAL, syscall)
         except OSError as exc:
             raise from_oserror(exc, syscall) from None
-        key = (group, None, interface)
+        self._remember(join, group, None, interface)
+
+    def _remember(self, join: bool, group: str, source: str | None, interface: str | None) -> None:
+        """Track joins under normalised keys so a drop spelled differently still matches."""
+        key = (_normal(group), _normal(source) if source else None, interface or None)
         if join:
             self._memberships[key] = None
-        else:
-            self._memberships.pop(key, None)
+            return
+        if key in self._memberships:
+            del self._memberships[key]
+            return
+        # The kernel dropped it: forget the entry for that group and source on any interface.
+        for candidate in self._memberships:
+            if candidate[:2] == key[:2]:
+                del self._memberships[candidate]
+                return
 
     def add_membership(self, group: Any = None, interface: Any = None) -> None:
         self._membership_args(group, interface)
@@ -937,11 +945,7 @@ class Socket(EventEmitter):
             if isinstance(exc, DgramError):
                 raise
             raise from_oserror(exc, syscall) from None
-        key = (group, source, interface)
-        if join:
-            self._memberships[key] = None
-        else:
-            self._memberships.pop(key, None)
+        self._remember(join, group, source, interface)
 
     def add_source_specific_membership(
         self, source: Any, group: Any, interface: Any = None
@@ -1089,6 +1093,14 @@ def _family_of(address: str) -> int | None:
         return socket.AF_INET6
     except OSError:
         return None
+
+
+def _normal(address: str) -> str:
+    """Canonical spelling of an IP literal (`FF15:0::1` → `ff15::1`)."""
+    family = _family_of(address)
+    if family is None:
+        return address
+    return socket.inet_ntop(family, socket.inet_pton(family, address))
 
 
 def _pack_ipv4(address: str, syscall: str) -> bytes:
