@@ -58,6 +58,7 @@ async def test_composer_rejects_bad_field(field: str, text: str, kind: str, erro
     [("#ttl", "300", "out of range"), ("#mcast-ttl", "-1", "TTL"), ("#ttl", "ten", "TTL")],
 )
 async def test_options_reject_bad_ttl(field: str, text: str, expect: str) -> None:
+    box = f"{field}-error"
     app = make_app(binds=[("127.0.0.1", 0)])
     async with app.run_test(size=(130, 36)) as pilot:
         await _bound_app(pilot, app)
@@ -66,8 +67,8 @@ async def test_options_reject_bad_ttl(field: str, text: str, expect: str) -> Non
         await pilot.press("2")
         await type_into(pilot, field, text)
         await pilot.press("enter")
-        await wait_for(pilot, lambda: message(app, "#opt-error"), what="error message")
-        assert expect in message(app, "#opt-error")
+        await wait_for(pilot, lambda: message(app, box), what="error message")
+        assert expect in message(app, box)
         assert app.screen.query_one(field, Input).value == text
         assert (sock.get_ttl(), sock.get_multicast_ttl()) == before
 

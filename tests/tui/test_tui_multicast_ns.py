@@ -32,6 +32,8 @@ async def test_join_receive_and_leave_group(looped_ns: LoopedNs) -> None:
             await wait_for(pilot, lambda: any(str(v) == "veth0" for _, v in select._options),
                            what="namespace interfaces listed")
             select.value = "veth0"
+            app.screen.query_one("#join").scroll_visible(animate=False)
+            await pilot.pause()
             await pilot.click("#join")
             await wait_for(pilot, lambda: any(g == GROUP for g, _, _ in sock.get_memberships()),
                            what="joined")
@@ -51,8 +53,28 @@ async def test_join_receive_and_leave_group(looped_ns: LoopedNs) -> None:
             await wait_for(pilot, lambda: any(f"→{GROUP}" in line for line in rendered_log_lines(app)),
                            what="group column rendered")
 
-            await pilot.click("#leave")
+            app.screen.query_one("#leave").focus()
+            await pilot.press("enter")
             await wait_for(pilot, lambda: not sock.get_memberships(), what="left")
             assert ("veth0", GROUP) not in [(m.interface, m.group) for m in read_memberships()]
             await pilot.press("x")
             await wait_for(pilot, lambda: capture.sockets[1].state == "closed", what="closed")
+
+
+async def test_startup_join_flag_joins_on_the_named_interface(looped_ns: LoopedNs) -> None:
+    with inside(looped_ns.ns):
+        app = make_app(binds=[("0.0.0.0", PORT)], joins=[(GROUP, "veth1")])
+        async with app.run_test(size=(130, 40)) as pilot:
+            capture = app.capture
+            await wait_for(pilot, lambda: capture.sockets and capture.sockets[1].state == "bound",
+                           what="bound")
+            await wait_for(pilot, lambda: capture.sockets[1].sock.get_memberships(), what="joined")
+            assert ("veth1", GROUP) in [(m.interface, m.group) for m in read_memberships()]
+            assert ("veth0", GROUP) not in [(m.interface, m.group) for m in read_memberships()]
+            # The multicast view marks it as ours.
+            await pilot.press("6")
+            await wait_for(pilot, lambda: type(app.screen).__name__ == "MulticastScreen", what="view")
+            table = app.screen.query_one("#kernel-groups")
+            await wait_for(pilot, lambda: any(
+                "★" in str(row[0]) and GROUP in str(row[2])
+                for row in (table.get_row_at(i) for i in range(table.row_count))), what="★ mark")

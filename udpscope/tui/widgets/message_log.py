@@ -238,7 +238,7 @@ class MessageLog(ScrollView, can_focus=True):
             if overflow > 0:
                 self._auto_scroll = True
                 try:
-                    self.scroll_to(y=max(0, self.scroll_y - overflow), animate=False, immediate=True)
+                    self.scroll_to(y=max(0, self.scroll_y - overflow), animate=False, immediate=True, force=True)
                 finally:
                     self._auto_scroll = False
             self.new_count += len(new)
@@ -266,7 +266,7 @@ class MessageLog(ScrollView, can_focus=True):
     def _scroll_to_end(self) -> None:
         self._auto_scroll = True
         try:
-            self.scroll_to(y=self.max_scroll_y, animate=False, immediate=True)
+            self.scroll_to(y=self.max_scroll_y, animate=False, immediate=True, force=True)
         finally:
             self._auto_scroll = False
 
@@ -345,9 +345,9 @@ class MessageLog(ScrollView, can_focus=True):
         height = self.scrollable_content_region.height
         top = int(self.scroll_y)
         if index < top:
-            self.scroll_to(y=index, animate=False, immediate=True)
+            self.scroll_to(y=index, animate=False, immediate=True, force=True)
         elif index >= top + height:
-            self.scroll_to(y=index - height + 1, animate=False, immediate=True)
+            self.scroll_to(y=index - height + 1, animate=False, immediate=True, force=True)
         self.refresh()
 
     def on_click(self, event) -> None:  # type: ignore[no-untyped-def]

@@ -69,11 +69,13 @@ class OptionsPane(VerticalScroll):
             yield Input(placeholder="1-255", id="ttl", classes="num", compact=True)
             yield Button("set", id="set-ttl", compact=True)
             yield Static("", classes="kernel", id="k-ttl", markup=False)
+        yield FieldMessage(id="ttl-error")
         with Horizontal():
             yield Label("mcast TTL")
             yield Input(placeholder="0-255", id="mcast-ttl", classes="num", compact=True)
             yield Button("set", id="set-mcast-ttl", compact=True)
             yield Static("", classes="kernel", id="k-mcast-ttl", markup=False)
+        yield FieldMessage(id="mcast-ttl-error")
         with Horizontal():
             yield Label("mcast loopback")
             yield Switch(id="mcast-loop")
@@ -81,11 +83,12 @@ class OptionsPane(VerticalScroll):
         with Horizontal():
             yield Label("isolate (multicast_all off)")
             yield Switch(id="isolate")
+        yield FieldMessage(id="switch-error")
         with Horizontal():
             yield Label("mcast iface")
             yield Select([], prompt="(default)", id="mcast-iface", compact=True)
             yield Button("set", id="set-mcast-iface", compact=True)
-        yield FieldMessage(id="opt-error")
+        yield FieldMessage(id="iface-error")
         yield Static("Memberships", classes="section")
         yield Input(placeholder="group, e.g. 239.1.2.3 or ff15::1", id="group", compact=True)
         yield Input(placeholder="source (optional: source-specific join)", id="source", compact=True)
@@ -201,7 +204,7 @@ class OptionsPane(VerticalScroll):
         entry = self._entry()
         if entry is None:
             return
-        msg = self.query_one("#opt-error", FieldMessage)
+        msg = self.query_one("#switch-error", FieldMessage)
         msg.clear()
         sock = entry.sock
         try:
@@ -213,7 +216,7 @@ class OptionsPane(VerticalScroll):
                 sock.set_multicast_all(not event.value)
                 entry.isolated = event.value  # type: ignore[attr-defined]
         except Exception as exc:
-            self._fail("#opt-error", entry, exc)
+            self._fail("#switch-error", entry, exc)
             with event.switch.prevent(Switch.Changed):
                 event.switch.value = not event.value
         self.load()
@@ -234,7 +237,10 @@ class OptionsPane(VerticalScroll):
         if entry is None:
             return
         sock = entry.sock
-        opt = self.query_one("#opt-error", FieldMessage)
+        target = {"set-ttl": "#ttl-error", "set-mcast-ttl": "#mcast-ttl-error"}.get(
+            bid, "#iface-error"
+        )
+        opt = self.query_one(target, FieldMessage)
         if bid in ("set-ttl", "set-mcast-ttl", "set-mcast-iface"):
             opt.clear()
             try:
@@ -254,11 +260,11 @@ class OptionsPane(VerticalScroll):
                     opt.ok(f"multicast interface set to {name}")
             except (AddressError, ValueError, TypeError) as exc:
                 if getattr(exc, "code", None):
-                    self._fail("#opt-error", entry, exc)
+                    self._fail(target, entry, exc)
                 else:
                     opt.error(str(exc))
             except Exception as exc:
-                self._fail("#opt-error", entry, exc)
+                self._fail(target, entry, exc)
             self.load()
         elif bid in ("join", "leave"):
             self.membership(entry, join=bid == "join")

@@ -1,0 +1,137 @@
+"""The live log: follow / "N new" / jump back, pause, clear, filters, and no per-datagram work."""
+
+from __future__ import annotations
+
+import socket
+
+from helpers import log_of, make_app, rendered_log_lines, type_into, wait_for
+from textual.widgets import Static
+
+from udpscope.tui.widgets.message_log import MessageLog
+
+
+async def _started(pilot, app) -> int:  # type: ignore[no-untyped-def]
+    await wait_for(pilot, lambda: app.capture.sockets and app.capture.sockets[1].state == "bound",
+                   what="bound")
+    return app.capture.sockets[1].local()[1]
+
+
+def _send(port: int, payloads) -> None:  # type: ignore[no-untyped-def]
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        for p in payloads:
+            s.sendto(p, ("127.0.0.1", port))
+
+
+def status(app) -> str:  # type: ignore[no-untyped-def]
+    return str(app.screen.query_one("#log-status", Static).render())
+
+
+async def test_follow_turns_off_on_scroll_up_and_counts_new_rows() -> None:
+    app = make_app(binds=[("127.0.0.1", 0)])
+    async with app.run_test(size=(130, 36)) as pilot:
+        port = await _started(pilot, app)
+        log = log_of(app)
+        _send(port, [f"row {i}".encode() for i in range(100)])
+        await wait_for(pilot, lambda: len(log.rows) == 101, what="100 rows")
+        assert log.following and log.scroll_y == log.max_scroll_y
+        assert "row 99" in rendered_log_lines(app)[-1]
+        log.focus()
+        await pilot.press("up", "pageup", "pageup")
+        await wait_for(pilot, lambda: not log.following, what="follow off")
+        top = log.scroll_y
+        _send(port, [f"late {i}".encode() for i in range(7)])
+        await wait_for(pilot, lambda: log.new_count == 7, what="7 new")
+        assert log.scroll_y == top  # the view did not jump
+        await wait_for(pilot, lambda: "7 new" in status(app), what="marker shown")
+        await pilot.press("end")
+        await wait_for(pilot, lambda: log.following and log.new_count == 0, what="following again")
+        assert log.scroll_y == log.max_scroll_y
+        assert "late 6" in " ".join(rendered_log_lines(app))
+
+
+async def test_pause_resume_and_clear() -> None:
+    app = make_app(binds=[("127.0.0.1", 0)])
+    async with app.run_test(size=(130, 36)) as pilot:
+        port = await _started(pilot, app)
+        log = log_of(app)
+        log.focus()
+        await pilot.press("space")
+        assert log.paused
+        _send(port, [b"while paused"])
+        await wait_for(pilot, lambda: app.capture.sockets[1].rx_datagrams == 1, what="received")
+        await pilot.pause(0.15)
+        assert not any(r.kind == "rx" for r in log.rows)
+        assert "paused" in status(app)
+        await pilot.press("space")
+        await wait_for(pilot, lambda: any(r.payload == b"while paused" for r in log.rows),
+                       what="shown after resume")
+        await pilot.press("ctrl+l")
+        assert len(log.rows) == 0
+        _send(port, [b"after clear"])
+        await wait_for(pilot, lambda: [r.payload for r in log.rows] == [b"after clear"],
+                       what="only new rows")
+
+
+async def test_filters_by_socket_direction_peer_text_and_hex() -> None:
+    app = make_app(binds=[("127.0.0.1", 0), ("127.0.0.1", 0)])
+    async with app.run_test(size=(130, 36)) as pilot:
+        await wait_for(pilot, lambda: len(app.capture.sockets) == 2 and all(
+            e.state == "bound" for e in app.capture.sockets.values()), what="bound")
+        p1 = app.capture.sockets[1].local()[1]
+        p2 = app.capture.sockets[2].local()[1]
+        _send(p1, [b"alpha", b"\x01\x02bin"])
+        _send(p2, [b"beta"])
+        log = log_of(app)
+        await wait_for(pilot, lambda: sum(r.kind == "rx" for r in log.rows) == 3, what="3 rx")
+
+        async def apply(text: str) -> list[bytes]:
+            await type_into(pilot, "#filter", text)
+            await pilot.pause()
+            return [r.payload for r in log.rows if r.kind == "rx"]
+
+        assert await apply("#2") == [b"beta"]
+        assert await apply("dir:ev") == []
+        assert all(r.kind == "event" for r in log.rows) and log.rows
+        assert await apply("text:alp") == [b"alpha"]
+        assert await apply("hex:0102") == [b"\x01\x02bin"]
+        assert await apply(f"peer:{p2}") == []  # peer is the sender, not us
+        assert sorted(await apply("dir:rx")) == sorted([b"alpha", b"\x01\x02bin", b"beta"])
+        assert len(await apply("")) == 3
+        # New rows obey the active filter.
+        await apply("#1")
+        _send(p2, [b"hidden"])
+        _send(p1, [b"shown"])
+        await wait_for(pilot, lambda: any(r.payload == b"shown" for r in log.rows), what="shown")
+        assert not any(r.payload == b"hidden" for r in log.rows)
+
+
+async def test_burst_is_not_formatted_per_datagram(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    calls = 0
+    original = MessageLog._format
+
+    def counting(self, *args):  # type: ignore[no-untyped-def]
+        nonlocal calls
+        calls += 1
+        return original(self, *args)
+
+    monkeypatch.setattr(MessageLog, "_format", counting)
+    app = make_app(binds=[("127.0.0.1", 0)], ring_size=50_000)
+    async with app.run_test(size=(130, 36)) as pilot:
+        port = await _started(pilot, app)
+        entry = app.capture.sockets[1]
+        total = 20_000
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            for start in range(0, total, 100):
+                for i in range(start, start + 100):
+                    s.sendto(b"burst %d" % i, ("127.0.0.1", port))
+                await pilot.pause(0.002)
+        # The kernel may drop some of a burst; its drop counter only advances with the next
+        # datagram read, so wait for the last datagram (or for the counters to add up).
+        await wait_for(pilot, lambda: entry.rx_datagrams + entry.kernel_drops >= total
+                       or any(r.payload == b"burst %d" % (total - 1) for r in app.capture.ring),
+                       timeout=20, what="burst received")
+        log = log_of(app)
+        await wait_for(pilot, lambda: len(log.rows) == entry.rx_datagrams + 1, what="log caught up")
+        assert entry.rx_datagrams >= total * 0.9, (entry.rx_datagrams, entry.kernel_drops)
+        assert calls < 3000, calls  # ~visible rows per frame, not one per datagram
+        assert f"burst {total - 1}" in " ".join(rendered_log_lines(app)) or entry.kernel_drops
