@@ -1,5 +1,8 @@
 """Fixtures for the engine contract tests: counted callbacks, tracked sockets, loop error capture.
 
+Async tests run twice, on asyncio's own loop and on uvloop (the loop `dgram.run` picks), since
+the engine drives sockets with loop primitives (add_reader/add_writer) whose edges differ.
+
 Exceptions raised inside event-loop callbacks (a listener that asserts, an `error` emitted with
 no listener) do not reach the test by themselves; `loop_errors` collects them and fails the test,
 so a broken listener cannot hide behind a passing test.
@@ -23,6 +26,17 @@ if _ROOT not in sys.path:
 from tests.dgram.dgram_helpers import KINDS, SocketFactory  # noqa: E402
 from tests.netns import netns, netns_factory  # noqa: E402, F401
 from tests.support import MustCallRegistry  # noqa: E402
+
+
+def pytest_asyncio_loop_factories(config, item):
+    """Every async engine test runs on asyncio's loop and on uvloop (what `dgram.run` uses)."""
+    factories = {"asyncio": asyncio.new_event_loop}
+    try:
+        import uvloop
+    except ImportError:
+        return factories
+    factories["uvloop"] = uvloop.new_event_loop
+    return factories
 
 
 @pytest.fixture(params=KINDS)

@@ -117,8 +117,11 @@ async def test_messages_iterates_until_close(sockets, kind):
     port = receiver.address().port
     received: list[tuple[bytes, int]] = []
 
+    # Like a listener, the iterator sees datagrams that arrive after it exists: create it first.
+    iterator = receiver.messages()
+
     async def consume() -> None:
-        async for msg, rinfo in receiver.messages():
+        async for msg, rinfo in iterator:
             received.append((msg, rinfo.size))
             if len(received) == 3:
                 receiver.close()
