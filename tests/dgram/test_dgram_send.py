@@ -70,7 +70,8 @@ async def test_send_without_address_goes_to_loopback(sockets, must_call, kind):
     assert cb.args == (None, 7)
 
 
-async def test_hostname_goes_through_custom_lookup(sockets, must_call, kind):
+@pytest.mark.parametrize("hostname", ["localhost", "peer.test"])
+async def test_hostname_goes_through_custom_lookup(sockets, must_call, kind, hostname):
     calls: list[tuple] = []
 
     def lookup(hostname, family, callback):
@@ -81,13 +82,13 @@ async def test_hostname_goes_through_custom_lookup(sockets, must_call, kind):
     got = EventRecorder(receiver)
     sender = sockets(kind, lookup=lookup)
     cb = must_call(1)
-    sender.send(b"via lookup", receiver.address().port, "peer.test", cb)
+    sender.send(b"via lookup", receiver.address().port, hostname, cb)
     msg, _ = await got.wait("message")
     await cb.wait()
     assert msg == b"via lookup"
     assert cb.args == (None, 10)
     # The implicit bind uses the wildcard literal: only the destination is looked up.
-    assert calls == [("peer.test", FAMILY_NUMBER[kind])]
+    assert calls == [(hostname, FAMILY_NUMBER[kind])]
 
 
 async def test_ip_literals_are_not_looked_up(sockets, must_call, kind):
