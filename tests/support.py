@@ -59,8 +59,7 @@ class MustCall:
 
     def verify(self) -> None:
         assert not self.overcalled and len(self.calls) == self.expected, (
-            f"{self.name} called {len(self.calls)} times, expected {self.expected}: "
-            f"{self.calls!r}"
+            f"{self.name} called {len(self.calls)} times, expected {self.expected}: {self.calls!r}"
         )
 
     async def wait(self, timeout: float = DEFAULT_TIMEOUT) -> tuple[Any, ...] | None:

@@ -32,7 +32,6 @@ KINDS = [
 ]
 
 
-
 class SocketFactory:
     """Creates engine sockets for a test and closes whatever is left open afterwards."""
 

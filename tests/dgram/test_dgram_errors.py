@@ -133,7 +133,10 @@ async def test_invalid_arg_type(sockets, kind, call):
 
 @pytest.mark.parametrize("lookup", [5, "getaddrinfo"], ids=repr)
 def test_lookup_must_be_callable(lookup):
-    for spec in (dgram.SocketOptions(type="udp4", lookup=lookup), {"type": "udp4", "lookup": lookup}):
+    for spec in (
+        dgram.SocketOptions(type="udp4", lookup=lookup),
+        {"type": "udp4", "lookup": lookup},
+    ):
         with pytest.raises(TypeError) as info:
             dgram.create_socket(spec)
         _check(info, "ERR_INVALID_ARG_TYPE", TypeError)

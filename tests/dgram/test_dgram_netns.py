@@ -35,8 +35,21 @@ def _tc(ns: str, *args: str) -> None:
 
 
 async def test_eagain_queues_datagrams_and_loses_none(netns, sockets, must_call, kind):
-    _tc(netns, "qdisc", "add", "dev", "lo", "root", "tbf",
-        "rate", "100mbit", "burst", "16kb", "latency", "1s")
+    _tc(
+        netns,
+        "qdisc",
+        "add",
+        "dev",
+        "lo",
+        "root",
+        "tbf",
+        "rate",
+        "100mbit",
+        "burst",
+        "16kb",
+        "latency",
+        "1s",
+    )
     total = 2000
     with inside(netns):
         receiver = await sockets.bound(kind, recv_buffer_size=4 * 1024 * 1024)
@@ -47,8 +60,12 @@ async def test_eagain_queues_datagrams_and_loses_none(netns, sockets, must_call,
         port = receiver.address().port
         payload = b"." * 994
         for i in range(total):
-            sender.send([b"%06d" % i, payload], port, LOOPBACK[kind],
-                        lambda err, n: results.append((err, n)))
+            sender.send(
+                [b"%06d" % i, payload],
+                port,
+                LOOPBACK[kind],
+                lambda err, n: results.append((err, n)),
+            )
         queued, queued_bytes = sender.get_send_queue_count(), sender.get_send_queue_size()
         assert queued > 0, "the kernel never said EAGAIN: nothing to test"
         assert queued_bytes == queued * 1000

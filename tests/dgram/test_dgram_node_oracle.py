@@ -158,6 +158,7 @@ r.bind(0, '127.0.0.1', () => {
     rec.append(["connect returned"])
     await done.wait()
     await loop_turns(20)
+
     # Whether the sender's send callback or the receiver's message comes first depends on the
     # event loop (libuv, asyncio and uvloop differ); each socket's own sequence must match.
     def sender_side(records: list) -> list:
@@ -292,6 +293,4 @@ async def test_synchronous_errors_match_node():
     # Codes must match Node everywhere; message texts where they are not Node's JS type names.
     assert [r[:2] for r in rec] == [r[:2] for r in expected]
     js_typed = {"send port 0", "send address int", "connect port 0"}
-    assert [r for r in rec if r[0] not in js_typed] == [
-        r for r in expected if r[0] not in js_typed
-    ]
+    assert [r for r in rec if r[0] not in js_typed] == [r for r in expected if r[0] not in js_typed]

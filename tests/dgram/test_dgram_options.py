@@ -113,9 +113,7 @@ async def test_source_specific_membership_with_bad_group_is_einval(sockets, kind
     sock = await sockets.bound(kind)
     err = _raises("EINVAL", sock.add_source_specific_membership, LOOPBACK[kind], LOOPBACK[kind])
     assert err.syscall == "addSourceSpecificMembership"
-    err = _raises(
-        "EINVAL", sock.drop_source_specific_membership, LOOPBACK[kind], "not-an-ip"
-    )
+    err = _raises("EINVAL", sock.drop_source_specific_membership, LOOPBACK[kind], "not-an-ip")
     assert err.syscall == "dropSourceSpecificMembership"
     assert sock.get_memberships() == []
 

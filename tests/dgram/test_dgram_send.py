@@ -107,7 +107,9 @@ async def test_ip_literals_are_not_looked_up(sockets, must_call, kind):
 
 async def test_localhost_resolves_with_the_default_lookup(sockets, must_call, kind):
     try:
-        socket.getaddrinfo("localhost", None, {"udp4": socket.AF_INET, "udp6": socket.AF_INET6}[kind])
+        socket.getaddrinfo(
+            "localhost", None, {"udp4": socket.AF_INET, "udp6": socket.AF_INET6}[kind]
+        )
     except socket.gaierror:
         pytest.skip(f"'localhost' has no {kind} address on this host")
     receiver = await sockets.bound(kind)
@@ -269,7 +271,6 @@ async def test_burst_loses_no_datagram_and_queue_drains(sockets, must_call, kind
     payload = b"." * 200
     for i in range(total):
         sender.send([b"%06d" % i, payload], port, LOOPBACK[kind])
-    assert sender.get_send_queue_count() >= 0
     await got.wait("message", total, timeout=15)
     await wait_for(lambda: sender.get_send_queue_count() == 0, what="the send queue to drain")
     assert sender.get_send_queue_size() == 0
