@@ -89,6 +89,8 @@ async def _lifetime(main: Awaitable[T]) -> T:
             await asyncio.wait({_idle(loop), failure}, return_when=asyncio.FIRST_COMPLETED)
             if failure.done():
                 failure.result()
+        if failure.done():  # the last socket failed: its error came with its release
+            failure.result()
         return result
     finally:
         for sock in alive_sockets(loop):

@@ -1,0 +1,271 @@
+"""Batched system calls (`recvmmsg` / `sendmmsg`) reached through ctypes, without a compiler.
+
+One `recvfrom` per datagram costs about as much as Node's whole receive path; one `recvmmsg`
+fetches up to `SLOTS` datagrams, so the system-call cost is shared. The buffers are allocated once
+per thread and reused: every drain copies each payload out into its own `bytes` before returning,
+so nothing that a listener keeps points into them.
+
+Header fields are read and written through flat integer memoryviews over the `mmsghdr` array
+(attribute access on ctypes structures costs ~10x more). Layout (x86-64 / aarch64, LP64):
+`struct mmsghdr` is 64 bytes: msghdr {name ptr @0, namelen u32 @8, iov ptr @16, iovlen @24,
+control ptr @32, controllen @40, flags i32 @48}, msg_len u32 @56.
+
+`available()` is False where the calls or the layout are not what this module expects; the
+engine then falls back to one `recvfrom` / `sendto` per datagram.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import socket
+import struct
+import sys
+import threading
+
+SLOTS = 64
+SLOT_SIZE = 65536
+NAME_SIZE = 28  # sockaddr_in6
+CONTROL_SIZE = 256
+MSG_DONTWAIT = 0x40
+
+_HDR = 64
+_Q_PER_HDR = _HDR // 8
+_I_PER_HDR = _HDR // 4
+
+_libc: ctypes.CDLL | None = None
+_recvmmsg = None
+_sendmmsg = None
+
+
+def _load() -> bool:
+    global _libc, _recvmmsg, _sendmmsg
+    if not sys.platform.startswith("linux") or ctypes.sizeof(ctypes.c_void_p) != 8:
+        return False
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        recv = libc.recvmmsg
+        send = libc.sendmmsg
+    except (OSError, AttributeError):
+        return False
+    recv.argtypes = [ctypes.c_int, ctypes.c_void_p, ctypes.c_uint, ctypes.c_int, ctypes.c_void_p]
+    recv.restype = ctypes.c_int
+    send.argtypes = [ctypes.c_int, ctypes.c_void_p, ctypes.c_uint, ctypes.c_int]
+    send.restype = ctypes.c_int
+    _libc, _recvmmsg, _sendmmsg = libc, recv, send
+    return True
+
+
+_AVAILABLE = _load()
+
+
+def available() -> bool:
+    return _AVAILABLE
+
+
+class _Iovec(ctypes.Structure):
+    _fields_ = [("base", ctypes.c_void_p), ("len", ctypes.c_size_t)]
+
+
+class RecvBatch:
+    """Buffers for one `recvmmsg` call of up to SLOTS datagrams (payload, peer, control)."""
+
+    def __init__(self) -> None:
+        self.payload = (ctypes.c_char * (SLOT_SIZE * SLOTS))()
+        self.names = (ctypes.c_char * (NAME_SIZE * SLOTS))()
+        self.control = (ctypes.c_char * (CONTROL_SIZE * SLOTS))()
+        self.iovs = (_Iovec * SLOTS)()
+        self.headers = (ctypes.c_char * (_HDR * SLOTS))()
+        self.address = ctypes.addressof(self.headers)
+        self.payload_view = memoryview(self.payload).cast("B")
+        self.name_view = memoryview(self.names).cast("B")
+        self.control_view = memoryview(self.control).cast("B")
+        raw = memoryview(self.headers).cast("B")
+        self.q = raw.cast("Q")
+        self.u = raw.cast("I")
+        payload_base = ctypes.addressof(self.payload)
+        name_base = ctypes.addressof(self.names)
+        control_base = ctypes.addressof(self.control)
+        q = self.q
+        for i in range(SLOTS):
+            self.iovs[i].base = payload_base + i * SLOT_SIZE
+            self.iovs[i].len = SLOT_SIZE
+            q[i * _Q_PER_HDR + 0] = name_base + i * NAME_SIZE
+            q[i * _Q_PER_HDR + 2] = ctypes.addressof(self.iovs[i])
+            q[i * _Q_PER_HDR + 3] = 1
+            q[i * _Q_PER_HDR + 4] = 0
+            q[i * _Q_PER_HDR + 5] = 0
+            self.u[i * _I_PER_HDR + 2] = NAME_SIZE
+        self._control_base = control_base
+        self.control_enabled = False
+        self.names_v6 = True
+        self._layouts: dict[tuple[int, ...], struct.Struct] = {}
+
+    def set_control(self, enabled: bool, count: int = SLOTS) -> None:
+        """Point (or not) each header at its control buffer; the kernel shrinks controllen."""
+        q = self.q
+        base = self._control_base
+        self.control_enabled = enabled
+        for i in range(count):
+            q[i * _Q_PER_HDR + 4] = base + i * CONTROL_SIZE if enabled else 0
+            q[i * _Q_PER_HDR + 5] = CONTROL_SIZE if enabled else 0
+
+    def reset_names(self, count: int = SLOTS) -> None:
+        u = self.u
+        for i in range(count):
+            u[i * _I_PER_HDR + 2] = NAME_SIZE
+
+    def prepare(self, metadata: bool, v6: bool) -> None:
+        """Make the shared buffers fit this socket: control on or off, peer names long enough.
+
+        The kernel shrinks each used `msg_namelen` to the peer's size (16 for IPv4, 28 for
+        IPv6): harmless while one family reads, so names are only reset when the family changes.
+        """
+        if self.control_enabled != metadata:
+            self.set_control(metadata)
+        if v6 and not self.names_v6:
+            self.reset_names()
+        self.names_v6 = v6
+
+    def payloads(self, count: int) -> tuple[bytes, ...]:
+        """The `count` received payloads as bytes, cut out by one cached Struct per size pattern."""
+        sizes = _SIZES.unpack_from(self.headers)[:count]
+        layout = self._layouts.get(sizes)
+        if layout is None:
+            if len(self._layouts) > 256:
+                self._layouts.clear()
+            fmt = "".join(f"{size}s{SLOT_SIZE - size}x" for size in sizes[:-1])
+            layout = self._layouts[sizes] = struct.Struct(f"{fmt}{sizes[-1]}s")
+        return layout.unpack_from(self.payload)
+
+    def keys_v4(self) -> tuple[bytes, ...]:
+        """Port and address bytes of each peer (sockaddr_in[2:8]): a cache key per peer."""
+        return _KEYS_V4.unpack_from(self.names)
+
+    def keys_v6(self) -> tuple[bytes, ...]:
+        return _KEYS_V6.unpack_from(self.names)
+
+    def control_lengths(self) -> tuple[int, ...]:
+        return _CONTROL_LENGTHS.unpack_from(self.headers)
+
+    def receive(self, fd: int) -> int:
+        """Fill up to SLOTS datagrams; returns the count, 0 when none is waiting, or -errno."""
+        count = _recvmmsg(fd, self.address, SLOTS, MSG_DONTWAIT, None)  # type: ignore[misc]
+        if count < 0:
+            return -ctypes.get_errno()
+        return count
+
+
+_SIZES = struct.Struct("56xI4x" * SLOTS)
+_CONTROL_LENGTHS = struct.Struct("40xQ16x" * SLOTS)
+_KEYS_V4 = struct.Struct(f"2x6s{NAME_SIZE - 8}x" * SLOTS)
+_KEYS_V6 = struct.Struct(f"{NAME_SIZE}s" * SLOTS)
+
+_local = threading.local()
+
+
+def recv_batch() -> RecvBatch:
+    """The calling thread's receive buffers (one drain runs at a time per thread)."""
+    batch = getattr(_local, "recv", None)
+    if batch is None:
+        batch = _local.recv = RecvBatch()
+    return batch
+
+
+# ------------------------------------------------------------------ peer addresses
+_SIN = struct.Struct("!H4s")
+
+
+def peer_v4(raw: bytes) -> tuple[str, int]:
+    """(address, port) of a sockaddr_in's bytes [2:8]."""
+    port, packed = _SIN.unpack(raw)
+    return socket.inet_ntop(socket.AF_INET, packed), port
+
+
+def peer_v6(raw: bytes, scope_name: object) -> tuple[str, int]:
+    """(address, port) of a sockaddr_in6's bytes [0:28], formatted as Python's recvfrom does."""
+    port = int.from_bytes(raw[2:4], "big")
+    address = socket.inet_ntop(socket.AF_INET6, raw[8:24])
+    scope = int.from_bytes(raw[24:28], sys.byteorder)
+    if scope:
+        address = f"{address}%{scope_name(scope)}"  # type: ignore[operator]
+    return address, port
+
+
+# ------------------------------------------------------------------ control messages
+_CMSG_HDR = struct.Struct("@Qii")
+
+
+def iter_cmsgs(view: memoryview, start: int, length: int) -> list[tuple[int, int, bytes]]:
+    """Split a raw control buffer into (level, type, data) like `socket.recvmsg` does."""
+    result = []
+    offset = start
+    end = start + length
+    while offset + 16 <= end:
+        cmsg_len, level, kind = _CMSG_HDR.unpack_from(view, offset)
+        if cmsg_len < 16 or offset + cmsg_len > end:
+            break
+        result.append((level, kind, view[offset + 16 : offset + cmsg_len].tobytes()))
+        offset += (cmsg_len + 7) & ~7
+    return result
+
+
+# ------------------------------------------------------------------ sending
+class SendBatch:
+    """Buffers for one `sendmmsg` call: payloads copied into fixed slots, cached destinations."""
+
+    def __init__(self) -> None:
+        self.payload = (ctypes.c_char * (SLOT_SIZE * SLOTS))()
+        self.iovs = (_Iovec * SLOTS)()
+        self.headers = (ctypes.c_char * (_HDR * SLOTS))()
+        self.address = ctypes.addressof(self.headers)
+        self.payload_view = memoryview(self.payload).cast("B")
+        raw = memoryview(self.headers).cast("B")
+        self.q = raw.cast("Q")
+        self.u = raw.cast("I")
+        self.iov_q = memoryview(self.iovs).cast("B").cast("Q")
+        base = ctypes.addressof(self.payload)
+        for i in range(SLOTS):
+            self.iovs[i].base = base + i * SLOT_SIZE
+            self.q[i * _Q_PER_HDR + 2] = ctypes.addressof(self.iovs[i])
+            self.q[i * _Q_PER_HDR + 3] = 1
+        # destination sockaddrs, kept alive here, keyed by (address, port)
+        self._names: dict[tuple[str, int], tuple[ctypes.Array[ctypes.c_char], int, int]] = {}
+
+    def name_for(self, family: int, target: tuple[str, int]) -> tuple[int, int]:
+        """(pointer, length) of a packed sockaddr for `target`; raises OSError if invalid."""
+        entry = self._names.get(target)
+        if entry is None:
+            packed = pack_sockaddr(family, target)
+            buffer = ctypes.create_string_buffer(packed, len(packed))
+            if len(self._names) > 4096:
+                self._names.clear()
+            entry = self._names[target] = (buffer, ctypes.addressof(buffer), len(packed))
+        return entry[1], entry[2]
+
+    def send(self, fd: int, count: int) -> int:
+        sent = _sendmmsg(fd, self.address, count, MSG_DONTWAIT)  # type: ignore[misc]
+        if sent < 0:
+            return -ctypes.get_errno()
+        return sent
+
+
+def send_batch() -> SendBatch:
+    batch = getattr(_local, "send", None)
+    if batch is None:
+        batch = _local.send = SendBatch()
+    return batch
+
+
+def pack_sockaddr(family: int, target: tuple[str, int]) -> bytes:
+    """sockaddr_in / sockaddr_in6 bytes for a numeric (address, port); scope ids resolved."""
+    address, port = target
+    if family == socket.AF_INET:
+        return struct.pack("@H", socket.AF_INET) + struct.pack("!H", port) + \
+            socket.inet_pton(socket.AF_INET, address) + bytes(8)
+    bare, _, scope = address.partition("%")
+    scope_id = 0
+    if scope:
+        scope_id = int(scope) if scope.isdigit() else socket.if_nametoindex(scope)
+    return (struct.pack("@H", socket.AF_INET6) + struct.pack("!HI", port, 0)
+            + socket.inet_pton(socket.AF_INET6, bare) + struct.pack("@I", scope_id))
