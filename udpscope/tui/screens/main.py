@@ -98,7 +98,8 @@ class MainScreen(Screen):
         # Only the user's own moves select a socket: highlights also arrive (late) from the
         # table's own updates and from programmatic cursor moves, and must not override the
         # selection the app just made.
-        if event.data_table.id == "sockets" and event.data_table.has_focus:
+        table = event.data_table
+        if table.id == "sockets" and table.has_focus and event.cursor_row == table.cursor_row:
             sid = event.data_table.selected_id()  # type: ignore[attr-defined]
             if sid is not None:
                 self.app.selected_socket = sid  # type: ignore[attr-defined]

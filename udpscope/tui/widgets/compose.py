@@ -44,6 +44,7 @@ class ComposePane(VerticalScroll):
     def __init__(self, **kwargs) -> None:  # type: ignore[no-untyped-def]
         super().__init__(**kwargs)
         self.job: SendJob | None = None
+        self._shown: tuple[bool, str] | None = None
 
     def compose(self) -> ComposeResult:
         with Horizontal():
@@ -157,6 +158,7 @@ class ComposePane(VerticalScroll):
             result.error(str(exc))
             app.report_error(sock_id, exc)  # type: ignore[attr-defined]
             return
+        self._shown = None
         result.info(f"sending {count} datagram(s)…")
 
     def update_result(self) -> None:
@@ -164,10 +166,14 @@ class ComposePane(VerticalScroll):
         job = self.job
         if job is None:
             return
-        result = self.query_one("#send-result", FieldMessage)
         if job.ok + job.failed == 0 and not job.cancelled:
             return
+        summary = (job.failed > 0, job.summary())
+        if summary == self._shown:
+            return
+        self._shown = summary
+        result = self.query_one("#send-result", FieldMessage)
         if job.failed:
-            result.error(job.summary())
+            result.error(summary[1])
         else:
-            result.ok(job.summary())
+            result.ok(summary[1])

@@ -44,6 +44,7 @@ class OptionsPane(VerticalScroll):
     OptionsPane Button { margin-left: 1; width: auto; min-width: 6; }
     OptionsPane Label { padding: 0 1 0 0; }
     OptionsPane .kernel { padding: 0 0 0 1; color: $text-muted; }
+    OptionsPane #k-bufs { padding: 1 0 0 0; }
     OptionsPane Input.num { width: 9; }
     OptionsPane Select { width: 1fr; }
     OptionsPane #mcast-iface { width: 20; }
@@ -89,6 +90,7 @@ class OptionsPane(VerticalScroll):
             yield Select([], prompt="(default)", id="mcast-iface", compact=True)
             yield Button("set", id="set-mcast-iface", compact=True)
         yield FieldMessage(id="iface-error")
+        yield Static("", classes="kernel", id="k-bufs", markup=False)
         yield Static("Memberships", classes="section")
         yield Input(placeholder="group, e.g. 239.1.2.3 or ff15::1", id="group", compact=True)
         yield Input(placeholder="source (optional: source-specific join)", id="source", compact=True)
@@ -117,7 +119,8 @@ class OptionsPane(VerticalScroll):
             names = [i.name for i in list_interfaces()]
         except Exception:
             names = []
-        options = [(safe_text(n, 32), n) for n in names]
+        # Interface names are untrusted text: a Content prompt, so no markup is parsed.
+        options = [(Content(safe_text(n, 32)), n) for n in names]
         for sid in ("#mcast-iface", "#member-iface"):
             select = self.query_one(sid, Select)
             value = select.value
@@ -145,6 +148,10 @@ class OptionsPane(VerticalScroll):
             )
             self.query_one("#k-mcast-loop", Static).update(
                 "kernel: " + _read(sock.get_multicast_loopback)
+            )
+            self.query_one("#k-bufs", Static).update(
+                f"buffers, kernel: recv {_read(sock.get_recv_buffer_size)} "
+                f"send {_read(sock.get_send_buffer_size)}"
             )
             for sw, getter in (
                 ("#broadcast", sock.get_broadcast),
