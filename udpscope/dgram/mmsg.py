@@ -1,4 +1,4 @@
-"""Batched system calls (`recvmmsg` / `sendmmsg`) reached through ctypes, without a compiler.
+"""Batched receive (`recvmmsg`) reached through ctypes, without a compiler.
 
 One `recvfrom` per datagram costs about as much as Node's whole receive path; one `recvmmsg`
 fetches up to `SLOTS` datagrams, so the system-call cost is shared. The buffers are allocated once
@@ -10,8 +10,9 @@ Header fields are read and written through flat integer memoryviews over the `mm
 `struct mmsghdr` is 64 bytes: msghdr {name ptr @0, namelen u32 @8, iov ptr @16, iovlen @24,
 control ptr @32, controllen @40, flags i32 @48}, msg_len u32 @56.
 
-`available()` is False where the calls or the layout are not what this module expects; the
-engine then falls back to one `recvfrom` / `sendto` per datagram.
+`available()` is False where the call or the layout is not what this module expects; the
+engine then falls back to one `recvfrom` per datagram. (Sending batches with UDP segmentation
+offload instead, see sender.py: one plain `sendmsg` carries a whole run of datagrams.)
 """
 
 from __future__ import annotations
@@ -35,24 +36,20 @@ _I_PER_HDR = _HDR // 4
 
 _libc: ctypes.CDLL | None = None
 _recvmmsg = None
-_sendmmsg = None
 
 
 def _load() -> bool:
-    global _libc, _recvmmsg, _sendmmsg
+    global _libc, _recvmmsg
     if not sys.platform.startswith("linux") or ctypes.sizeof(ctypes.c_void_p) != 8:
         return False
     try:
         libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
         recv = libc.recvmmsg
-        send = libc.sendmmsg
     except (OSError, AttributeError):
         return False
     recv.argtypes = [ctypes.c_int, ctypes.c_void_p, ctypes.c_uint, ctypes.c_int, ctypes.c_void_p]
     recv.restype = ctypes.c_int
-    send.argtypes = [ctypes.c_int, ctypes.c_void_p, ctypes.c_uint, ctypes.c_int]
-    send.restype = ctypes.c_int
-    _libc, _recvmmsg, _sendmmsg = libc, recv, send
+    _libc, _recvmmsg = libc, recv
     return True
 
 
@@ -208,64 +205,3 @@ def iter_cmsgs(view: memoryview, start: int, length: int) -> list[tuple[int, int
         result.append((level, kind, view[offset + 16 : offset + cmsg_len].tobytes()))
         offset += (cmsg_len + 7) & ~7
     return result
-
-
-# ------------------------------------------------------------------ sending
-class SendBatch:
-    """Buffers for one `sendmmsg` call: payloads copied into fixed slots, cached destinations."""
-
-    def __init__(self) -> None:
-        self.payload = (ctypes.c_char * (SLOT_SIZE * SLOTS))()
-        self.iovs = (_Iovec * SLOTS)()
-        self.headers = (ctypes.c_char * (_HDR * SLOTS))()
-        self.address = ctypes.addressof(self.headers)
-        self.payload_view = memoryview(self.payload).cast("B")
-        raw = memoryview(self.headers).cast("B")
-        self.q = raw.cast("Q")
-        self.u = raw.cast("I")
-        self.iov_q = memoryview(self.iovs).cast("B").cast("Q")
-        base = ctypes.addressof(self.payload)
-        for i in range(SLOTS):
-            self.iovs[i].base = base + i * SLOT_SIZE
-            self.q[i * _Q_PER_HDR + 2] = ctypes.addressof(self.iovs[i])
-            self.q[i * _Q_PER_HDR + 3] = 1
-        # destination sockaddrs, kept alive here, keyed by (address, port)
-        self._names: dict[tuple[str, int], tuple[ctypes.Array[ctypes.c_char], int, int]] = {}
-
-    def name_for(self, family: int, target: tuple[str, int]) -> tuple[int, int]:
-        """(pointer, length) of a packed sockaddr for `target`; raises OSError if invalid."""
-        entry = self._names.get(target)
-        if entry is None:
-            packed = pack_sockaddr(family, target)
-            buffer = ctypes.create_string_buffer(packed, len(packed))
-            if len(self._names) > 4096:
-                self._names.clear()
-            entry = self._names[target] = (buffer, ctypes.addressof(buffer), len(packed))
-        return entry[1], entry[2]
-
-    def send(self, fd: int, count: int) -> int:
-        sent = _sendmmsg(fd, self.address, count, MSG_DONTWAIT)  # type: ignore[misc]
-        if sent < 0:
-            return -ctypes.get_errno()
-        return sent
-
-
-def send_batch() -> SendBatch:
-    batch = getattr(_local, "send", None)
-    if batch is None:
-        batch = _local.send = SendBatch()
-    return batch
-
-
-def pack_sockaddr(family: int, target: tuple[str, int]) -> bytes:
-    """sockaddr_in / sockaddr_in6 bytes for a numeric (address, port); scope ids resolved."""
-    address, port = target
-    if family == socket.AF_INET:
-        return struct.pack("@H", socket.AF_INET) + struct.pack("!H", port) + \
-            socket.inet_pton(socket.AF_INET, address) + bytes(8)
-    bare, _, scope = address.partition("%")
-    scope_id = 0
-    if scope:
-        scope_id = int(scope) if scope.isdigit() else socket.if_nametoindex(scope)
-    return (struct.pack("@H", socket.AF_INET6) + struct.pack("!HI", port, 0)
-            + socket.inet_pton(socket.AF_INET6, bare) + struct.pack("@I", scope_id))

@@ -32,6 +32,7 @@ from .errors import (
 )
 from .events import EventEmitter
 from .io import Receiver
+from .sender import Sender
 from .types import AddressInfo, SocketOptions
 
 __all__ = ["Socket", "create_socket"]
@@ -140,9 +141,8 @@ class Socket(EventEmitter):
         self._connect_callback: Callback | None = None
         self._peer: tuple[str, int] | None = None
         self._pending: deque[_Request] = deque()
-        self._sendq: deque[tuple[Any, ...]] = deque()
-        self._sendq_bytes = 0
-        self._writing = False
+        self._sender: Sender | None = None
+        self._targets: dict[tuple[str | None, int], tuple[str, int]] = {}
         self._receiver: Receiver | None = None
         self._memberships: dict[tuple[str, str | None, str | None], None] = {}
         self._literals: dict[str, str | None] = {}
@@ -373,6 +373,7 @@ class Socket(EventEmitter):
             return
         self._bind_state = BOUND
         self._bind_callback = None
+        self._sender = Sender(self, sock)
         self._receiver = Receiver(self, sock)
         self._receiver.start()
         self.emit("listening")
@@ -419,6 +420,7 @@ class Socket(EventEmitter):
 
     def _finish_connect(self, req: _Request) -> None:
         assert self._sock is not None
+        self._flush()
         if req.error is None:
             try:
                 assert req.target is not None
@@ -444,6 +446,7 @@ class Socket(EventEmitter):
         if self._connect_state != CONNECTED:
             raise DgramError("ERR_SOCKET_DGRAM_NOT_CONNECTED", "Not connected")
         assert self._sock is not None
+        self._flush()
         _disconnect(self._sock)
         self._connect_state = DISCONNECTED
         self._peer = None
@@ -482,6 +485,39 @@ class Socket(EventEmitter):
         length: int | None = None,
     ) -> None:
         """Send one datagram; `callback(err, nbytes)` follows asynchronously."""
+        # Fast path: bytes to a known literal destination from a bound, idle, unconnected socket.
+        if (
+            type(msg) is bytes
+            and type(port) is int
+            and offset is None
+            and length is None
+            and self._bind_state == BOUND
+            and self._connect_state == DISCONNECTED
+            and not self._pending
+            and (callback is None or callable(callback))
+        ):
+            target = self._targets.get((address, port))
+            if target is not None:
+                self._sender.queue(msg, target, callback)  # type: ignore[union-attr]
+                return
+        elif (
+            type(msg) is bytes
+            and port is None
+            and address is None
+            and offset is None
+            and length is None
+            and self._connect_state == CONNECTED
+            and not self._pending
+            and (callback is None or callable(callback))
+        ):
+            self._sender.queue(msg, None, callback)  # type: ignore[union-attr]
+            return
+        self._send_checked(msg, port, address, callback, offset, length)
+
+    def _send_checked(
+        self, msg: Any, port: Any, address: Any, callback: Callback | None,
+        offset: int | None, length: int | None,
+    ) -> None:
         if callable(port) and address is None and callback is None:
             port, callback = None, port
         elif callable(address) and callback is None:
@@ -503,15 +539,21 @@ class Socket(EventEmitter):
             self.bind()
         if connected:
             if self._bind_state == BOUND and not self._pending and connect_state == CONNECTED:
-                self._transmit(data, None, callback, None, None)
+                self._transmit(data, None, callback)
                 return
             self._pending.append(_Request("send-connected", data, None, None, callback))
             return
+        key = (address, port)
         if not address:
             address = self._loopback
-        if self._bind_state == BOUND and not self._pending and self._literal(address) is not None:
-            self._transmit(data, (address, port), callback, address, port)
-            return
+        if self._literal(address) is not None:
+            target = (address, port)
+            if len(self._targets) > 4096:
+                self._targets.clear()
+            self._targets[key] = target
+            if self._bind_state == BOUND and not self._pending:
+                self._transmit(data, target, callback)
+                return
         self._pending.append(_Request("send", data, port, address, callback))
         if self._bind_state == BOUND:
             self._pump()
@@ -532,7 +574,7 @@ class Socket(EventEmitter):
                         continue
                     return
                 pending.popleft()
-                self._transmit(req.data, None, req.callback, None, None)
+                self._transmit(req.data, None, req.callback)
                 continue
             if req.target is None and req.error is None:
                 assert req.address is not None
@@ -549,7 +591,7 @@ class Socket(EventEmitter):
             elif req.error is not None:
                 self._deliver_error(req.error, req.callback)
             else:
-                self._transmit(req.data, req.target, req.callback, req.address, req.port)
+                self._transmit(req.data, req.target, req.callback)
 
     def _after_send_lookup(self, req: _Request, err: DgramError | None, ip: str | None) -> None:
         if self._closed:
@@ -561,34 +603,15 @@ class Socket(EventEmitter):
         self._pump()
 
     def _transmit(
-        self, data: Any, target: tuple[Any, ...] | None, callback: Callback | None,
-        address: str | None, port: int | None,
+        self, data: Any, target: tuple[Any, ...] | None, callback: Callback | None
     ) -> None:
-        if self._sendq:
-            self._sendq.append((data, target, callback, address, port))
-            self._sendq_bytes += len(data)
-            return
-        sock = self._sock
-        assert sock is not None
-        try:
-            sent = sock.sendto(data, target) if target is not None else sock.send(data)
-        except (BlockingIOError, InterruptedError):
-            self._sendq.append((data, target, callback, address, port))
-            self._sendq_bytes += len(data)
-            self._start_writing()
-            return
-        except OSError as exc:
-            self._send_failed(exc, callback, address, port)
-            return
-        if callback is not None:
-            self._loop.call_soon(callback, None, sent)  # type: ignore[union-attr]
+        assert self._sender is not None
+        self._sender.queue(data, target, callback)
 
-    def _send_failed(
-        self, exc: OSError, callback: Callback | None, address: str | None, port: int | None
-    ) -> None:
-        if address is None and self._peer is not None:
-            address, port = self._peer
-        self._deliver_error(from_oserror(exc, "send", address, port), callback)
+    def _flush(self) -> None:
+        """Hand the outbox to the kernel now (before anything that changes how it would leave)."""
+        if self._sender is not None and self._sender.outbox:
+            self._sender.flush()
 
     def _deliver_error(self, err: DgramError, callback: Callback | None) -> None:
         loop = self._get_loop()
@@ -597,42 +620,13 @@ class Socket(EventEmitter):
         else:
             loop.call_soon(self.emit, "error", err)
 
-    def _start_writing(self) -> None:
-        if not self._writing and self._sock is not None:
-            self._writing = True
-            self._get_loop().add_writer(self._sock.fileno(), self._on_writable)
-
-    def _stop_writing(self) -> None:
-        if self._writing:
-            self._writing = False
-            if self._sock is not None and self._loop is not None:
-                self._loop.remove_writer(self._sock.fileno())
-
-    def _on_writable(self) -> None:
-        queue = self._sendq
-        sock = self._sock
-        while queue and sock is not None and not self._closed:
-            data, target, callback, address, port = queue[0]
-            try:
-                sent = sock.sendto(data, target) if target is not None else sock.send(data)
-            except (BlockingIOError, InterruptedError):
-                return
-            except OSError as exc:
-                queue.popleft()
-                self._sendq_bytes -= len(data)
-                self._send_failed(exc, callback, address, port)
-                continue
-            queue.popleft()
-            self._sendq_bytes -= len(data)
-            if callback is not None:
-                self._loop.call_soon(callback, None, sent)  # type: ignore[union-attr]
-        self._stop_writing()
-
     def get_send_queue_size(self) -> int:
-        return self._sendq_bytes + sum(len(r.data) for r in self._pending if r.data is not None)
+        queued = self._sender.queued_bytes() if self._sender is not None else 0
+        return queued + sum(len(r.data) for r in self._pending if r.data is not None)
 
     def get_send_queue_count(self) -> int:
-        return len(self._sendq) + sum(1 for r in self._pending if r.kind != "connect")
+        queued = self._sender.queued_count() if self._sender is not None else 0
+        return queued + sum(1 for r in self._pending if r.kind != "connect")
 
     # ----------------------------------------------------------------- close
     def close(self, callback: Callback | None = None) -> Self:
@@ -642,6 +636,7 @@ class Socket(EventEmitter):
         _check_callback(callback)
         if callback is not None:
             self.on("close", callback)
+        self._flush()  # datagrams sent before close() still leave
         self._teardown()
         try:
             loop = self._get_loop()
@@ -657,11 +652,12 @@ class Socket(EventEmitter):
         if self._receiver is not None:
             self._receiver.stop()
             self._receiver = None
-        self._stop_writing()
+        if self._sender is not None:
+            self._sender.drop()
+            self._sender = None
         self._pending.clear()
-        self._sendq.clear()
-        self._sendq_bytes = 0
         self._memberships.clear()
+        self._bind_state = UNBOUND
         if self._sock is not None:
             self._sock.close()
             self._sock = None
@@ -689,6 +685,7 @@ class Socket(EventEmitter):
 
     def _setsockopt(self, syscall: str, level: int, option: int, value: int | bytes) -> None:
         sock = self._require_socket(syscall)
+        self._flush()
         try:
             sock.setsockopt(level, option, value)
         except OSError as exc:
