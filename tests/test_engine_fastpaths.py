@@ -1,0 +1,190 @@
+"""The engine's fast paths (recvmmsg, GSO send batches) and their fallbacks give identical results.
+
+Each path is forced on and off so that a bug in one cannot hide behind the other: datagrams must
+arrive individually, byte-exact, in call order, with the right sizes and peers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+
+import pytest
+
+from udpscope import dgram
+from udpscope.dgram import io as engine_io
+from udpscope.dgram import mmsg, sender
+
+LOOPBACK = {"udp4": "127.0.0.1", "udp6": "::1"}
+
+
+@pytest.fixture(params=["recvmmsg", "recvfrom"])
+def receive_path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    if request.param == "recvmmsg" and not mmsg.available():
+        pytest.skip("recvmmsg is not available on this platform")
+    monkeypatch.setattr(engine_io, "_use_mmsg", lambda: request.param == "recvmmsg")
+    return request.param
+
+
+@pytest.fixture(params=["gso", "sendto"])
+def send_path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch):
+    """Force the send path; for "gso", fail the test if no segmented send went out."""
+    segmented: list[int] = []
+    if request.param == "gso":
+        original_segmented = sender.Sender._send_segmented
+
+        def counting(self: sender.Sender, entries, start, end, size, target) -> int:
+            status = original_segmented(self, entries, start, end, size, target)
+            if status == sender._SENT:
+                segmented.append(end - start)
+            return status
+
+        monkeypatch.setattr(sender.Sender, "_send_segmented", counting)
+        yield request.param
+        assert segmented, "no GSO send happened: the fast path is not exercised"
+        return
+    if request.param == "sendto":
+        original = sender.Sender.__init__
+
+        def no_gso(self: sender.Sender, *args: object) -> None:
+            original(self, *args)
+            self._gso = False
+
+        monkeypatch.setattr(sender.Sender, "__init__", no_gso)
+    yield request.param
+
+
+async def _collect(sock: dgram.Socket, count: int, timeout: float = 5.0) -> list[tuple]:
+    got: list[tuple] = []
+    done = asyncio.get_running_loop().create_future()
+
+    def on_message(msg: bytes, rinfo: dgram.RemoteInfo) -> None:
+        got.append((msg, rinfo))
+        if len(got) == count and not done.done():
+            done.set_result(None)
+
+    sock.on("message", on_message)
+    return got, done  # type: ignore[return-value]
+
+
+@pytest.mark.parametrize("kind", ["udp4", "udp6"])
+@pytest.mark.parametrize("metadata", [False, True], ids=["plain", "metadata"])
+async def test_burst_arrives_individually_in_order(
+    kind: str, metadata: bool, receive_path: str, send_path: str
+) -> None:
+    """300 sends in one loop turn: equal sizes (one GSO run) then mixed sizes and an empty one."""
+    receiver = dgram.create_socket(
+        dgram.SocketOptions(kind, recv_buffer_size=1 << 20, metadata=metadata)
+    )
+    sender_sock = dgram.create_socket(kind)
+    try:
+        address = await receiver.bind_async(0, LOOPBACK[kind])
+        await sender_sock.bind_async(0, LOOPBACK[kind])
+        payloads = [f"same-size {i:05d}".encode() for i in range(200)]
+        payloads += [bytes([i % 256]) * (i % 37) for i in range(100)]  # includes b""
+        got, done = await _collect(receiver, len(payloads))
+        results: list[tuple] = []
+        for payload in payloads:
+            sender_sock.send(payload, address.port, LOOPBACK[kind],
+                             lambda err, n: results.append((err, n)))
+        await asyncio.wait_for(done, 5)
+        assert [msg for msg, _ in got] == payloads
+        assert [rinfo.size for _, rinfo in got] == [len(p) for p in payloads]
+        assert {rinfo.port for _, rinfo in got} == {sender_sock.address().port}
+        assert {rinfo.family for _, rinfo in got} == {"IPv4" if kind == "udp4" else "IPv6"}
+        if metadata:
+            assert {rinfo.destination for _, rinfo in got} == {LOOPBACK[kind]}
+            assert all(rinfo.ttl is not None and rinfo.timestamp for _, rinfo in got)
+        await asyncio.wait_for(_until(lambda: len(results) == len(payloads)), 5)
+        assert results == [(None, len(p)) for p in payloads]
+    finally:
+        receiver.close()
+        sender_sock.close()
+
+
+async def _until(predicate, step: float = 0.005) -> None:
+    while not predicate():
+        await asyncio.sleep(step)
+
+
+async def test_connected_burst_uses_the_same_path(send_path: str) -> None:
+    receiver = dgram.create_socket("udp4")
+    client = dgram.create_socket("udp4")
+    try:
+        address = await receiver.bind_async(0, "127.0.0.1")
+        connected = asyncio.get_running_loop().create_future()
+        client.connect(address.port, "127.0.0.1", lambda: connected.set_result(None))
+        await asyncio.wait_for(connected, 5)
+        payloads = [i.to_bytes(4, "big") for i in range(150)]
+        got, done = await _collect(receiver, len(payloads))
+        for payload in payloads:
+            client.send(payload)
+        await asyncio.wait_for(done, 5)
+        assert [msg for msg, _ in got] == payloads
+    finally:
+        receiver.close()
+        client.close()
+
+
+async def test_oversized_datagram_in_a_run_fails_alone(send_path: str) -> None:
+    """EMSGSIZE belongs to the one datagram that is too big; its neighbours still arrive."""
+    receiver = dgram.create_socket(dgram.SocketOptions("udp4", recv_buffer_size=1 << 20))
+    client = dgram.create_socket("udp4")
+    try:
+        address = await receiver.bind_async(0, "127.0.0.1")
+        await client.bind_async(0, "127.0.0.1")
+        got, done = await _collect(receiver, 4)
+        results: list[tuple] = []
+        for payload in (b"a", b"b", bytes(65508), b"c", b"d"):
+            client.send(payload, address.port, "127.0.0.1", lambda e, n: results.append((e, n)))
+        await asyncio.wait_for(done, 5)
+        await asyncio.wait_for(_until(lambda: len(results) == 5), 5)
+        assert [msg for msg, _ in got] == [b"a", b"b", b"c", b"d"]
+        assert results[2][0].code == "EMSGSIZE" and results[2][1] is None
+        assert [r for i, r in enumerate(results) if i != 2] == [(None, 1)] * 4
+    finally:
+        receiver.close()
+        client.close()
+
+
+async def test_send_then_close_in_the_same_turn_still_sends() -> None:
+    """The outbox is flushed by close(): a datagram sent before close() leaves."""
+    receiver = dgram.create_socket("udp4")
+    client = dgram.create_socket("udp4")
+    try:
+        address = await receiver.bind_async(0, "127.0.0.1")
+        await client.bind_async(0, "127.0.0.1")
+        got, done = await _collect(receiver, 1)
+        client.send(b"last words", address.port, "127.0.0.1")
+        client.close()
+        await asyncio.wait_for(done, 5)
+        assert got[0][0] == b"last words"
+    finally:
+        receiver.close()
+
+
+async def test_option_set_after_send_does_not_apply_to_it() -> None:
+    """A TTL set after send() must not change the datagram already sent (the outbox is flushed)."""
+    receiver = dgram.create_socket(dgram.SocketOptions("udp4", metadata=True))
+    client = dgram.create_socket("udp4")
+    try:
+        address = await receiver.bind_async(0, "127.0.0.1")
+        await client.bind_async(0, "127.0.0.1")
+        got, done = await _collect(receiver, 2)
+        client.set_ttl(7)
+        client.send(b"first", address.port, "127.0.0.1")
+        client.set_ttl(9)
+        client.send(b"second", address.port, "127.0.0.1")
+        await asyncio.wait_for(done, 5)
+        assert [(m, r.ttl) for m, r in got] == [(b"first", 7), (b"second", 9)]
+    finally:
+        receiver.close()
+        client.close()
+
+
+def test_gso_constants_match_linux() -> None:
+    if not hasattr(socket, "SOL_UDP"):
+        pytest.skip("no SOL_UDP here")
+    assert sender.SOL_UDP == socket.SOL_UDP
+    if hasattr(socket, "UDP_SEGMENT"):
+        assert sender.UDP_SEGMENT == socket.UDP_SEGMENT
