@@ -188,3 +188,52 @@ def test_gso_constants_match_linux() -> None:
     assert sender.SOL_UDP == socket.SOL_UDP
     if hasattr(socket, "UDP_SEGMENT"):
         assert sender.UDP_SEGMENT == socket.UDP_SEGMENT
+
+
+@pytest.mark.parametrize("family,address", [(socket.AF_INET, "127.0.0.1"), (socket.AF_INET6, "::1")])
+def test_compiled_control_decoder_agrees_with_the_cmsg_walk(family: int, address: str) -> None:
+    """The cached-Struct decoder must give what the generic walk gives, datagram by datagram."""
+    if not mmsg.available():
+        pytest.skip("recvmmsg is not available on this platform")
+    from udpscope.dgram import linux
+
+    receiver = socket.socket(family, socket.SOCK_DGRAM)
+    sender_sock = socket.socket(family, socket.SOCK_DGRAM)
+    try:
+        for level, option in [(socket.SOL_SOCKET, linux.SO_TIMESTAMPNS),
+                              (socket.SOL_SOCKET, linux.SO_RXQ_OVFL),
+                              (socket.IPPROTO_IP, linux.IP_PKTINFO),
+                              (socket.IPPROTO_IP, linux.IP_RECVTTL),
+                              (socket.IPPROTO_IPV6, linux.IPV6_RECVPKTINFO),
+                              (socket.IPPROTO_IPV6, linux.IPV6_RECVHOPLIMIT)]:
+            try:
+                receiver.setsockopt(level, option, 1)
+            except OSError:
+                pass
+        receiver.bind((address, 0))
+        receiver.setblocking(False)
+        sender_sock.connect(receiver.getsockname()[:2])
+        sender_sock.setsockopt(
+            socket.IPPROTO_IP if family == socket.AF_INET else socket.IPPROTO_IPV6,
+            socket.IP_TTL if family == socket.AF_INET else socket.IPV6_UNICAST_HOPS, 42)
+        for i in range(20):
+            sender_sock.send(bytes(i))
+        batch = mmsg.recv_batch()
+        batch.prepare(True, family == socket.AF_INET6)
+        count = batch.receive(receiver.fileno())
+        assert count == 20
+        names = linux.InterfaceNames(receiver.fileno())
+        decoder = linux.ControlDecoder(names)
+        lengths = batch.control_lengths()
+        for i in range(count):
+            offset = i * mmsg.CONTROL_SIZE
+            walked = linux.parse_ancillary(
+                mmsg.iter_cmsgs(batch.control_view, offset, lengths[i]), names)
+            fast = decoder.decode(batch.control_view, offset, lengths[i])
+            assert fast == (walked.destination, walked.interface, walked.ttl,
+                            walked.timestamp, walked.drops)
+            assert fast[0] == address and fast[2] == 42 and fast[3] is not None
+        batch.set_control(True, count)
+    finally:
+        receiver.close()
+        sender_sock.close()

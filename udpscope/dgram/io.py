@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from . import mmsg
 from .errors import from_oserror
-from .linux import InterfaceNames, parse_ancillary
+from .linux import ControlDecoder, InterfaceNames, parse_ancillary
 from .types import RemoteInfo
 
 if TYPE_CHECKING:
@@ -48,6 +48,7 @@ class Receiver:
         self._v6 = owner._family == socket.AF_INET6
         self._metadata = owner._options.metadata
         self._names = InterfaceNames(self._fd)
+        self._control = ControlDecoder(self._names)
         self._peers: dict[bytes, tuple[str, int]] = {}
 
     def start(self) -> None:
@@ -133,15 +134,17 @@ class Receiver:
         events = owner._events
         control = batch.control_view
         lengths = batch.control_lengths()
-        names = self._names
+        decode = self._control.decode
         cache = self._peers
         family = self._family
         span = mmsg.CONTROL_SIZE
         try:
             for i, (data, key) in enumerate(zip(payloads, keys, strict=False)):
-                meta = parse_ancillary(mmsg.iter_cmsgs(control, i * span, lengths[i]), names)
-                if meta.drops is not None:
-                    self.drops = meta.drops
+                destination, interface, ttl, timestamp, drops = decode(
+                    control, i * span, lengths[i]
+                )
+                if drops is not None:
+                    self.drops = drops
                 listeners = events.get("message")
                 if not listeners:
                     continue
@@ -149,8 +152,8 @@ class Receiver:
                 if entry is None or entry[0] != len(data):
                     entry = self._rinfo(key, len(data))
                 peer = entry[1]
-                rinfo = _new(RemoteInfo, (peer[0], family, peer[2], len(data), meta.destination,
-                                          meta.interface, meta.ttl, meta.timestamp))
+                rinfo = _new(RemoteInfo, (peer[0], family, peer[2], len(data), destination,
+                                          interface, ttl, timestamp))
                 for listener in listeners:
                     listener(data, rinfo)
                 if owner._closed:

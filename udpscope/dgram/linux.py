@@ -5,10 +5,12 @@ Guarded per platform: on anything but Linux the metadata options are simply not 
 
 from __future__ import annotations
 
+import operator
 import socket
 import struct
 import sys
 from collections.abc import Callable
+from typing import Any
 
 IS_LINUX = sys.platform.startswith("linux")
 
@@ -135,3 +137,148 @@ def parse_ancillary(
             elif kind == SO_RXQ_OVFL and len(data) >= 4:
                 info.drops = _U32.unpack_from(data, 0)[0]
     return info
+
+
+# ---------------------------------------------------------------------- fast control decoding
+_CMSG_HEADER = struct.Struct("@Qii")
+
+
+def _data_format(level: int, kind: int, size: int) -> tuple[str, str | None]:
+    """Struct format of one cmsg's (aligned) data and what it holds."""
+    padded = (size + 7) & ~7
+    if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPNS and size == 16:
+        return "qq", "timestamp"
+    if level == socket.SOL_SOCKET and kind == SO_RXQ_OVFL and size == 4:
+        return "I4x", "drops"
+    if level == socket.IPPROTO_IP and kind == IP_PKTINFO and size == 12:
+        return "i4x4s4x", "pktinfo4"
+    if level == socket.IPPROTO_IP and kind == IP_TTL and size == 4:
+        return "i4x", "ttl"
+    if level == socket.IPPROTO_IPV6 and kind == IPV6_PKTINFO and size == 20:
+        return "16sI4x", "pktinfo6"
+    if level == socket.IPPROTO_IPV6 and kind == IPV6_HOPLIMIT and size == 4:
+        return "i4x", "ttl"
+    return f"{padded}x", None
+
+
+class _Layout:
+    """One learned cmsg layout: a Struct over the whole buffer and where each value lands."""
+
+    __slots__ = ("compiled", "check", "expected", "timestamp", "address", "v6", "ifindex",
+                 "ttl", "drops")
+
+    def __init__(self) -> None:
+        self.compiled: struct.Struct | None = None
+        self.check: Callable[[tuple], Any] | None = None
+        self.expected: Any = None
+        self.timestamp = self.address = self.ifindex = self.ttl = self.drops = -1
+        self.v6 = False
+
+
+class ControlDecoder:
+    """Decodes a socket's control buffers with one compiled Struct per cmsg layout.
+
+    A socket's set of cmsgs is fixed by its options, and the kernel writes them in a fixed order,
+    so the same few layouts repeat for every datagram. Each is learned once by walking it; after
+    that a datagram costs one `unpack_from`, one check of the (level, type) pairs, and cache hits.
+    """
+
+    __slots__ = ("_names", "_layouts", "_addresses")
+
+    def __init__(self, names: Callable[[int], str]) -> None:
+        self._names = names
+        self._layouts: dict[int, _Layout | None] = {}
+        self._addresses: dict[bytes, str] = {}
+
+    def _learn(self, view: memoryview, offset: int, length: int) -> _Layout | None:
+        fmt = ["@"]
+        check_at: list[int] = []
+        expected: list[int] = []
+        layout = _Layout()
+        slot = 0
+        end = offset + length
+        while offset + 16 <= end:
+            cmsg_len, level, kind = _CMSG_HEADER.unpack_from(view, offset)
+            if cmsg_len < 16 or offset + cmsg_len > end:
+                return None
+            data_fmt, meaning = _data_format(level, kind, cmsg_len - 16)
+            fmt.append("Qii" + data_fmt)
+            check_at += [slot + 1, slot + 2]
+            expected += [level, kind]
+            slot += 3
+            if meaning == "timestamp":
+                layout.timestamp = slot
+            elif meaning == "drops":
+                layout.drops = slot
+            elif meaning == "ttl":
+                layout.ttl = slot
+            elif meaning == "pktinfo4" and layout.address < 0:
+                layout.ifindex, layout.address = slot, slot + 1
+            elif meaning == "pktinfo6":
+                layout.address, layout.ifindex, layout.v6 = slot, slot + 1, True
+            slot += len(struct.unpack("@" + data_fmt, bytes(struct.calcsize("@" + data_fmt))))
+            offset += (cmsg_len + 7) & ~7
+        compiled = struct.Struct("".join(fmt))
+        if compiled.size > length:
+            return None
+        layout.compiled = compiled
+        layout.check = operator.itemgetter(*check_at) if len(check_at) > 1 else None
+        layout.expected = tuple(expected)
+        return layout
+
+    def decode(
+        self, view: memoryview, offset: int, length: int
+    ) -> tuple[str | None, str | None, int | None, float | None, int | None]:
+        """(destination, interface, ttl, timestamp, drops) of one control buffer."""
+        if length <= 0:
+            return None, None, None, None, None
+        layout = self._layouts.get(length, False)
+        if layout is False:
+            if len(self._layouts) > 64:
+                self._layouts.clear()
+            layout = self._layouts[length] = self._learn(view, offset, length)
+        if layout is not None and layout.check is not None:
+            values = layout.compiled.unpack_from(view, offset)  # type: ignore[union-attr]
+            if layout.check(values) == layout.expected:
+                destination = interface = ttl = timestamp = drops = None
+                at = layout.address
+                if at >= 0:
+                    raw = values[at]
+                    destination = self._addresses.get(raw)
+                    if destination is None:
+                        destination = self._address(raw, layout.v6)
+                    interface = self._names(values[layout.ifindex])
+                at = layout.timestamp
+                if at >= 0:
+                    timestamp = values[at] + values[at + 1] * 1e-9
+                if layout.ttl >= 0:
+                    ttl = values[layout.ttl]
+                if layout.drops >= 0:
+                    drops = values[layout.drops]
+                return destination, interface, ttl, timestamp, drops
+        info = parse_ancillary(_split(view, offset, length), self._names)
+        return info.destination, info.interface, info.ttl, info.timestamp, info.drops
+
+    def _address(self, raw: bytes, v6: bool) -> str:
+        if len(self._addresses) > 4096:
+            self._addresses.clear()
+        if v6:
+            address = socket.inet_ntop(socket.AF_INET6, raw)
+            if address.startswith("::ffff:") and "." in address:
+                address = address[7:]
+        else:
+            address = socket.inet_ntop(socket.AF_INET, raw)
+        self._addresses[raw] = address
+        return address
+
+
+def _split(view: memoryview, offset: int, length: int) -> list[tuple[int, int, bytes]]:
+    result = []
+    end = offset + length
+    while offset + 16 <= end:
+        cmsg_len, level, kind = _CMSG_HEADER.unpack_from(view, offset)
+        if cmsg_len < 16 or offset + cmsg_len > end:
+            break
+        result.append((level, kind, view[offset + 16 : offset + cmsg_len].tobytes()))
+        offset += (cmsg_len + 7) & ~7
+    return result
