@@ -7,6 +7,7 @@ arrive individually, byte-exact, in call order, with the right sizes and peers.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
 
 import pytest
@@ -206,10 +207,8 @@ def test_compiled_control_decoder_agrees_with_the_cmsg_walk(family: int, address
                               (socket.IPPROTO_IP, linux.IP_RECVTTL),
                               (socket.IPPROTO_IPV6, linux.IPV6_RECVPKTINFO),
                               (socket.IPPROTO_IPV6, linux.IPV6_RECVHOPLIMIT)]:
-            try:
+            with contextlib.suppress(OSError):
                 receiver.setsockopt(level, option, 1)
-            except OSError:
-                pass
         receiver.bind((address, 0))
         receiver.setblocking(False)
         sender_sock.connect(receiver.getsockname()[:2])
