@@ -414,6 +414,8 @@ class Bench:
             "key_missed": res.get("key_missed", 0),
             "key_idle_p50_ms": _pct(idle, 0.5),
             "key_idle_p95_ms": _pct(idle, 0.95),
+            "key_open_p50_ms": _pct(res.get("key_open_ms") or [], 0.5),
+            "key_close_p50_ms": _pct(res.get("key_close_ms") or [], 0.5),
             "key_ms": key,
             "key_idle_ms": idle,
             "startup_s": res.get("startup_s"),
@@ -487,6 +489,8 @@ class Bench:
             return fn()
         except PeerError as exc:
             return {"error": str(exc)}
+        except (OSError, ValueError, KeyError, TypeError) as exc:  # a peer's odd answer, a
+            return {"error": f"{type(exc).__name__}: {exc}"}      # missing OS facility
 
     def run(self) -> dict[str, Any]:
         """Everything the config asks for; a JSON-ready dict (see `udpscope bench --help`)."""
@@ -549,6 +553,9 @@ class Bench:
                 times.append(self.pty_startup_once())
             except PeerError as exc:
                 errors.append(str(exc))
+            except (ImportError, OSError) as exc:  # no pty here
+                errors.append(f"no pseudo-terminal: {exc}")
+                break
         out["pty_startup"] = {"startup_s": median(times), "runs": times,
                               **({"error": errors[0]} if errors and not times else {})}
         return out

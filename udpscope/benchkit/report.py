@@ -262,6 +262,8 @@ def _tui(out: list[str], tui: dict[str, Any], cfg: dict[str, Any], sym: Symbols)
     row(f"key{sym.arrow}frame p50 / p95", lambda v: f"{ms(v['key_p50_ms'])} / "
         f"{ms(v['key_p95_ms'])} (n={v['key_samples']}"
         + (f", {v['key_missed']} missed" if v.get("key_missed") else "") + ")")
+    row("  open help / close help p50",
+        lambda v: f"{ms(v['key_open_p50_ms'])} / {ms(v['key_close_p50_ms'])}")
     row(f"key{sym.arrow}frame idle p50 / p95",
         lambda v: f"{ms(v['key_idle_p50_ms'])} / {ms(v['key_idle_p95_ms'])}")
     row("CPU used / per datagram",

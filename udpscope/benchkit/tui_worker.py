@@ -134,6 +134,7 @@ async def run(host: str, rcvbuf: int, idle_s: float, max_s: float) -> dict[str, 
     result: dict[str, Any] = {"rss_before": rss_before, "rss_imported": rss_imported}
     latencies: list[float] = []
     idle_latencies: list[float] = []
+    by_kind: dict[bool, list[float]] = {True: [], False: []}
     missed = 0
 
     async def toggle(pilot: Any, open_help: bool) -> float | None:
@@ -210,6 +211,7 @@ async def run(host: str, rcvbuf: int, idle_s: float, max_s: float) -> dict[str, 
                         missed += 1
                     elif not state["done"]:
                         latencies.append(lat)
+                        by_kind[opening].append(lat)
                 await asyncio.sleep(GAP)
         finally:
             state["done"] = True
@@ -237,6 +239,8 @@ async def run(host: str, rcvbuf: int, idle_s: float, max_s: float) -> dict[str, 
             "rcvbuf": got,
             "key_ms": [round(x * 1000, 3) for x in latencies],
             "key_idle_ms": [round(x * 1000, 3) for x in idle_latencies],
+            "key_open_ms": [round(x * 1000, 3) for x in by_kind[True]],
+            "key_close_ms": [round(x * 1000, 3) for x in by_kind[False]],
             "key_missed": missed,
             "rss_after": rss_bytes(),
         })

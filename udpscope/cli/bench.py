@@ -161,6 +161,10 @@ def run(ns: argparse.Namespace) -> int:
     from udpscope.benchkit.measure import Bench, detect
     from udpscope.benchkit.report import render
 
+    if sys.platform == "win32":
+        err_line("udpscope bench: error: needs Linux (or another POSIX system for a partial run): "
+                 "its peers use pipes, ptys and add_reader, which Windows does not offer")
+        return 1
     cfg = config_from(ns)
     for problem in (_check_host(cfg.host), _check_loop(cfg.loop)):
         if problem:
