@@ -63,7 +63,12 @@ def encode_probe(seq: int, send_time: float | int, size: int = HEADER_SIZE, stre
 
 
 def decode_probe(data: bytes | bytearray | memoryview) -> Probe | None:
-    """The probe in `data`, or None for anything that isn't one. Never raises."""
+    """The probe in `data`, or None for anything that isn't one. Never raises.
+
+    Called on every received datagram, so the common case (not a probe) is one prefix check.
+    """
+    if type(data) is bytes and not data.startswith(MAGIC):
+        return None
     try:
         if len(data) < HEADER_SIZE:
             return None
