@@ -13,6 +13,7 @@ from __future__ import annotations
 import errno
 import os
 import socket
+from time import perf_counter
 from typing import TYPE_CHECKING
 
 from . import mmsg
@@ -23,7 +24,12 @@ from .types import RemoteInfo
 if TYPE_CHECKING:
     from .socket import Socket
 
-BATCH = 256  # datagrams per wake-up at most, so one busy socket cannot starve the loop
+BATCH = 256  # datagrams per wake-up on the portable recvfrom path
+# recvmmsg path: drain until the queue is empty, or this much time, or this many datagrams.
+# A busy event loop (a TUI drawing frames) wakes the reader less often; draining only a fixed
+# few per wake-up would then cap the receive rate at (few / frame time) and the kernel would drop.
+DRAIN_SECONDS = 0.002
+DRAIN_BATCHES = 64
 MAX_DATAGRAM = 65536
 ANCILLARY_SPACE = 256
 _QUIET = (errno.EAGAIN, errno.EWOULDBLOCK, errno.EINTR)
@@ -102,7 +108,8 @@ class Receiver:
         cache = self._peers
         keys_of = batch.keys_v6 if self._v6 else batch.keys_v4
         self._names.refresh()
-        for _ in range(BATCH // mmsg.SLOTS):
+        deadline = perf_counter() + DRAIN_SECONDS
+        for _ in range(DRAIN_BATCHES):
             count = batch.receive(fd)
             if count <= 0:
                 if count < 0:
@@ -122,7 +129,7 @@ class Receiver:
                         listener(data, entry[1])
                     if owner._closed:
                         return
-            if count < mmsg.SLOTS:
+            if count < mmsg.SLOTS or perf_counter() > deadline:
                 return
 
     def _dispatch_metadata(
