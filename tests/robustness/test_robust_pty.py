@@ -91,21 +91,24 @@ def _bad_characters(text: str) -> list[str]:
     )
 
 
-def test_real_app_on_a_pty_shows_hostile_payloads_inert() -> None:
-    port = free_udp_port()
-    app = PtyApp(["--bind", f"127.0.0.1:{port}", "--theme", "udpscope-dark"])
+@pytest.mark.parametrize("host", ["127.0.0.1", "::1"], ids=["udp4", "udp6"])
+def test_real_app_on_a_pty_shows_hostile_payloads_inert(host: str) -> None:
+    port = free_udp_port(host)
+    endpoint = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    app = PtyApp(["--bind", endpoint, "--theme", "udpscope-dark"])
     app.start()
     try:
         # First frame: the socket's listening row is on screen.
-        app.wait_text(f"listening 127.0.0.1:{port}", FIRST_FRAME_TIMEOUT)
+        app.wait_text(f"listening {endpoint}", FIRST_FRAME_TIMEOUT)
 
         payloads = [p for _, p in HOSTILE]
         payloads.append(b"\x1b" * 65507)  # maximum size, every byte an escape introducer
         payloads += [p for p, _, _ in MARKED]
         payloads.append(b"MARKER-END")
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as tx:
+        with socket.socket(family, socket.SOCK_DGRAM) as tx:
             for payload in payloads:
-                tx.sendto(payload, ("127.0.0.1", port))
+                tx.sendto(payload, (host, port))
 
         # Processed: the last datagram's row is drawn and the socket's rx counter counts all.
         app.wait_text("MARKER-END", PROCESS_TIMEOUT)
