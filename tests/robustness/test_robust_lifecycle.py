@@ -19,8 +19,13 @@ two round trips through another socket), the invariants:
   sends queued behind a pending bind or connect may be dropped by close());
 - what the peer received from A arrived once each, in call order, and includes every send whose
   callback reported success; what A received was sent to A, once each, in order per sender, and
-  (never closed, never connected) all of it;
+  (never closed) everything sent to it while it was not connected;
 - no `error` event, no callback error, no exception but DgramError with the predicted code.
+
+Two Linux/Node behaviours the model follows rather than flags: disconnect() of a socket bound to
+port 0 gives the port up (the kernel unhashes it; the next send binds a new one), and a `connect`
+event may still arrive after a disconnect() made before it fired. A `connect` event after close()
+is a bug, pinned by test_no_connect_event_after_close.
 """
 
 from __future__ import annotations
