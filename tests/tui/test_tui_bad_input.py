@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from helpers import make_app, type_into, wait_for
 from textual.widgets import Input, Select
+from tui_helpers import make_app, type_into, wait_for
 
 from udpscope.tui.screens.dialogs import NewSocketDialog
 from udpscope.tui.widgets.fields import FieldMessage

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import socket
 
-from helpers import PORT_A, log_of, make_app, rendered_log_lines, type_into, wait_for
 from textual.widgets import Input, Static
+from tui_helpers import PORT_A, log_of, make_app, rendered_log_lines, type_into, wait_for
 
 from udpscope.textsafe import is_terminal_safe
 from udpscope.tui.screens.detail import PacketDetail

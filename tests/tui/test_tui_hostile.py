@@ -10,9 +10,9 @@ from __future__ import annotations
 import socket
 import unicodedata
 
-from helpers import PORT_B, log_of, make_app, rendered_log_lines, wait_for
 from rich.style import Style
 from textual.widgets import Static
+from tui_helpers import PORT_B, log_of, make_app, rendered_log_lines, wait_for
 
 from tests.fixtures.hostile import HOSTILE
 from udpscope.textsafe import is_terminal_safe

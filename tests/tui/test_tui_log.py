@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import socket
 
-from helpers import log_of, make_app, rendered_log_lines, type_into, wait_for
 from textual.widgets import Static
+from tui_helpers import log_of, make_app, rendered_log_lines, type_into, wait_for
 
 from udpscope.tui.widgets.message_log import MessageLog
 

@@ -7,8 +7,8 @@ thread moved into a throw-away namespace whose veth0/veth1 are looped into each 
 from __future__ import annotations
 
 import pytest
-from helpers import make_app, rendered_log_lines, type_into, wait_for
 from textual.widgets import Select, Static
+from tui_helpers import make_app, rendered_log_lines, type_into, wait_for
 
 from tests.netns import LoopedNs, inside
 from udpscope.net.membership import read_memberships

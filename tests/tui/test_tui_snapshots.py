@@ -8,8 +8,18 @@ SVGs before committing them.
 from __future__ import annotations
 
 import pytest
-from helpers import FROZEN, PORT_A, PORT_B, SIZE, log_of, make_app, no_blink, type_into, wait_for
 from textual.pilot import Pilot
+from tui_helpers import (
+    FROZEN,
+    PORT_A,
+    PORT_B,
+    SIZE,
+    log_of,
+    make_app,
+    no_blink,
+    type_into,
+    wait_for,
+)
 
 from tests.netns import inside
 from udpscope.tui.screens.detail import PacketDetail

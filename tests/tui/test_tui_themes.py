@@ -7,8 +7,8 @@ from __future__ import annotations
 from datetime import UTC
 from pathlib import Path
 
-from helpers import ROOT, wait_for
 from textual.app import SystemCommand
+from tui_helpers import ROOT, wait_for
 
 from udpscope.capture import Capture
 from udpscope.tui.app import UdpscopeApp

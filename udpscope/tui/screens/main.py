@@ -58,7 +58,10 @@ class MainScreen(Screen):
                 yield Static("", id="log-status", markup=False)
         yield Footer(compact=True)
 
+    _status = ""
+
     def on_mount(self) -> None:
+        self.selection_changed()
         self.update_status()
         self.query_one(MessageLog).focus()
 
@@ -86,7 +89,10 @@ class MainScreen(Screen):
         capture = self.app.capture  # type: ignore[attr-defined]
         if capture.evictions:
             parts.append(f"ring evicted {capture.evictions}")
-        self.query_one("#log-status", Static).update(Content("  ·  ".join(parts)))
+        text = "  ·  ".join(parts)
+        if text != self._status:  # redraw only on change: this runs on every slow tick
+            self._status = text
+            self.query_one("#log-status", Static).update(Content(text))
 
     def on_message_log_status_changed(self, event: MessageLog.StatusChanged) -> None:
         self.update_status()
@@ -157,4 +163,6 @@ class MainScreen(Screen):
         self.query_one(OptionsPane).load()
         sid = self.app.selected_socket  # type: ignore[attr-defined]
         if sid is not None:
-            self.query_one(SocketList).select_id(sid)
+            sockets = self.query_one(SocketList)
+            sockets.refresh_rows()  # a socket made a moment ago must be listed before the tick
+            sockets.select_id(sid)
