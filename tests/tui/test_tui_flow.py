@@ -133,3 +133,25 @@ async def test_connect_send_without_destination_and_disconnect() -> None:
         assert [r.payload for r in capture.ring if r.kind == "rx"] == [b"via connect"]
         await pilot.press("escape", "d")
         await wait_for(pilot, lambda: second.state == "bound", what="disconnected")
+
+
+async def test_udp6_socket_sends_to_itself_on_ipv6_loopback() -> None:
+    app = make_app(binds=[("::1", 0)])
+    async with app.run_test(size=(130, 36)) as pilot:
+        capture = app.capture
+        await wait_for(pilot, lambda: capture.sockets and capture.sockets[1].state == "bound",
+                       what="bound")
+        entry = capture.sockets[1]
+        assert entry.type == "udp6"
+        port = entry.local()[1]
+        await pilot.press("3")
+        await type_into(pilot, "#dest-host", "::1")
+        await type_into(pilot, "#dest-port", str(port))
+        app.screen.query_one("#payload-kind").value = "hex"
+        await type_into(pilot, "#payload", "de ad be ef")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: entry.rx_datagrams == 1, what="received")
+        rx = next(r for r in capture.ring if r.kind == "rx")
+        assert rx.payload == b"\xde\xad\xbe\xef" and rx.family == "IPv6"
+        await wait_for(pilot, lambda: any(f"[::1]:{port}" in line for line in rendered_log_lines(app)),
+                       what="IPv6 peer rendered in brackets")

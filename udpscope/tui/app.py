@@ -353,11 +353,17 @@ class UdpscopeApp(App[int]):
         sections = [("Panes and views", [b for b in self.BINDINGS if isinstance(b, Binding)])]
         from udpscope.tui.widgets.compose import ComposePane
         from udpscope.tui.widgets.message_log import MessageLog
+        from udpscope.tui.widgets.socket_list import SocketList
 
         sections.append(("Sockets (main screen)", list(MainScreen.BINDINGS)))  # type: ignore[arg-type]
+        sections.append(("Socket list (when focused)", list(SocketList.BINDINGS)))  # type: ignore[arg-type]
         sections.append(("Live log (when focused)", list(MessageLog.BINDINGS)))  # type: ignore[arg-type]
         sections.append(("Composer", list(ComposePane.BINDINGS)))  # type: ignore[arg-type]
-        sections.append(("Stats / Multicast views", list(StatsScreen.BINDINGS)))  # type: ignore[arg-type]
+        sections.append(("Stats view", list(StatsScreen.BINDINGS)))  # type: ignore[arg-type]
+        sections.append(("Multicast view", list(MulticastScreen.BINDINGS)))  # type: ignore[arg-type]
+        from udpscope.tui.screens.detail import PacketDetail as _Detail
+
+        sections.append(("Detail view", list(_Detail.BINDINGS)))  # type: ignore[arg-type]
         self.push_screen(HelpScreen(sections))
 
     def action_log(self, what: str) -> None:

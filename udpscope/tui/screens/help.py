@@ -38,8 +38,11 @@ class HelpScreen(ModalScreen):
         for title, bindings in self.sections:
             parts.append(Content.styled(title, "bold $accent"))
             for b in bindings:
-                key = b.key_display or b.key
-                desc = b.description or b.action
+                try:
+                    key = self.app.get_key_display(b)
+                except Exception:
+                    key = b.key_display or b.key
+                desc = b.description or b.tooltip or b.action
                 parts.append(Content.assemble((f"  {key:<16}", "bold"), desc))
             parts.append(Content(""))
         parts.append(Content.styled("Everywhere", "bold $accent"))

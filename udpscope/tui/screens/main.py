@@ -31,7 +31,7 @@ class MainScreen(Screen):
         Binding("d", "app.disconnect_socket", "Disconnect", show=False, id="socket-disconnect"),
         Binding("x", "app.close_socket", "Close", id="socket-close"),
         Binding("slash", "focus_filter", "Filter", id="log-filter"),
-        Binding("escape", "leave_field", show=False),
+        Binding("escape", "leave_field", "Leave the field (to the log)", show=False),
     ]
 
     def compose(self) -> ComposeResult:

@@ -147,7 +147,7 @@ class MulticastScreen(Screen):
         if not group:
             out.update(Content.styled("enter a group address to check", "$text-error"))
             return
-        setup_kwargs: dict = {"group": group, "joined": False}
+        setup_kwargs: dict = {"group": group}
         sid = self.app.selected_socket  # type: ignore[attr-defined]
         entry = self.app.capture.sockets.get(sid) if sid is not None else None  # type: ignore[attr-defined]
         if entry is not None and entry.state != "closed":
@@ -170,10 +170,11 @@ class MulticastScreen(Screen):
         except Exception as exc:
             out.update(Content.styled(f"check failed: {safe_text(str(exc), 200)}", "$text-error"))
             return
+        parts = _group_notes(group)
         if not findings:
-            out.update(Content.styled("No problems found for this setup.", "$text-success"))
+            parts.append(Content.styled("No problems found for this setup.", "$text-success"))
+            out.update(Content("\n").join(parts))
             return
-        parts = []
         for f in findings:
             parts.append(
                 Content.assemble(
@@ -183,6 +184,20 @@ class MulticastScreen(Screen):
             )
             parts.append(Content("        " + safe_text(f.detail, 600)))
         out.update(Content("\n").join(parts))
+
+
+def _group_notes(group: str) -> list[Content]:
+    """What the group's address itself says: its Ethernet MAC and its scope, in plain words."""
+    from udpscope.net import groups
+
+    if not groups.is_multicast(group):
+        return []
+    notes = [Content.assemble(("group    ", "bold"), safe_text(group, 64),
+                              f"  (Ethernet {groups.multicast_mac(group)})")]
+    note = groups.scope_note(group)
+    if note:
+        notes.append(Content("         " + safe_text(note, 400)))
+    return notes
 
 
 def _iface_name(spec: str) -> str | None:

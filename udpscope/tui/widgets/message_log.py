@@ -161,10 +161,10 @@ class MessageLog(ScrollView, can_focus=True):
         Binding("ctrl+l", "clear", "Clear", show=False, id="log-clear"),
         Binding("up", "cursor(-1)", "Up", show=False),
         Binding("down", "cursor(1)", "Down", show=False),
-        Binding("pageup", "page(-1)", show=False),
-        Binding("pagedown", "page(1)", show=False),
-        Binding("home", "top", show=False),
-        Binding("end", "bottom", "End", show=False, id="log-end"),
+        Binding("pageup", "page(-1)", "Page up", show=False),
+        Binding("pagedown", "page(1)", "Page down", show=False),
+        Binding("home", "top", "First row", show=False),
+        Binding("end", "bottom", "Last row and follow", show=False, id="log-end"),
     ]
 
     following: reactive[bool] = reactive(True)

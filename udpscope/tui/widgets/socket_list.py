@@ -56,13 +56,10 @@ def socket_row(entry: SocketEntry) -> list[Cell]:
 class SocketList(DataTable):
     """Sockets table; Enter/click selects the socket other panes act on."""
 
+    # n/b/c/d/x live on the main screen (they work from every pane); only forgetting a socket
+    # needs the list itself in focus.
     BINDINGS = [
-        Binding("n", "app.new_socket", "New", id="socket-new"),
-        Binding("b", "app.bind_socket", "Bind", id="socket-bind"),
-        Binding("c", "app.connect_socket", "Connect", id="socket-connect"),
-        Binding("d", "app.disconnect_socket", "Disconnect", id="socket-disconnect"),
-        Binding("x", "app.close_socket", "Close", id="socket-close"),
-        Binding("delete", "app.forget_socket", "Forget", show=False, id="socket-forget"),
+        Binding("delete", "app.forget_socket", "Forget", id="socket-forget"),
     ]
 
     def __init__(self, capture: Capture, **kwargs) -> None:  # type: ignore[no-untyped-def]
