@@ -43,10 +43,17 @@ async def test_follow_turns_off_on_scroll_up_and_counts_new_rows() -> None:
         await wait_for(pilot, lambda: log.new_count == 7, what="7 new")
         assert log.scroll_y == top  # the view did not jump
         await wait_for(pilot, lambda: "7 new" in status(app), what="marker shown")
-        await pilot.press("end")
+        await pilot.click("#log-status")  # the marker is clickable
         await wait_for(pilot, lambda: log.following and log.new_count == 0, what="following again")
         assert log.scroll_y == log.max_scroll_y
         assert "late 6" in " ".join(rendered_log_lines(app))
+        # And by keyboard: End jumps back to the newest row and follows.
+        log.focus()
+        await pilot.press("pageup", "pageup")
+        await wait_for(pilot, lambda: not log.following, what="follow off again")
+        await pilot.press("end")
+        await wait_for(pilot, lambda: log.following and log.scroll_y == log.max_scroll_y,
+                       what="End follows")
 
 
 async def test_pause_resume_and_clear() -> None:

@@ -94,6 +94,11 @@ class MainScreen(Screen):
             self._status = text
             self.query_one("#log-status", Static).update(Content(text))
 
+    def on_click(self, event) -> None:  # type: ignore[no-untyped-def]
+        # The "N new" marker lives in the status line: clicking it jumps back and follows.
+        if getattr(event.widget, "id", None) == "log-status":
+            self.query_one(MessageLog).action_follow()
+
     def on_message_log_status_changed(self, event: MessageLog.StatusChanged) -> None:
         self.update_status()
 
