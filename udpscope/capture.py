@@ -12,16 +12,20 @@ tests and snapshots are deterministic.
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
+import functools
 import ipaddress
 import itertools
+import operator
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from udpscope import dgram
+from udpscope import probe as probes
 
 __all__ = [
     "Capture",
@@ -38,13 +42,16 @@ MAX_SEND_COUNT = 1_000_000
 RATE_HISTORY = 120
 
 
-@dataclass(slots=True)
-class Record:
+class Record(NamedTuple):
     """One line of history: a datagram received or sent, or a socket event.
 
     kind is "rx", "tx" or "event". For events, ``event`` names it (listening, connect, close,
     error) and ``text`` carries the message (untrusted: OS text, addresses). A failed send is a
     "tx" record with ``error`` set and ``size`` the number of bytes attempted.
+
+    Immutable, and laid out so that a received datagram's record is its stamp followed by the
+    engine's `RemoteInfo` fields as they are (address, family, port, size, destination,
+    interface, ttl, timestamp): building one is a single tuple concatenation, no per-field work.
     """
 
     seq: int
@@ -52,19 +59,23 @@ class Record:
     kind: str
     sock_id: int
     address: str | None = None
+    family: str | None = None
     port: int | None = None
     size: int = 0
-    payload: bytes = b""
-    family: str | None = None
     destination: str | None = None
     interface: str | None = None
     ttl: int | None = None
     timestamp: float | None = None
+    payload: bytes = b""
     event: str | None = None
     text: str | None = None
     error: str | None = None
     code: str | None = None
     syscall: str | None = None
+
+
+_NO_EVENT = (None, None, None, None, None)  # event, text, error, code, syscall of an rx record
+_new_record = tuple.__new__
 
 
 @dataclass(slots=True)
@@ -80,7 +91,9 @@ class SocketEntry:
     tx_datagrams: int = 0
     tx_bytes: int = 0
     tx_errors: int = 0
-    evictions: int = 0
+    evictions: int = 0  # refreshed by Capture.tick() (derived, so the hot path does no work)
+    events: int = 0
+    cleared: int = 0
     kernel_drops: int = 0
     last_error: str | None = None
     last_error_code: str | None = None
@@ -175,6 +188,9 @@ class SendJob:
         return ", ".join(parts)
 
 
+_PROBE_MAGIC = probes.MAGIC
+
+
 def _is_multicast(address: str, cache: dict[str, bool]) -> bool:
     hit = cache.get(address)
     if hit is None:
@@ -204,7 +220,7 @@ class Capture:
         self.clock = clock
         self.monotonic = monotonic
         self.seq = 0
-        self.evictions = 0
+        self._cleared = 0
         self.sockets: dict[int, SocketEntry] = {}
         self.groups: dict[tuple[str, str], GroupStats] = {}
         # Errors also kept apart from the ring so a UI can announce each one once, even when
@@ -214,54 +230,44 @@ class Capture:
         self._ids = itertools.count(1)
         self._mcast_cache: dict[str, bool] = {}
         self._last_tick: float | None = None
-        self._probe = _load_probe()
 
     # ---- the per-datagram path -------------------------------------------------------------
 
     def _append(self, record: Record) -> None:
-        ring = self.ring
-        if len(ring) == self.ring_size:
-            old = ring[0]
-            self.evictions += 1
-            entry = self.sockets.get(old.sock_id)
+        self.ring.append(record)
+        if record.kind == "event":
+            entry = self.sockets.get(record.sock_id)
             if entry is not None:
-                entry.evictions += 1
-        ring.append(record)
+                entry.events += 1
+
+    @property
+    def evictions(self) -> int:
+        """Records the full ring pushed out (every record gets a seq; cleared ones don't count)."""
+        return self.seq - len(self.ring) - self._cleared
+
+    def _count_evictions(self) -> None:
+        """Per-socket evictions: records made minus records still in the ring (and cleared)."""
+        in_ring = collections.Counter(map(operator.itemgetter(3), self.ring))
+        for entry in self.sockets.values():
+            made = entry.rx_datagrams + entry.tx_datagrams + entry.tx_errors + entry.events
+            entry.evictions = made - in_ring[entry.id] - entry.cleared
 
     def _on_message(self, entry: SocketEntry, msg: bytes, rinfo: Any) -> None:
+        self.seq = seq = self.seq + 1
         now = self.clock()
-        self.seq += 1
+        self.ring.append(_new_record(Record, (seq, now, "rx", entry.id) + rinfo + (msg, *_NO_EVENT)))
         size = len(msg)
-        destination = getattr(rinfo, "destination", None)
-        interface = getattr(rinfo, "interface", None)
-        ttl = getattr(rinfo, "ttl", None)
-        self._append(
-            Record(
-                self.seq,
-                now,
-                "rx",
-                entry.id,
-                rinfo.address,
-                rinfo.port,
-                size,
-                bytes(msg),
-                rinfo.family,
-                destination,
-                interface,
-                ttl,
-                getattr(rinfo, "timestamp", None),
-            )
-        )
         entry.rx_datagrams += 1
         entry.rx_bytes += size
-        probe = None
-        if self._probe is not None and size >= 8:
-            probe = self._probe.decode(msg)
-        if probe is not None or (
+        destination = rinfo[4]
+        found = None
+        if msg.startswith(_PROBE_MAGIC):
+            found = probes.decode_probe(msg)
+        if found is not None or (
             destination is not None and _is_multicast(destination, self._mcast_cache)
         ):
             self._group_update(
-                destination or _local_address(entry), rinfo.address, interface, ttl, size, now, probe
+                destination or _local_address(entry), rinfo[0], rinfo[5], rinfo[6], size, now, found
             )
 
     def _group_update(
@@ -272,7 +278,7 @@ class Capture:
         ttl: int | None,
         size: int,
         now: float,
-        probe: Any,
+        found: probes.Probe | None,
     ) -> None:
         key = (group, source)
         stats = self.groups.get(key)
@@ -288,10 +294,10 @@ class Capture:
                 stats.ttl_min = ttl
             if stats.ttl_max is None or ttl > stats.ttl_max:
                 stats.ttl_max = ttl
-        if probe is not None and self._probe is not None:
+        if found is not None:
             if stats.tracker is None:
-                stats.tracker = self._probe.new_tracker()
-            self._probe.observe(stats.tracker, probe, now)
+                stats.tracker = probes.ProbeTracker()
+            stats.tracker.observe(found, now)
 
     # ---- sockets ---------------------------------------------------------------------------
 
@@ -311,7 +317,7 @@ class Capture:
         """Start watching an existing engine socket; returns its entry (with a fresh id)."""
         entry = SocketEntry(next(self._ids), sock, getattr(sock, "type", "udp4"), label)
         self.sockets[entry.id] = entry
-        sock.on("message", lambda msg, rinfo: self._on_message(entry, msg, rinfo))
+        sock.on("message", functools.partial(self._on_message, entry))
         sock.on("listening", lambda: self._on_listening(entry))
         sock.on("connect", lambda: self._on_event(entry, "connect", _fmt_peer(entry.peer())))
         sock.on("close", lambda: self._on_event(entry, "close", ""))
@@ -414,8 +420,8 @@ class Capture:
         probe_size: int,
     ) -> None:
         data = payload
-        if probe and self._probe is not None:
-            data = self._probe.encode(index, self.clock(), probe_size)
+        if probe:
+            data = probes.encode_probe(index, self.clock(), max(probe_size, probes.HEADER_SIZE))
         job.issued += 1
 
         def done(err: BaseException | None, nbytes: int | None) -> None:
@@ -445,7 +451,8 @@ class Capture:
             entry.tx_datagrams += 1
             entry.tx_bytes += nbytes or 0
             self._append(
-                Record(self.seq, self.clock(), "tx", entry.id, address, port, nbytes or 0, data)
+                Record(self.seq, self.clock(), "tx", entry.id, address=address, port=port,
+                       size=nbytes or 0, payload=data)
             )
         else:
             text = str(err) or type(err).__name__
@@ -460,10 +467,10 @@ class Capture:
                 self.clock(),
                 "tx",
                 entry.id,
-                address,
-                port,
-                len(data),
-                data,
+                address=address,
+                port=port,
+                size=len(data),
+                payload=data,
                 error=text,
                 code=job.last_error_code,
                 syscall=getattr(err, "syscall", None),
@@ -524,6 +531,10 @@ class Capture:
 
     def clear(self) -> None:
         """Forget the history (counters are kept: they are totals since the socket was made)."""
+        in_ring = collections.Counter(map(operator.itemgetter(3), self.ring))
+        for entry in self.sockets.values():
+            entry.cleared += in_ring[entry.id]
+        self._cleared += len(self.ring)
         self.ring.clear()
 
     def tick(self) -> None:
@@ -531,6 +542,7 @@ class Capture:
         now = self.monotonic()
         last = self._last_tick
         self._last_tick = now
+        self._count_evictions()
         dt = (now - last) if last is not None else 0.0
         for entry in self.sockets.values():
             if entry.state != "closed":
@@ -584,38 +596,3 @@ def format_endpoint(address: str | None, port: int | None) -> str:
     if port is None:
         return address
     return _fmt_peer((address, port))
-
-
-class _ProbeAdapter:
-    """Keeps the capture layer's use of udpscope.probe in one place (its API is owned elsewhere)."""
-
-    def __init__(self, module: Any) -> None:
-        self.module = module
-
-    def decode(self, data: bytes) -> Any:
-        try:
-            return self.module.decode_probe(data)
-        except Exception:
-            return None
-
-    def encode(self, seq: int, send_time: float, size: int) -> bytes:
-        header = getattr(self.module, "HEADER_SIZE", 35)
-        return self.module.encode_probe(seq, send_time, max(size, header))
-
-    def new_tracker(self) -> Any:
-        return self.module.ProbeTracker()
-
-    def observe(self, tracker: Any, probe: Any, now: float) -> None:
-        tracker.observe(probe, now)
-
-    @staticmethod
-    def stats(tracker: Any) -> Any:
-        return tracker.stats()
-
-
-def _load_probe() -> _ProbeAdapter | None:
-    try:
-        from udpscope import probe
-    except ImportError:
-        return None
-    return _ProbeAdapter(probe)

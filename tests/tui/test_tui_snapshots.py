@@ -43,9 +43,13 @@ async def fill_traffic(pilot: Pilot) -> None:
         capture.send(2, payload, PORT_A, "127.0.0.1")
         await wait_for(pilot, lambda n=n: rx.rx_datagrams == n and capture.sockets[2].tx_datagrams == n,
                        what="delivery")
-    for record in capture.ring:
-        if record.timestamp is not None:
-            record.timestamp = FROZEN + 0.000125
+    # Records are immutable: freeze the kernel timestamps by replacing them, then let the log
+    # re-read the whole ring (set_filter(None) rebuilds its rows from the ring).
+    frozen = [r._replace(timestamp=FROZEN + 0.000125) if r.timestamp is not None else r
+              for r in capture.ring]
+    capture.ring.clear()
+    capture.ring.extend(frozen)
+    log_of(app).set_filter(None)
     app.selected_socket = 1
     await wait_for(pilot, lambda: sum(r.kind == "rx" for r in log_of(app).rows) == len(PAYLOADS),
                    what="log caught up")

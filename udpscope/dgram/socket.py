@@ -438,7 +438,13 @@ class Socket(EventEmitter):
         self._connect_callback = None
         peer = self._sock.getpeername()
         self._peer = (peer[0], peer[1])
-        self._get_loop().call_soon(self.emit, "connect")
+        self._get_loop().call_soon(self._emit_connect)
+
+    def _emit_connect(self) -> None:
+        # close() or disconnect() may have come between the connect and its event: after close()
+        # only `close` may be emitted, and a connection that is gone is not announced.
+        if not self._closed and self._connect_state == CONNECTED:
+            self.emit("connect")
 
     def disconnect(self) -> None:
         if self._closed:
