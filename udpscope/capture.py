@@ -263,9 +263,12 @@ class Capture:
         found = None
         if msg.startswith(_PROBE_MAGIC):
             found = probes.decode_probe(msg)
-        if found is not None or (
-            destination is not None and _is_multicast(destination, self._mcast_cache)
-        ):
+        multicast = False
+        if destination is not None:
+            multicast = self._mcast_cache.get(destination)
+            if multicast is None:
+                multicast = _is_multicast(destination, self._mcast_cache)
+        if found is not None or multicast:
             self._group_update(
                 destination or _local_address(entry), rinfo[0], rinfo[5], rinfo[6], size, now, found
             )

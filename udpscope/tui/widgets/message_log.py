@@ -22,7 +22,7 @@ from rich.segment import Segment
 from rich.style import Style
 from textual.binding import Binding
 from textual.cache import LRUCache
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.message import Message
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
@@ -200,6 +200,8 @@ class MessageLog(ScrollView, can_focus=True):
         self._cache: LRUCache[tuple[int, int, bool], Strip] = LRUCache(2048)
         self._auto_scroll = False
         self._styles: dict[str, Style] = {}
+        self._frame_base: Style | None = None
+        self._frame_width = 0
 
     # ---- data ------------------------------------------------------------------------------
 
@@ -369,10 +371,23 @@ class MessageLog(ScrollView, can_focus=True):
             style = self._styles[name] = self.get_component_rich_style(f"message-log--{name}")
         return style
 
+    def render_lines(self, crop: Region) -> list[Strip]:
+        # Resolve the widget's base style and width once per frame, not once per row.
+        self._frame_base = self.rich_style
+        self._frame_width = self.scrollable_content_region.width or self.size.width
+        try:
+            return super().render_lines(crop)
+        finally:
+            self._frame_base = None
+
     def render_line(self, y: int) -> Strip:
-        width = self.scrollable_content_region.width or self.size.width
+        base = self._frame_base
+        if base is None:
+            base = self.rich_style
+            width = self.scrollable_content_region.width or self.size.width
+        else:
+            width = self._frame_width
         index = int(self.scroll_y) + y
-        base = self.rich_style
         if index >= len(self.rows):
             return Strip.blank(width, base)
         record = self.rows[index]
@@ -384,7 +399,7 @@ class MessageLog(ScrollView, can_focus=True):
             if selected:
                 strip = strip.apply_style(self._style("cursor"))
             self._cache[key] = strip
-        return strip.apply_offsets(0, index)
+        return strip  # clicks map rows from event.y (on_click), so no per-row offset Strip
 
     def format_time(self, t: float) -> str:
         return datetime.fromtimestamp(t, self.tz).strftime("%H:%M:%S.%f")[:-3]
