@@ -399,7 +399,7 @@ class MessageLog(ScrollView, can_focus=True):
             if selected:
                 strip = strip.apply_style(self._style("cursor"))
             self._cache[key] = strip
-        return strip  # clicks map rows from event.y (on_click), so no per-row offset Strip
+        return strip.apply_offsets(0, index)
 
     def format_time(self, t: float) -> str:
         return datetime.fromtimestamp(t, self.tz).strftime("%H:%M:%S.%f")[:-3]
