@@ -718,17 +718,23 @@ class Socket(EventEmitter):
     def get_broadcast(self) -> bool:
         return bool(self._getsockopt("getBroadcast", socket.SOL_SOCKET, socket.SO_BROADCAST))
 
-    def set_ttl(self, ttl: Any) -> int:
+    def _set_hops(
+        self, ttl: Any, lowest: int, syscall: str, v6_option: int, v4_option: int
+    ) -> int:
+        """TTL / hop-limit setters: type first, then closed, then range (EINVAL), then EBADF."""
         ttl = self._check_int(ttl, "ttl")
         if self._closed:
             raise not_running()
-        if not 1 <= ttl <= 255:
-            raise system_error(errno.EINVAL, "setTTL")
+        if not lowest <= ttl <= 255:
+            raise system_error(errno.EINVAL, syscall)
         if self._v6():
-            self._setsockopt("setTTL", socket.IPPROTO_IPV6, socket.IPV6_UNICAST_HOPS, ttl)
+            self._setsockopt(syscall, socket.IPPROTO_IPV6, v6_option, ttl)
         else:
-            self._setsockopt("setTTL", socket.IPPROTO_IP, socket.IP_TTL, ttl)
+            self._setsockopt(syscall, socket.IPPROTO_IP, v4_option, ttl)
         return ttl
+
+    def set_ttl(self, ttl: Any) -> int:
+        return self._set_hops(ttl, 1, "setTTL", socket.IPV6_UNICAST_HOPS, socket.IP_TTL)
 
     def get_ttl(self) -> int:
         if self._v6():
@@ -736,18 +742,9 @@ class Socket(EventEmitter):
         return self._getsockopt("getTTL", socket.IPPROTO_IP, socket.IP_TTL)
 
     def set_multicast_ttl(self, ttl: Any) -> int:
-        ttl = self._check_int(ttl, "ttl")
-        if self._closed:
-            raise not_running()
-        if not 0 <= ttl <= 255:
-            raise system_error(errno.EINVAL, "setMulticastTTL")
-        if self._v6():
-            self._setsockopt(
-                "setMulticastTTL", socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_HOPS, ttl
-            )
-        else:
-            self._setsockopt("setMulticastTTL", socket.IPPROTO_IP, socket.IP_MULTICAST_TTL, ttl)
-        return ttl
+        return self._set_hops(
+            ttl, 0, "setMulticastTTL", socket.IPV6_MULTICAST_HOPS, socket.IP_MULTICAST_TTL
+        )
 
     def get_multicast_ttl(self) -> int:
         if self._v6():
