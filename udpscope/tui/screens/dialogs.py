@@ -14,7 +14,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Checkbox, Input, Label, Select, Static
+from textual.widgets import Button, Checkbox, Input, Label, Select
 
 from udpscope.addresses import AddressError, parse_endpoint_host, parse_int_range, parse_port
 from udpscope.tui.widgets.fields import FieldMessage
@@ -48,14 +48,21 @@ class _Dialog(ModalScreen):
     DEFAULT_CSS = """
     _Dialog { align: center middle; }
     _Dialog > Vertical {
-        width: 64; height: auto; max-height: 90%;
-        border: round $primary; background: $panel; padding: 1 2;
+        width: 66; max-width: 100%; height: auto; max-height: 100%;
+        border: round $primary; background: $panel; padding: 0 1;
+        border-title-color: $accent; border-title-style: bold;
+        border-subtitle-color: $text-muted;
     }
-    _Dialog .title { text-style: bold; padding-bottom: 1; }
-    _Dialog Vertical > Horizontal { height: auto; }
-    _Dialog Label { padding: 1 1 0 0; }
-    _Dialog .buttons { margin-top: 1; align-horizontal: right; }
-    _Dialog Button { margin-left: 1; }
+    _Dialog .row { height: auto; margin-top: 1; }
+    _Dialog Label { width: 9; }
+    _Dialog Label.inline { width: auto; padding: 0 1; }
+    _Dialog Input { width: 1fr; background: $boost; }
+    _Dialog Input.short { width: 12; }
+    _Dialog Select { width: 14; }
+    _Dialog Checkbox { margin-right: 2; }
+    _Dialog .buttons { align-horizontal: right; margin: 1 0; }
+    _Dialog Button { margin-left: 2; min-width: 10; }
+    _Dialog FieldMessage { padding-left: 9; }
     """
 
     def action_dismiss_none(self) -> None:
@@ -84,37 +91,59 @@ class NewSocketDialog(_Dialog):
         self.default_type = default_type
 
     def compose(self) -> ComposeResult:
-        with Vertical():
-            yield Static("New socket", classes="title")
-            with Horizontal():
+        with Vertical() as box:
+            box.border_title = "New socket"
+            box.border_subtitle = "Enter: create · Tab: next field · Esc: cancel"
+            with Horizontal(classes="row"):
                 yield Label("type")
                 yield Select(
                     [("udp4", "udp4"), ("udp6", "udp6")],
                     value=self.default_type,
                     allow_blank=False,
                     id="type",
+                    compact=True,
                 )
-            with Horizontal():
-                yield Checkbox("reuse addr", id="reuse-addr")
-                yield Checkbox("reuse port", id="reuse-port")
-                yield Checkbox("IPv6 only", id="ipv6-only")
-            with Horizontal():
-                yield Checkbox("isolate (multicast_all off)", value=True, id="isolate")
-            with Horizontal():
-                yield Label("recv buf")
-                yield Input(placeholder="default", id="recv-buf")
-                yield Label("send buf")
-                yield Input(placeholder="default", id="send-buf")
-            yield FieldMessage(id="buf-error")
-            with Horizontal():
-                yield Checkbox("bind now", value=True, id="bind")
-            with Horizontal():
-                yield Input(placeholder="address (empty: all interfaces)", id="bind-address")
-                yield Input(placeholder="port (0: random)", id="bind-port")
+                yield Checkbox("bind now", value=True, id="bind", compact=True)
+            with Horizontal(classes="row"):
+                yield Label("address")
+                yield Input(placeholder="empty: all interfaces (0.0.0.0 / ::)", id="bind-address", compact=True)
+            with Horizontal(classes="row"):
+                yield Label("port")
+                yield Input(placeholder="0: random", id="bind-port", classes="short", compact=True)
             yield FieldMessage(id="bind-error")
-            with Horizontal(classes="buttons"):
-                yield Button("Create", id="ok", variant="primary")
-                yield Button("Cancel", id="cancel")
+            with Horizontal(classes="row"):
+                yield Label("options")
+                yield Checkbox("reuse addr", id="reuse-addr", compact=True)
+                yield Checkbox("reuse port", id="reuse-port", compact=True)
+                yield Checkbox("IPv6 only", id="ipv6-only", compact=True)
+            with Horizontal(classes="row"):
+                yield Label("")
+                yield Checkbox(
+                    "isolate: only my own groups (multicast_all off)",
+                    value=True,
+                    id="isolate",
+                    compact=True,
+                )
+            with Horizontal(classes="row"):
+                yield Label("buffers")
+                yield Label("recv", classes="inline")
+                yield Input(placeholder="default", id="recv-buf", classes="short", compact=True)
+                yield Label("send", classes="inline")
+                yield Input(placeholder="default", id="send-buf", classes="short", compact=True)
+            yield FieldMessage(id="buf-error")
+            with Horizontal(classes="row buttons"):
+                yield Button("Create", id="ok", variant="primary", compact=True)
+                yield Button("Cancel", id="cancel", compact=True)
+
+    def on_mount(self) -> None:
+        # Enter in a text field creates, so "n, Enter" makes a bound socket at once; a Select
+        # would swallow that Enter by opening its list.
+        self.query_one("#bind-address", Input).focus()
+
+    def on_checkbox_changed(self, event: Checkbox.Changed) -> None:
+        if event.checkbox.id == "bind":
+            for fid in ("#bind-address", "#bind-port"):
+                self.query_one(fid, Input).disabled = not event.value
 
     def submit(self) -> None:
         ok = True
@@ -174,18 +203,31 @@ class EndpointDialog(_Dialog):
         self.bind_mode = bind
 
     def compose(self) -> ComposeResult:
-        with Vertical():
-            yield Static(self.title_text, classes="title", markup=False)
-            with Horizontal():
+        with Vertical() as box:
+            box.border_title = self.title_text
+            box.border_subtitle = "Enter: OK · Esc: cancel"
+            with Horizontal(classes="row"):
+                yield Label("address")
                 yield Input(
-                    placeholder="address (empty: all interfaces)" if self.bind_mode else "address",
+                    placeholder="empty: all interfaces" if self.bind_mode else "peer, e.g. 127.0.0.1",
                     id="address",
+                    compact=True,
                 )
-                yield Input(placeholder="port (0: random)" if self.bind_mode else "port", id="port")
+            with Horizontal(classes="row"):
+                yield Label("port")
+                yield Input(
+                    placeholder="0: random" if self.bind_mode else "1-65535",
+                    id="port",
+                    classes="short",
+                    compact=True,
+                )
             yield FieldMessage(id="error")
-            with Horizontal(classes="buttons"):
-                yield Button("OK", id="ok", variant="primary")
-                yield Button("Cancel", id="cancel")
+            with Horizontal(classes="row buttons"):
+                yield Button("OK", id="ok", variant="primary", compact=True)
+                yield Button("Cancel", id="cancel", compact=True)
+
+    def on_mount(self) -> None:
+        self.query_one("#address", Input).focus()
 
     def submit(self) -> None:
         msg = self.query_one("#error", FieldMessage)

@@ -9,6 +9,34 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+# Longer words for the help than fit in the footer, by binding id; the keys themselves still come
+# from the bindings, so a rebound key shows up here as it is.
+DESCRIPTIONS = {
+    "pane-sockets": "Sockets pane: pick the socket the other panes act on",
+    "pane-options": "Options of the selected socket: TTL, broadcast, loopback, groups",
+    "pane-compose": "Composer: destination, payload, send",
+    "pane-log": "Live log: every datagram in and out, every socket event",
+    "pane-stats": "Stats view: counters, rates, per-group streams, probe loss",
+    "pane-multicast": "Multicast view: interfaces, kernel groups, why no traffic?",
+    "help": "this help",
+    "socket-new": "new socket (udp4/udp6, options, bind now)",
+    "socket-bind": "bind the selected socket (address, port)",
+    "socket-connect": "connect the selected socket to a peer",
+    "socket-disconnect": "disconnect the selected socket",
+    "socket-close": "close the selected socket",
+    "socket-forget": "remove the selected socket from the list (closes it)",
+    "log-filter": "filter the log (syntax below)",
+    "log-detail": "open the selected row: every field, text, hex dump",
+    "log-follow": "follow: jump to the newest row and stay there",
+    "log-pause": "pause / resume the log (datagrams are still counted)",
+    "log-clear": "clear the log",
+    "log-end": "last row, and follow",
+    "compose-send": "send (Enter in a composer field does too)",
+    "view-back": "back to the main screen",
+    "multicast-refresh": "re-read interfaces and kernel memberships",
+    "detail-close": "close the detail",
+}
+
 EXTRA = [
     ("Tab / Shift+Tab", "move between fields and panes"),
     ("Escape", "leave a field (then the pane keys work) / close a dialog"),
@@ -25,7 +53,8 @@ class HelpScreen(ModalScreen):
     DEFAULT_CSS = """
     HelpScreen { align: center middle; }
     HelpScreen > VerticalScroll {
-        width: 84; height: 90%; border: round $primary; background: $panel; padding: 0 1;
+        width: 90; max-width: 100%; height: 90%; border: round $primary; background: $panel;
+        padding: 0 1; border-title-color: $accent; border-subtitle-color: $text-muted;
     }
     """
 
@@ -33,22 +62,32 @@ class HelpScreen(ModalScreen):
         super().__init__()
         self.sections = sections
 
+    def _key(self, b: Binding) -> str:
+        try:
+            return self.app.get_key_display(b)
+        except Exception:
+            return b.key_display or b.key
+
     def compose(self) -> ComposeResult:
         parts: list[Content] = []
         for title, bindings in self.sections:
             parts.append(Content.styled(title, "bold $accent"))
+            # One line per action: "?" and "f1" both open help, say so on one line.
+            keys: dict[str, list[str]] = {}
+            desc: dict[str, str] = {}
             for b in bindings:
-                try:
-                    key = self.app.get_key_display(b)
-                except Exception:
-                    key = b.key_display or b.key
-                desc = b.description or b.tooltip or b.action
-                parts.append(Content.assemble((f"  {key:<16}", "bold"), desc))
+                keys.setdefault(b.action, []).append(self._key(b))
+                if b.action not in desc or (b.id and b.id in DESCRIPTIONS):
+                    desc[b.action] = DESCRIPTIONS.get(b.id or "", "") or b.description or b.action
+            for action, names in keys.items():
+                parts.append(Content.assemble((f"  {' / '.join(names):<16}", "bold"), desc[action]))
             parts.append(Content(""))
         parts.append(Content.styled("Everywhere", "bold $accent"))
-        for key, desc in EXTRA:
-            parts.append(Content.assemble((f"  {key:<16}", "bold"), desc))
-        with VerticalScroll():
+        for key, text in EXTRA:
+            parts.append(Content.assemble((f"  {key:<16}", "bold"), text))
+        with VerticalScroll() as box:
+            box.border_title = "Keys"
+            box.border_subtitle = "↑/↓ scroll · Esc close"
             yield Static(Content("\n").join(parts), id="help-text")
 
     def action_dismiss(self) -> None:  # type: ignore[override]

@@ -33,8 +33,8 @@ class MulticastScreen(Screen):
     MulticastScreen DataTable { height: auto; max-height: 12; }
     MulticastScreen .heading { text-style: bold; color: $accent; padding: 1 1 0 1; }
     MulticastScreen VerticalScroll > Horizontal { height: auto; }
-    MulticastScreen #check-group { width: 40; }
-    MulticastScreen #findings { padding: 0 1; }
+    MulticastScreen #check-group { width: 40; background: $boost; margin: 0 1; }
+    MulticastScreen #findings { padding: 1 1 0 1; }
     """
 
     def compose(self) -> ComposeResult:
@@ -47,7 +47,7 @@ class MulticastScreen(Screen):
             yield DataTable(id="kernel-groups", cursor_type="row")
             yield Static("Why no traffic?", classes="heading")
             with Horizontal():
-                yield Input(placeholder="group to check, e.g. 239.1.2.3", id="check-group")
+                yield Input(placeholder="group to check, e.g. 239.1.2.3", id="check-group", compact=True)
                 yield Button("Check", id="check", compact=True)
             yield Static("", id="findings", markup=False)
         yield Footer(compact=True)

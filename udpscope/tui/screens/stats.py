@@ -59,6 +59,12 @@ def group_row(g: GroupStats, tz: tzinfo | None) -> list[Cell]:
     ]
 
 
+NO_STREAMS = (
+    "none yet: multicast received after a join (2 Options), or datagrams sent with the "
+    "composer's probe box ticked (loss, duplicates, reordering, delay)"
+)
+
+
 class StatsScreen(Screen):
     """Per-socket counters with a receive-rate sparkline, and per-group streams."""
 
@@ -69,6 +75,7 @@ class StatsScreen(Screen):
     StatsScreen #group-stats { height: 1fr; }
     StatsScreen Sparkline { height: 3; margin: 0 1; }
     StatsScreen .heading { text-style: bold; color: $accent; padding: 1 1 0 1; }
+    StatsScreen #streams-note { color: $text-muted; padding: 0 1; }
     """
 
     def compose(self) -> ComposeResult:
@@ -77,8 +84,9 @@ class StatsScreen(Screen):
             yield Static("5 Stats — sockets", classes="heading")
             yield DataTable(id="sock-stats", cursor_type="row")
             yield Static("", id="spark-label", classes="heading", markup=False)
-            yield Sparkline([0.0], id="rx-spark")
-            yield Static("Streams (group, source) — probe loss from udpscope probes", classes="heading")
+            yield Sparkline([], id="rx-spark")
+            yield Static("Streams (group, source)", classes="heading")
+            yield Static(NO_STREAMS, id="streams-note", markup=False)
             yield DataTable(id="group-stats", cursor_type="row")
         yield Footer(compact=True)
 
@@ -97,17 +105,16 @@ class StatsScreen(Screen):
                 self.query_one("#sock-stats", DataTable),
                 [(str(e.id), socket_stats_row(e)) for e in capture.entries()],
             )
-            sync_rows(
-                self.query_one("#group-stats", DataTable),
-                [(f"{g.group}|{g.source}", group_row(g, tz)) for g in capture.groups.values()],
-            )
+            streams = [(f"{g.group}|{g.source}", group_row(g, tz)) for g in capture.groups.values()]
+            sync_rows(self.query_one("#group-stats", DataTable), streams)
+            self.query_one("#streams-note", Static).display = not streams
             sid = self.app.selected_socket  # type: ignore[attr-defined]
             entry = capture.sockets.get(sid) if sid is not None else None
             label = self.query_one("#spark-label", Static)
             spark = self.query_one(Sparkline)
             if entry is None:
                 label.update("receive rate: no socket selected")
-                spark.data = [0.0]
+                spark.data = []
             else:
                 history = list(entry.rx_history) or [0.0]
                 label.update(
@@ -116,4 +123,6 @@ class StatsScreen(Screen):
                         f"(peak {max(history):.0f}, last {len(history) / 2:.0f} s)"
                     )
                 )
-                spark.data = history
+                # A leading 0 pins the scale to zero (Sparkline scales min..max, and draws a
+                # lone sample as a full bar); an idle socket gets a flat baseline.
+                spark.data = [0.0, *history] if max(history) > 0 else []

@@ -12,14 +12,29 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
-from textual.widgets import Button, Checkbox, Input, Label, Select
+from textual.content import Content
+from textual.widgets import Button, Checkbox, Input, Label, Select, Static
 
 from udpscope.addresses import AddressError, parse_endpoint_host, parse_int_range, parse_port
-from udpscope.capture import MAX_SEND_COUNT, SendJob
+from udpscope.capture import MAX_SEND_COUNT, SendJob, format_endpoint
 from udpscope.payload import PayloadError, parse_payload
+from udpscope.textsafe import safe_text
 from udpscope.tui.widgets.fields import FieldMessage
 
 KINDS = [("text", "text"), ("hex", "hex"), ("base64", "base64"), ("file", "file")]
+PLACEHOLDERS = {
+    "text": "payload text, e.g. hello",
+    "hex": "hex bytes, e.g. 68 69 0a",
+    "base64": "base64, e.g. aGkK",
+    "file": "path of the file to send",
+}
+FIELD_MESSAGES = {
+    "dest-host": "#dest-error",
+    "dest-port": "#dest-error",
+    "payload": "#payload-error",
+    "count": "#count-error",
+    "rate": "#count-error",
+}
 
 
 class ComposePane(VerticalScroll):
@@ -29,46 +44,82 @@ class ComposePane(VerticalScroll):
 
     DEFAULT_CSS = """
     ComposePane { padding: 0 1; }
-    ComposePane > Horizontal { height: auto; margin-top: 1; }
-    ComposePane Label { padding: 0 1 0 0; min-width: 3; }
+    ComposePane > .row { height: auto; margin-top: 1; }
+    ComposePane Label { width: 7; }
+    ComposePane Label.inline { width: auto; padding: 0 1; }
     ComposePane Input { background: $boost; }
-    ComposePane #payload { margin-top: 1; }
+    ComposePane #compose-from { color: $text-muted; }
     ComposePane #dest-host { width: 1fr; }
-    ComposePane #dest-port { width: 8; }
-    ComposePane #payload-kind { width: 16; }
-    ComposePane #count, ComposePane #rate { width: 9; }
+    ComposePane #dest-port { width: 9; }
+    ComposePane #payload-kind { width: 12; }
+    ComposePane #payload { margin-top: 1; }
+    ComposePane #count, ComposePane #rate { width: 8; }
+    ComposePane #send-row Button { margin-right: 1; min-width: 8; }
     ComposePane #probe { margin-left: 1; }
-    ComposePane #send-row Button { margin-right: 1; }
     """
 
     def __init__(self, **kwargs) -> None:  # type: ignore[no-untyped-def]
         super().__init__(**kwargs)
         self.job: SendJob | None = None
         self._shown: tuple[bool, str] | None = None
+        self._from = ""
 
     def compose(self) -> ComposeResult:
-        with Horizontal():
+        yield Static("", id="compose-from", markup=False)
+        with Horizontal(classes="row"):
             yield Label("to")
-            yield Input(placeholder="host / 127.0.0.1 / ::1 / fe80::1%eth0", id="dest-host", compact=True)
-            yield Label(" port")
-            yield Input(placeholder="port", id="dest-port", type="text", compact=True)
-        yield FieldMessage(id="dest-error")
-        with Horizontal():
-            yield Label("payload")
+            yield Input(placeholder="host, e.g. 127.0.0.1 or ::1", id="dest-host", compact=True)
+        with Horizontal(classes="row"):
+            yield Label("port")
+            yield Input(placeholder="1-65535", id="dest-port", type="text", compact=True)
+            yield Label("as", classes="inline")
             yield Select(KINDS, value="text", allow_blank=False, id="payload-kind", compact=True)
-        yield Input(placeholder="text to send (hex: 68 69, base64, or a file path)", id="payload", compact=True)
+        yield FieldMessage(id="dest-error")
+        yield Input(placeholder=PLACEHOLDERS["text"], id="payload", compact=True)
         yield FieldMessage(id="payload-error")
-        with Horizontal():
+        with Horizontal(classes="row"):
             yield Label("count")
             yield Input("1", id="count", compact=True)
-            yield Label("rate/s")
+            yield Label("rate/s", classes="inline")
             yield Input(placeholder="max", id="rate", compact=True)
-            yield Checkbox("probe", id="probe", compact=True)
         yield FieldMessage(id="count-error")
-        with Horizontal(id="send-row"):
-            yield Button("Send", id="send", variant="primary", compact=True)
+        with Horizontal(id="send-row", classes="row"):
+            yield Button("Send ^s", id="send", variant="primary", compact=True)
             yield Button("Stop", id="stop", compact=True)
+            yield Checkbox("probe", id="probe", compact=True)
         yield FieldMessage(id="send-result")
+
+    def on_mount(self) -> None:
+        self.update_from()
+
+    def on_select_changed(self, event: Select.Changed) -> None:
+        if event.select.id == "payload-kind":
+            event.stop()
+            self.query_one("#payload", Input).placeholder = PLACEHOLDERS.get(str(event.value), "")
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        # An edited field is no longer the one the message was about.
+        target = FIELD_MESSAGES.get(event.input.id or "")
+        if target:
+            self.query_one(target, FieldMessage).clear()
+
+    def update_from(self) -> None:
+        """The 'from socket #N' line: which socket a send would use (cheap; on the slow tick)."""
+        app = self.app
+        sid = getattr(app, "selected_socket", None)
+        entry = app.capture.sockets.get(sid) if sid is not None else None  # type: ignore[attr-defined]
+        if entry is None:
+            text = "from: no socket yet (press n)"
+        else:
+            local = entry.local()
+            where = safe_text(format_endpoint(*local), 60) if local else entry.state
+            text = f"from #{entry.id} {entry.type} {where}"
+            peer = entry.peer()
+            if peer:
+                text += f", connected to {safe_text(format_endpoint(*peer), 60)}: leave 'to' and 'port' empty"
+        if text != self._from:
+            self._from = text
+            self.query_one("#compose-from", Static).update(Content(text))
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
@@ -163,6 +214,7 @@ class ComposePane(VerticalScroll):
 
     def update_result(self) -> None:
         """Called on the app's tick: show the job's progress / outcome."""
+        self.update_from()
         job = self.job
         if job is None:
             return

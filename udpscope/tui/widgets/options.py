@@ -13,7 +13,7 @@ from typing import Any
 from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
 from textual.content import Content
-from textual.widgets import Button, Input, Label, Select, Static, Switch
+from textual.widgets import Button, Checkbox, Input, Label, Select, Static
 
 from udpscope.addresses import AddressError, parse_int_range
 from udpscope.capture import SocketEntry
@@ -36,67 +36,73 @@ class OptionsPane(VerticalScroll):
     """Per-socket options; acts on the app's selected socket."""
 
     DEFAULT_CSS = """
-    OptionsPane { padding: 0 1; }
-    OptionsPane > Horizontal { height: auto; margin-top: 1; }
+    OptionsPane { padding: 0 1; scrollbar-size-vertical: 1; }
+    OptionsPane > .row { height: auto; }
+    OptionsPane Label { width: 10; }
     OptionsPane Input { background: $boost; }
-    OptionsPane Switch { border: none; height: 1; padding: 0; }
-    OptionsPane #group, OptionsPane #source { margin-top: 1; }
-    OptionsPane Button { margin-left: 1; width: auto; min-width: 6; }
-    OptionsPane Label { padding: 0 1 0 0; }
-    OptionsPane .kernel { padding: 0 0 0 1; color: $text-muted; }
-    OptionsPane #k-bufs { padding: 1 0 0 0; }
-    OptionsPane Input.num { width: 9; }
+    OptionsPane Checkbox { width: 7; }
+    OptionsPane Button { margin-left: 1; width: auto; min-width: 5; }
+    OptionsPane .kernel { width: 1fr; padding: 0 0 0 1; color: $text-muted; }
+    OptionsPane Input.num { width: 6; }
     OptionsPane Select { width: 1fr; }
-    OptionsPane #mcast-iface { width: 20; }
-    OptionsPane #group { width: 1fr; }
-    OptionsPane #source { width: 1fr; }
+    OptionsPane #group, OptionsPane #source { width: 1fr; }
     OptionsPane .section { text-style: bold; color: $accent; padding: 1 0 0 0; }
-    OptionsPane #memberships { padding: 0 1; height: auto; }
-    OptionsPane #opt-title { color: $text-muted; }
+    OptionsPane #memberships { padding: 0 0 0 10; height: auto; }
+    OptionsPane #opt-title { color: $text-muted; padding-bottom: 1; }
+    OptionsPane #member-buttons { padding-left: 10; }
     """
 
     def __init__(self, **kwargs) -> None:  # type: ignore[no-untyped-def]
         super().__init__(**kwargs)
         self._loading = False
+        self._shown_state: tuple[int, str] | None = None
 
     def compose(self) -> ComposeResult:
         yield Static("", id="opt-title", markup=False)
-        with Horizontal():
+        with Horizontal(classes="row"):
             yield Label("broadcast")
-            yield Switch(id="broadcast")
+            yield Checkbox("", id="broadcast", compact=True)
             yield Static("", classes="kernel", id="k-broadcast", markup=False)
-        with Horizontal():
+        with Horizontal(classes="row"):
             yield Label("TTL")
             yield Input(placeholder="1-255", id="ttl", classes="num", compact=True)
             yield Button("set", id="set-ttl", compact=True)
             yield Static("", classes="kernel", id="k-ttl", markup=False)
         yield FieldMessage(id="ttl-error")
-        with Horizontal():
+        with Horizontal(classes="row"):
             yield Label("mcast TTL")
             yield Input(placeholder="0-255", id="mcast-ttl", classes="num", compact=True)
             yield Button("set", id="set-mcast-ttl", compact=True)
             yield Static("", classes="kernel", id="k-mcast-ttl", markup=False)
         yield FieldMessage(id="mcast-ttl-error")
-        with Horizontal():
-            yield Label("mcast loopback")
-            yield Switch(id="mcast-loop")
+        with Horizontal(classes="row"):
+            yield Label("mcast loop")
+            yield Checkbox("", id="mcast-loop", compact=True)
             yield Static("", classes="kernel", id="k-mcast-loop", markup=False)
-        with Horizontal():
-            yield Label("isolate (multicast_all off)")
-            yield Switch(id="isolate")
+        with Horizontal(classes="row"):
+            yield Label("isolate")
+            yield Checkbox("", id="isolate", compact=True)
+            yield Static("", classes="kernel", id="k-isolate", markup=False)
         yield FieldMessage(id="switch-error")
-        with Horizontal():
-            yield Label("mcast iface")
+        with Horizontal(classes="row"):
+            yield Label("mcast if")
             yield Select([], prompt="(default)", id="mcast-iface", compact=True)
             yield Button("set", id="set-mcast-iface", compact=True)
         yield FieldMessage(id="iface-error")
-        yield Static("", classes="kernel", id="k-bufs", markup=False)
+        with Horizontal(classes="row"):
+            yield Label("buffers")
+            yield Static("", classes="kernel", id="k-bufs", markup=False)
         yield Static("Memberships", classes="section")
-        yield Input(placeholder="group, e.g. 239.1.2.3 or ff15::1", id="group", compact=True)
-        yield Input(placeholder="source (optional: source-specific join)", id="source", compact=True)
-        with Horizontal():
+        with Horizontal(classes="row"):
+            yield Label("group")
+            yield Input(placeholder="239.1.2.3 / ff15::1", id="group", compact=True)
+        with Horizontal(classes="row"):
+            yield Label("source")
+            yield Input(placeholder="optional (SSM)", id="source", compact=True)
+        with Horizontal(classes="row"):
+            yield Label("on")
             yield Select([], prompt="(default interface)", id="member-iface", compact=True)
-        with Horizontal():
+        with Horizontal(classes="row", id="member-buttons"):
             yield Button("Join", id="join", variant="primary", compact=True)
             yield Button("Leave", id="leave", compact=True)
         yield FieldMessage(id="member-error")
@@ -105,6 +111,15 @@ class OptionsPane(VerticalScroll):
     def on_mount(self) -> None:
         self.refresh_interfaces()
         self.load()
+        # The socket can change state under the pane (bound later, closed with x); a cheap
+        # poll of one attribute keeps the title and the kernel column from going stale.
+        self.set_interval(0.5, self._check_state)
+
+    def _check_state(self) -> None:
+        entry = self._entry()
+        now = (entry.id, entry.state) if entry is not None else None
+        if now != self._shown_state and self.is_attached:
+            self.load()
 
     # ---- reading back ------------------------------------------------------------------------
 
@@ -132,8 +147,17 @@ class OptionsPane(VerticalScroll):
         """Show the selected socket's kernel-reported values (also after every change)."""
         entry = self._entry()
         title = self.query_one("#opt-title", Static)
-        if entry is None:
-            title.update("no socket selected (n: new socket)")
+        self._shown_state = (entry.id, entry.state) if entry is not None else None
+        if entry is None or entry.state == "closed":
+            # A closed socket has no options to read or set: say so once, not as errors per row.
+            title.update(
+                "no socket yet: press n to create one"
+                if entry is None
+                else f"socket #{entry.id} is closed: pick another in 1 Sockets, or press n"
+            )
+            for kid in ("#k-broadcast", "#k-ttl", "#k-mcast-ttl", "#k-mcast-loop", "#k-isolate", "#k-bufs"):
+                self.query_one(kid, Static).update("")
+            self.query_one("#memberships", Static).update("")
             self.disabled_state(True)
             return
         self.disabled_state(False)
@@ -150,7 +174,7 @@ class OptionsPane(VerticalScroll):
                 "kernel: " + _read(sock.get_multicast_loopback)
             )
             self.query_one("#k-bufs", Static).update(
-                f"buffers, kernel: recv {_read(sock.get_recv_buffer_size)} "
+                f"kernel: recv {_read(sock.get_recv_buffer_size)} "
                 f"send {_read(sock.get_send_buffer_size)}"
             )
             for sw, getter in (
@@ -161,15 +185,18 @@ class OptionsPane(VerticalScroll):
                     value = bool(getter())
                 except Exception:
                     continue
-                switch = self.query_one(sw, Switch)
+                switch = self.query_one(sw, Checkbox)
                 if switch.value != value:
-                    with switch.prevent(Switch.Changed):
+                    with switch.prevent(Checkbox.Changed):
                         switch.value = value
-            iso = self.query_one("#isolate", Switch)
+            iso = self.query_one("#isolate", Checkbox)
             want = bool(getattr(entry, "isolated", True))
             if iso.value != want:
-                with iso.prevent(Switch.Changed):
+                with iso.prevent(Checkbox.Changed):
                     iso.value = want
+            self.query_one("#k-isolate", Static).update(
+                "own groups only" if want else "all host groups"
+            )
         finally:
             self._loading = False
         self.show_memberships(entry)
@@ -193,7 +220,7 @@ class OptionsPane(VerticalScroll):
         self.query_one("#memberships", Static).update(Content(text))
 
     def disabled_state(self, disabled: bool) -> None:
-        for widget in self.query("Switch, Input, Button, Select"):
+        for widget in self.query("Checkbox, Input, Button, Select"):
             widget.disabled = disabled
 
     # ---- changes -----------------------------------------------------------------------------
@@ -204,7 +231,7 @@ class OptionsPane(VerticalScroll):
         self.query_one(target, FieldMessage).error(msg + (f" — {hint}" if hint else ""))
         self.app.report_error(entry.id, exc, notify=False)  # type: ignore[attr-defined]
 
-    def on_switch_changed(self, event: Switch.Changed) -> None:
+    def on_checkbox_changed(self, event: Checkbox.Changed) -> None:
         event.stop()
         if self._loading:
             return
@@ -215,17 +242,17 @@ class OptionsPane(VerticalScroll):
         msg.clear()
         sock = entry.sock
         try:
-            if event.switch.id == "broadcast":
+            if event.checkbox.id == "broadcast":
                 sock.set_broadcast(event.value)
-            elif event.switch.id == "mcast-loop":
+            elif event.checkbox.id == "mcast-loop":
                 sock.set_multicast_loopback(event.value)
-            elif event.switch.id == "isolate":
+            elif event.checkbox.id == "isolate":
                 sock.set_multicast_all(not event.value)
                 entry.isolated = event.value  # type: ignore[attr-defined]
         except Exception as exc:
             self._fail("#switch-error", entry, exc)
-            with event.switch.prevent(Switch.Changed):
-                event.switch.value = not event.value
+            with event.checkbox.prevent(Checkbox.Changed):
+                event.checkbox.value = not event.value
         self.load()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:

@@ -53,6 +53,10 @@ def socket_row(entry: SocketEntry) -> list[Cell]:
     ]
 
 
+HINT_EMPTY = "no sockets yet: press n to create one"
+HINT_KEYS = "n new · b bind · c connect · d disconnect · x close · del forget"
+
+
 class SocketList(DataTable):
     """Sockets table; Enter/click selects the socket other panes act on."""
 
@@ -72,7 +76,13 @@ class SocketList(DataTable):
         self.refresh_rows()
 
     def refresh_rows(self) -> None:
-        sync_rows(self, [(str(e.id), socket_row(e)) for e in self.capture.entries()])
+        rows = [(str(e.id), socket_row(e)) for e in self.capture.entries()]
+        sync_rows(self, rows)
+        # The keys that act on sockets, where the user looks for sockets: on an empty start this
+        # is the one hint that says how to begin.
+        hint = HINT_KEYS if rows else HINT_EMPTY
+        if self.border_subtitle != hint:
+            self.border_subtitle = hint
 
     def selected_id(self) -> int | None:
         if not self.row_count:

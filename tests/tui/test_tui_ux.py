@@ -1,0 +1,63 @@
+"""What a first-time user relies on without reading docs: the empty start says which key begins,
+"n, Enter" makes a bound socket, panes say what state they act on, and stale messages go away."""
+
+from __future__ import annotations
+
+from textual.widgets import Button, Checkbox, Input, Select, Static
+from tui_helpers import make_app, type_into, wait_for
+
+from udpscope.tui.screens.dialogs import NewSocketDialog
+from udpscope.tui.widgets.socket_list import SocketList
+
+
+async def test_empty_start_hint_then_n_enter_creates_a_bound_socket() -> None:
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        sockets = app.screen.query_one(SocketList)
+        assert "press n" in str(sockets.border_subtitle)
+        await pilot.press("n")
+        await wait_for(pilot, lambda: isinstance(app.screen, NewSocketDialog), what="dialog")
+        # Focus starts in a text field, so Enter creates instead of opening the type list.
+        assert isinstance(app.focused, Input)
+        await pilot.press("enter")
+        capture = app.capture
+        await wait_for(pilot, lambda: capture.sockets and capture.sockets[1].state == "bound",
+                       what="bound socket")
+        await wait_for(pilot, lambda: "b bind" in str(sockets.border_subtitle), what="key hint")
+        compose_from = app.screen.query_one("#compose-from", Static)
+        await wait_for(pilot, lambda: "#1 udp4" in str(compose_from.render()), what="from line")
+
+
+async def test_options_pane_follows_close_and_disables_controls() -> None:
+    app = make_app(binds=[("127.0.0.1", 0)])
+    async with app.run_test(size=(100, 30)) as pilot:
+        capture = app.capture
+        await wait_for(pilot, lambda: capture.sockets and capture.sockets[1].state == "bound",
+                       what="bound")
+        await pilot.press("2")
+        title = app.screen.query_one("#opt-title", Static)
+        await wait_for(pilot, lambda: "(bound)" in str(title.render()), what="bound title")
+        await pilot.press("x")
+        await wait_for(pilot, lambda: "is closed" in str(title.render()), what="closed title")
+        assert app.screen.query_one("#set-ttl", Button).disabled
+        assert app.screen.query_one("#broadcast", Checkbox).disabled
+        assert "ERR_" not in str(app.screen.query_one("#k-ttl", Static).render())
+
+
+async def test_composer_placeholder_follows_kind_and_errors_clear_on_edit() -> None:
+    app = make_app(binds=[("127.0.0.1", 0)])
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_for(pilot, lambda: app.capture.sockets and app.capture.sockets[1].state == "bound",
+                       what="bound")
+        await pilot.press("3")
+        payload = app.screen.query_one("#payload", Input)
+        app.screen.query_one("#payload-kind", Select).value = "hex"
+        await wait_for(pilot, lambda: "hex" in payload.placeholder, what="hex placeholder")
+        await type_into(pilot, "#dest-host", "127.0.0.1")
+        await type_into(pilot, "#dest-port", "99999")
+        await pilot.press("enter")
+        error = app.screen.query_one("#dest-error")
+        await wait_for(pilot, lambda: error.has_class("-visible"), what="port error")
+        await pilot.press("backspace")
+        await wait_for(pilot, lambda: not error.has_class("-visible"), what="error cleared")
+        assert app.screen.query_one("#dest-port", Input).value == "9999"
