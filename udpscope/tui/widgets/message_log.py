@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import binascii
 import ipaddress
+import time
 from collections import deque
 from collections.abc import Callable
 from datetime import datetime, tzinfo
@@ -38,6 +39,10 @@ Predicate = Callable[[Record], bool]
 TIME_W = 12
 PEER_W = 22
 PREVIEW_LIMIT = 400
+# Under a flood every pull replaces every visible row, so each pull is a full redraw of the log;
+# redrawing it more often than this shows nothing readable and takes the CPU from the receiver.
+# Pulls that bring less than a screenful (ordinary traffic) are never held back.
+FLOOD_FPS = 8
 HEADER = "time".ljust(TIME_W + 1) + "#".ljust(4) + "dir " + "peer".ljust(PEER_W) + " " + "size".rjust(6) + " preview"
 
 
@@ -202,6 +207,7 @@ class MessageLog(ScrollView, can_focus=True):
         self._styles: dict[str, Style] = {}
         self._frame_base: Style | None = None
         self._frame_width = 0
+        self._last_big_pull = -1e9
 
     # ---- data ------------------------------------------------------------------------------
 
@@ -219,6 +225,14 @@ class MessageLog(ScrollView, can_focus=True):
         """Copy new records from the capture ring; returns how many rows were added."""
         if self.paused and not force:
             return 0
+        pending = self.capture.seq - self.last_seq
+        if pending <= 0:
+            return 0
+        if pending >= self.size.height:
+            now = time.monotonic()
+            if not force and now - self._last_big_pull < 1 / FLOOD_FPS:
+                return 0
+            self._last_big_pull = now
         new = self.capture.records_since(self.last_seq)
         self.last_seq = self.capture.seq
         if not new:
