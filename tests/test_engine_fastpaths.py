@@ -236,3 +236,13 @@ def test_compiled_control_decoder_agrees_with_the_cmsg_walk(family: int, address
     finally:
         receiver.close()
         sender_sock.close()
+
+
+def test_drain_budget_hook_sets_and_restores() -> None:
+    old = dgram.set_drain_budget(0.0003)
+    try:
+        assert engine_io._drain_budget == 0.0003
+        assert dgram.set_drain_budget(None) == 0.0003
+        assert engine_io._drain_budget == engine_io.DRAIN_SECONDS
+    finally:
+        dgram.set_drain_budget(old)

@@ -9,6 +9,7 @@ See the engine contract (spec/dgram-api.md) for every rule. Never imports Textua
 
 from .errors import DgramError, DgramRangeError, DgramTypeError
 from .events import EventEmitter
+from .io import set_drain_budget
 from .runtime import run
 from .socket import MessageIterator, Socket, create_socket
 from .types import AddressInfo, RemoteInfo, SocketOptions
@@ -25,4 +26,5 @@ __all__ = [
     "SocketOptions",
     "create_socket",
     "run",
+    "set_drain_budget",
 ]

@@ -30,6 +30,19 @@ BATCH = 256  # datagrams per wake-up on the portable recvfrom path
 # few per wake-up would then cap the receive rate at (few / frame time) and the kernel would drop.
 DRAIN_SECONDS = 0.002
 DRAIN_BATCHES = 64
+_drain_budget = DRAIN_SECONDS
+
+
+def set_drain_budget(seconds: float | None) -> float:
+    """Set how long one wake-up may drain a socket (None: the default); returns the old value.
+
+    An interactive app lowers it briefly while it handles input: a key press takes a few dozen
+    loop turns, and each turn waits for the readers' drains during a flood.
+    """
+    global _drain_budget
+    old = _drain_budget
+    _drain_budget = DRAIN_SECONDS if seconds is None else max(0.0, float(seconds))
+    return old
 MAX_DATAGRAM = 65536
 ANCILLARY_SPACE = 256
 _QUIET = (errno.EAGAIN, errno.EWOULDBLOCK, errno.EINTR)
@@ -108,7 +121,7 @@ class Receiver:
         cache = self._peers
         keys_of = batch.keys_v6 if self._v6 else batch.keys_v4
         self._names.refresh()
-        deadline = perf_counter() + DRAIN_SECONDS
+        deadline = perf_counter() + _drain_budget
         for _ in range(DRAIN_BATCHES):
             count = batch.receive(fd)
             if count <= 0:

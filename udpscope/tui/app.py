@@ -14,10 +14,12 @@ from datetime import tzinfo
 from functools import partial
 from typing import Any
 
+from textual import events
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.reactive import reactive
 from textual.screen import Screen
+from textual.timer import Timer
 
 from udpscope import dgram
 from udpscope.capture import DEFAULT_RING_SIZE, Capture, Record
@@ -38,6 +40,8 @@ from udpscope.tui.themes import DEFAULT_THEME, load_themes
 TICK_HZ = 20
 SLOW_EVERY = 5  # tables and status at TICK_HZ / SLOW_EVERY
 RATE_EVERY = 10  # capture.tick() (rates, kernel drops) at 2 Hz
+INPUT_DRAIN_SECONDS = 0.0003  # reader drain per loop turn while input is handled
+INPUT_DRAIN_HOLD = 0.3  # seconds after a key or click before the normal drain returns
 
 
 def _hint(code: str | None, syscall: str | None) -> str | None:
@@ -94,10 +98,25 @@ class UdpscopeApp(App[int]):
         self.requested_theme = theme
         self.theme_dirs = theme_dirs
         self._ticks = 0
+        self._drain_timer: Timer | None = None
         self._errors_seen = 0
         self.theme_names: list[str] = []
 
     # ---- start-up --------------------------------------------------------------------------
+
+    async def on_event(self, event: events.Event) -> None:
+        # While a key or click is being handled, let readers drain less per loop turn: under a
+        # flood each of the few dozen turns a key press takes would otherwise wait ~2 ms for them.
+        if isinstance(event, events.Key | events.MouseDown):
+            dgram.set_drain_budget(INPUT_DRAIN_SECONDS)
+            if self._drain_timer is not None:
+                self._drain_timer.stop()
+            self._drain_timer = self.set_timer(INPUT_DRAIN_HOLD, self._restore_drain)
+        await super().on_event(event)
+
+    def _restore_drain(self) -> None:
+        self._drain_timer = None
+        dgram.set_drain_budget(None)
 
     def on_mount(self) -> None:
         self._load_themes()
