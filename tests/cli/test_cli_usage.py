@@ -154,6 +154,19 @@ def test_no_subcommand_runs_the_tui(monkeypatch) -> None:
     assert calls == [([("::1", 0)], [], True, None)]
 
 
+def test_ring_size_reaches_the_tui_and_is_validated(monkeypatch, capsys) -> None:
+    calls = []
+    fake = types.ModuleType("udpscope.tui.app")
+    fake.run_app = lambda binds, joins, udp6, theme, **kw: calls.append(kw) or 0
+    monkeypatch.setitem(sys.modules, "udpscope.tui.app", fake)
+    assert cli_main.main(["--ring-size", "5000"]) == 0
+    assert calls == [{"ring_size": 5000}]
+    for bad in ("10", "abc", "99999999999"):
+        assert cli_main.main(["--ring-size", bad]) == 2
+        assert "ring-size" in capsys.readouterr().err.strip().splitlines()[-1]
+    assert len(calls) == 1
+
+
 def test_bench_dispatch(monkeypatch, capsys) -> None:
     seen = []
     fake = types.ModuleType("udpscope.cli.bench")

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from udpscope import __version__
 from udpscope.addresses import family_of
 from udpscope.cli import listen, send
-from udpscope.cli.common import Parser, bind_arg, err_line, group_arg
+from udpscope.cli.common import Parser, bind_arg, err_line, group_arg, int_range
 from udpscope.textsafe import safe_text
 
 DESCRIPTION = """\
@@ -38,6 +38,10 @@ def build_parser() -> Parser:
     parser.add_argument("--join", metavar="GROUP[@IFACE]", dest="tui_joins", action="append",
                         type=group_arg, default=[], help="TUI: join a group at start-up (repeatable)")
     parser.add_argument("--theme", metavar="NAME", help="TUI: colour theme")
+    parser.add_argument("--ring-size", metavar="N", dest="tui_ring_size",
+                        type=int_range(1000, 10_000_000, "ring-size"), default=None,
+                        help="TUI: records kept for the live log (default 100000; older ones "
+                             "are evicted and counted)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
     lp = sub.add_parser("listen", help="bind and print one line per event",
                         description=listen.DESCRIPTION,
@@ -79,7 +83,8 @@ def run_tui(ns: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     except ImportError as e:
         err_line(f"udpscope: the terminal UI is not available: {safe_text(str(e), limit=300)}")
         return 1
-    return int(run_app(list(ns.tui_binds), list(ns.tui_joins), ns.tui_udp6, ns.theme) or 0)
+    extra = {} if ns.tui_ring_size is None else {"ring_size": ns.tui_ring_size}
+    return int(run_app(list(ns.tui_binds), list(ns.tui_joins), ns.tui_udp6, ns.theme, **extra) or 0)
 
 
 def _main(argv: list[str]) -> int:
@@ -96,7 +101,8 @@ def _main(argv: list[str]) -> int:
     if ns.command is None:
         return run_tui(ns, parser)
     for flag, value in (("--bind", ns.tui_binds), ("--join", ns.tui_joins),
-                        ("--udp6", ns.tui_udp6), ("--theme", ns.theme)):
+                        ("--udp6", ns.tui_udp6), ("--theme", ns.theme),
+                        ("--ring-size", ns.tui_ring_size)):
         if value:
             parser.error(f"argument {flag}: is a TUI option; put options after "
                          f"'{ns.command}' (udpscope {ns.command} ...)")

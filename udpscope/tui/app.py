@@ -432,8 +432,9 @@ def run_app(
     joins: list[tuple[str, str | None]],
     udp6: bool,
     theme: str | None,
+    ring_size: int = DEFAULT_RING_SIZE,
 ) -> int:
     """Entry point used by the CLI; returns the process exit status."""
-    app = UdpscopeApp(binds, joins, udp6, theme)
+    app = UdpscopeApp(binds, joins, udp6, theme, ring_size=ring_size)
     result = app.run()
     return int(result or 0)
