@@ -23,7 +23,7 @@ from udpscope.tui.widgets.tables import Cell, sync_rows
 
 SOCK_COLS = ("#", "state", "rx dgrams", "rx bytes", "rx/s", "rx B/s", "tx dgrams", "tx bytes",
              "tx/s", "tx errors", "kernel drops", "ring evicted")
-GROUP_COLS = ("group", "source", "iface", "packets", "bytes", "pkt/s", "first", "last", "ttl",
+GROUP_COLS = ("group / dest", "source", "iface", "packets", "bytes", "pkt/s", "first", "last", "ttl",
               "probe lost", "dup", "reord", "delay avg")
 
 

@@ -38,7 +38,7 @@ class OptionsPane(VerticalScroll):
     DEFAULT_CSS = """
     OptionsPane { padding: 0 1; scrollbar-size-vertical: 1; }
     OptionsPane > .row { height: auto; }
-    OptionsPane Label { width: 10; }
+    OptionsPane Label { width: 11; }
     OptionsPane Input { background: $boost; }
     OptionsPane Checkbox { width: 7; }
     OptionsPane Button { margin-left: 1; width: auto; min-width: 5; }
@@ -47,9 +47,10 @@ class OptionsPane(VerticalScroll):
     OptionsPane Select { width: 1fr; }
     OptionsPane #group, OptionsPane #source { width: 1fr; }
     OptionsPane .section { text-style: bold; color: $accent; padding: 1 0 0 0; }
-    OptionsPane #memberships { padding: 0 0 0 10; height: auto; }
+    OptionsPane #memberships { padding: 0 0 0 11; height: auto; }
     OptionsPane #opt-title { color: $text-muted; padding-bottom: 1; }
     OptionsPane #member-buttons { padding-left: 10; }
+    OptionsPane #k-bufs { padding: 0; }
     """
 
     def __init__(self, **kwargs) -> None:  # type: ignore[no-untyped-def]
