@@ -24,6 +24,7 @@ from textual.widgets import Input  # noqa: E402
 
 from udpscope.tui.app import UdpscopeApp  # noqa: E402
 from udpscope.tui.screens.detail import PacketDetail  # noqa: E402
+from udpscope.tui.widgets.compose import ComposePane  # noqa: E402
 from udpscope.tui.widgets.message_log import MessageLog  # noqa: E402
 
 SIZE = (140, 40)
@@ -68,6 +69,13 @@ async def traffic(pilot) -> None:  # type: ignore[no-untyped-def]
     screen.query_one("#payload", Input).value = "hello from udpscope"
     for inp in screen.query(Input):
         inp.cursor_blink = False
+    # Send it the way a user would (the composer's own send), so its result line is real too.
+    before = rx.rx_datagrams
+    composer = screen.query_one(ComposePane)
+    composer.action_send()
+    await wait_until(pilot, lambda: rx.rx_datagrams > before and composer.job is not None
+                     and composer.job.done)
+    await pilot.pause(0.4)
     screen.query_one(MessageLog).focus()
     await pilot.pause(0.3)
 
