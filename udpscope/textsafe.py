@@ -31,6 +31,7 @@ ordinary printable text and cannot be told apart from a payload that contains it
 from __future__ import annotations
 
 import re
+import unicodedata
 
 __all__ = ["is_terminal_safe", "safe_segments", "safe_text", "unescape"]
 
@@ -151,16 +152,34 @@ def safe_segments(
     s, from_bytes, marker = _prepare(data, limit)
     out: list[tuple[str, bool]] = []
     for text, esc in _iter_segments(s, from_bytes):
-        if out and out[-1][1] == esc:
-            out[-1] = (out[-1][0] + text, esc)
-        else:
-            out.append((text, esc))
+        pieces = [(text, esc)]
+        if not esc and (not out or out[-1][1]) and unicodedata.category(text[0])[0] == "M":
+            # a leading combining mark would draw onto whatever precedes it: escape it
+            pieces = [(_escape_char(text[0], False), True)] + ([(text[1:], False)] if text[1:] else [])
+        for piece, kind in pieces:
+            if out and out[-1][1] == kind:
+                out[-1] = (out[-1][0] + piece, kind)
+            else:
+                out.append((piece, kind))
     if marker is not None:
         if out and out[-1][1]:
             out[-1] = (out[-1][0] + marker, True)
         else:
             out.append((marker, True))
     return out
+
+
+# A combining mark (category M*) is printable but draws onto the cell before it: at the start of
+# the text that is whatever the view put there, after an escape it is the escape's last letter
+# (`\\e` + U+0301 would read as `\\é`). Only those two places are checked.
+_MARK_SPOT = re.compile(
+    r"(?:^|(?<=\\[\\nrte])|(?<=\\x[0-9a-f]{2})|(?<=\\u[0-9a-f]{4})|(?<=\\U[0-9a-f]{8}))[^\x00-\x7f]"
+)
+
+
+def _escape_mark(m: re.Match[str]) -> str:
+    ch = m.group()
+    return _escape_char(ch, False) if unicodedata.category(ch)[0] == "M" else ch
 
 
 def _fix_rare_run(m: re.Match[str]) -> str:
@@ -178,6 +197,8 @@ def safe_text(data: bytes | bytearray | memoryview | str, limit: int | None = No
             # What is left is rare (format, private-use, unassigned, odd spaces) and never
             # ASCII, a surrogate or C1: look only at the non-ASCII runs.
             s = _NON_ASCII.sub(_fix_rare_run, s)
+    if not s.isascii():
+        s = _MARK_SPOT.sub(_escape_mark, s)
     return s if marker is None else s + marker
 
 
