@@ -286,6 +286,17 @@ class UdpscopeApp(App[int]):
         entry = self._need_socket()
         if entry is None:
             return
+        if entry.state in ("binding", "bound", "connected"):
+            local = entry.local()
+            where = f" to {local[0]}:{local[1]}" if local else ""
+            self.notify(
+                f"Socket #{entry.id} is already bound{safe_text(where, 80)}: a socket binds once. "
+                "Press n for a new one.",
+                title="Bind",
+                severity="warning",
+                markup=False,
+            )
+            return
 
         def done(req: EndpointRequest | None) -> None:
             if req is None:

@@ -30,7 +30,7 @@ class MainScreen(Screen):
         Binding("c", "app.connect_socket", "Connect", show=False, id="socket-connect"),
         Binding("d", "app.disconnect_socket", "Disconnect", show=False, id="socket-disconnect"),
         Binding("x", "app.close_socket", "Close", id="socket-close"),
-        Binding("slash", "focus_filter", "Filter", id="log-filter"),
+        Binding("slash", "focus_filter", "Filter", show=False, id="log-filter"),
         Binding("escape", "leave_field", "Leave the field (to the log)", show=False),
     ]
 
@@ -42,10 +42,10 @@ class MainScreen(Screen):
         yield sockets
         with Horizontal(id="work"):
             with TabbedContent(id="side", initial="compose-tab"):
-                with TabPane("3 Composer", id="compose-tab"):
-                    yield ComposePane(id="compose")
                 with TabPane("2 Options", id="options-tab"):
                     yield OptionsPane(id="options")
+                with TabPane("3 Composer", id="compose-tab"):
+                    yield ComposePane(id="compose")
             with Vertical(id="log-pane") as pane:
                 pane.border_title = "4 Live log"
                 yield Input(
@@ -77,7 +77,14 @@ class MainScreen(Screen):
 
     def update_status(self) -> None:
         log = self.query_one(MessageLog)
-        parts = [f"{len(log.rows)} rows"]
+        count = len(log.rows)
+        if not count and not log.paused:
+            capture = self.app.capture  # type: ignore[attr-defined]
+            hint = ("no datagrams yet: n creates a socket" if not capture.sockets
+                    else "no datagrams yet: 3 composes one, or send to a bound socket")
+            parts = [hint]
+        else:
+            parts = [f"{count} row" if count == 1 else f"{count} rows"]
         if log.paused:
             parts.append("⏸ paused (space to resume)")
         if log.following:
@@ -89,6 +96,7 @@ class MainScreen(Screen):
         capture = self.app.capture  # type: ignore[attr-defined]
         if capture.evictions:
             parts.append(f"ring evicted {capture.evictions}")
+        parts.append("⏎ detail  f follow  space pause  / filter")
         text = "  ·  ".join(parts)
         if text != self._status:  # redraw only on change: this runs on every slow tick
             self._status = text

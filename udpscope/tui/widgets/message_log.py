@@ -160,9 +160,11 @@ class MessageLog(ScrollView, can_focus=True):
     """
 
     BINDINGS = [
-        Binding("enter", "open", "Detail", id="log-detail"),
-        Binding("f", "follow", "Follow", id="log-follow"),
-        Binding("space", "pause", "Pause", id="log-pause"),
+        # Kept out of the footer (which must show the pane keys even at 100 columns); the log's
+        # status line and the help screen name them.
+        Binding("enter", "open", "Detail", show=False, id="log-detail"),
+        Binding("f", "follow", "Follow", show=False, id="log-follow"),
+        Binding("space", "pause", "Pause", show=False, id="log-pause"),
         Binding("ctrl+l", "clear", "Clear", show=False, id="log-clear"),
         Binding("up", "cursor(-1)", "Up", show=False),
         Binding("down", "cursor(1)", "Down", show=False),
@@ -353,6 +355,8 @@ class MessageLog(ScrollView, can_focus=True):
 
     def action_open(self) -> None:
         record = self.selected
+        if record is None and self.rows:  # nothing selected (following): the newest row
+            record = self.rows[-1]
         if record is not None:
             self.post_message(self.RecordSelected(record))
 
