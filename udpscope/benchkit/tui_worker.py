@@ -177,7 +177,10 @@ async def run(host: str, rcvbuf: int, idle_s: float, max_s: float) -> dict[str, 
         port = entry.local()[1] if entry.local() else 0
         rx0 = entry.rx_datagrams
         t_ready = perf()
-        print(f"READY {port} {got}", flush=True)
+        # Inside run_test Textual captures print(): the parent reads the real stdout.
+        real_stdout = sys.__stdout__ or sys.stdout
+        real_stdout.write(f"READY {port} {got}\n")
+        real_stdout.flush()
 
         if not await _until(lambda: entry.rx_datagrams > rx0, max_s):
             raise RuntimeError(f"no datagram arrived within {max_s:.0f} s")
