@@ -227,7 +227,7 @@ def test_compiled_control_decoder_agrees_with_the_cmsg_walk(family: int, address
         for i in range(count):
             offset = i * mmsg.CONTROL_SIZE
             walked = linux.parse_ancillary(
-                mmsg.iter_cmsgs(batch.control_view, offset, lengths[i]), names)
+                linux.split_cmsgs(batch.control_view, offset, lengths[i]), names)
             fast = decoder.decode(batch.control_view, offset, lengths[i])
             assert fast == (walked.destination, walked.interface, walked.ttl,
                             walked.timestamp, walked.drops)

@@ -256,7 +256,7 @@ class ControlDecoder:
                 if layout.drops >= 0:
                     drops = values[layout.drops]
                 return destination, interface, ttl, timestamp, drops
-        info = parse_ancillary(_split(view, offset, length), self._names)
+        info = parse_ancillary(split_cmsgs(view, offset, length), self._names)
         return info.destination, info.interface, info.ttl, info.timestamp, info.drops
 
     def _address(self, raw: bytes, v6: bool) -> str:
@@ -272,7 +272,8 @@ class ControlDecoder:
         return address
 
 
-def _split(view: memoryview, offset: int, length: int) -> list[tuple[int, int, bytes]]:
+def split_cmsgs(view: memoryview, offset: int, length: int) -> list[tuple[int, int, bytes]]:
+    """Split a raw control buffer into (level, type, data) like `socket.recvmsg` does."""
     result = []
     end = offset + length
     while offset + 16 <= end:

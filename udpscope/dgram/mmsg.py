@@ -187,21 +187,3 @@ def peer_v6(raw: bytes, scope_name: object) -> tuple[str, int]:
     if scope:
         address = f"{address}%{scope_name(scope)}"  # type: ignore[operator]
     return address, port
-
-
-# ------------------------------------------------------------------ control messages
-_CMSG_HDR = struct.Struct("@Qii")
-
-
-def iter_cmsgs(view: memoryview, start: int, length: int) -> list[tuple[int, int, bytes]]:
-    """Split a raw control buffer into (level, type, data) like `socket.recvmsg` does."""
-    result = []
-    offset = start
-    end = start + length
-    while offset + 16 <= end:
-        cmsg_len, level, kind = _CMSG_HDR.unpack_from(view, offset)
-        if cmsg_len < 16 or offset + cmsg_len > end:
-            break
-        result.append((level, kind, view[offset + 16 : offset + cmsg_len].tobytes()))
-        offset += (cmsg_len + 7) & ~7
-    return result
