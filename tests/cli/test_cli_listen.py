@@ -227,3 +227,22 @@ def test_without_multicast_isolation_it_still_listens(monkeypatch, capsys) -> No
     assert lines[0].startswith("listening on 127.0.0.1:") and lines[-1] == "closed"
     assert "multicast isolation (IP_MULTICAST_ALL) is not available" in err
     assert "Traceback" not in err
+
+
+def test_a_flood_is_accounted_for_kernel_drops_are_reported() -> None:
+    """More than listen can print: what the kernel dropped is reported, and nothing else is lost."""
+    sent = 30_000
+    with Proc(["listen", "127.0.0.1:0", "--format", "jsonl", "--timeout", "4"]) as p, \
+            sender() as tx:
+        port = listening_port(p.line())
+        payload = b"f" * 1000
+        for _ in range(sent):  # bounded burst to loopback, far faster than listen prints
+            tx.sendto(payload, ("127.0.0.1", port))
+        assert p.wait(timeout=20) == 0
+        events = [json.loads(line) for line in p.rest()]
+        received = sum(1 for e in events if e["event"] == "message")
+        close = events[-1]
+        assert close["event"] == "close"
+        assert close.get("kernel_drops", 0) > 0, "the burst should overflow the receive buffer"
+        assert received + close["kernel_drops"] == sent
+        assert "dropped" in p.stderr()

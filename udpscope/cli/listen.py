@@ -184,9 +184,12 @@ class _Formatter:
             return self.emit_json({"event": "error", "code": code, "message": message})
         return True  # text/hex: the error line goes to stderr
 
-    def close(self) -> bool:
+    def close(self, kernel_drops: int = 0) -> bool:
         if self.fmt == "jsonl":
-            return self.emit_json({"event": "close"})
+            event: dict[str, Any] = {"event": "close"}
+            if kernel_drops:
+                event["kernel_drops"] = kernel_drops
+            return self.emit_json(event)
         return self.out.line("closed")
 
 
@@ -197,7 +200,7 @@ async def _listen(ns: argparse.Namespace, family: str, joins: list, out: Output)
     fmt = _Formatter(ns.format, out)
     addr, port = ns.bind
     done: asyncio.Future[None] = loop.create_future()
-    state = {"status": 0, "received": 0, "listening": False, "closing": False}
+    state = {"status": 0, "received": 0, "listening": False, "closing": False, "drops": 0}
     sock: Any = None
 
     def fail(err: BaseException) -> None:
@@ -208,6 +211,10 @@ async def _listen(ns: argparse.Namespace, family: str, joins: list, out: Output)
     def stop() -> None:
         state["closing"] = True
         if sock is not None and sock.state != "closed":
+            # Read the kernel's drop counter while the socket still exists: a flood must be
+            # reported, never lost silently.
+            with contextlib.suppress(Exception):
+                state["drops"] = sock.get_kernel_drops()
             sock.close()
         elif not done.done():
             done.set_result(None)
@@ -259,7 +266,11 @@ async def _listen(ns: argparse.Namespace, family: str, joins: list, out: Output)
             stop()
 
     def on_close() -> None:
-        fmt.close()
+        drops = state["drops"]
+        if drops:
+            err_line(f"{PROG}: the kernel dropped {drops} datagram{'s' if drops != 1 else ''} "
+                     "this socket could not take in time (receive buffer full)")
+        fmt.close(drops)
         if not done.done():
             done.set_result(None)
 
