@@ -43,7 +43,6 @@ class EventEmitter:
 
             raise invalid_arg_type("listener", "a callable", listener)
         self._events[event] = self._events.get(event, ()) + (listener,)
-        self._listeners_changed(event)
         return self
 
     add_listener = on
@@ -78,10 +77,6 @@ class EventEmitter:
             self._events[event] = listeners
         else:
             self._events.pop(event, None)
-        self._listeners_changed(event)
-
-    def _listeners_changed(self, event: str) -> None:
-        """Hook for subclasses that cache listener lists on hot paths."""
 
     def emit(self, event: str, *args: Any) -> bool:
         listeners = self._events.get(event)
@@ -107,10 +102,7 @@ class EventEmitter:
 
     def remove_all_listeners(self, event: str | None = None) -> Self:
         if event is None:
-            names = list(self._events)
             self._events.clear()
-            for name in names:
-                self._listeners_changed(name)
         else:
             self._set(event, ())
         return self

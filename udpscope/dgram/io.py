@@ -86,9 +86,6 @@ class Receiver:
             if loop is not None and not loop.is_closed():
                 loop.remove_reader(self._fd)
 
-    def listeners_changed(self) -> None:
-        """Listener tuples are read per datagram from the emitter; nothing is cached here."""
-
     def _error(self, exc: OSError) -> None:
         if exc.errno in _QUIET:
             return

@@ -166,10 +166,6 @@ class Socket(EventEmitter):
     def _keeps_alive(self) -> bool:
         return not self._closed and self._ref and self._bind_state != UNBOUND
 
-    def _listeners_changed(self, event: str) -> None:
-        if event == "message" and self._receiver is not None:
-            self._receiver.listeners_changed()
-
     def _get_loop(self) -> asyncio.AbstractEventLoop:
         if self._loop is None:
             try:
