@@ -218,15 +218,14 @@ class Receiver:
             except OSError as exc:
                 self._error(exc)
                 return
-            meta = parse_ancillary(ancdata, names)
-            if meta.drops is not None:
-                self.drops = meta.drops
+            destination, interface, ttl, timestamp, drops = parse_ancillary(ancdata, names)
+            if drops is not None:
+                self.drops = drops
             listeners = events.get("message")
             if listeners:
                 rinfo = _new(
                     RemoteInfo,
-                    (peer[0], family, peer[1], len(data), meta.destination, meta.interface,
-                     meta.ttl, meta.timestamp),
+                    (peer[0], family, peer[1], len(data), destination, interface, ttl, timestamp),
                 )
                 for listener in listeners:
                     listener(data, rinfo)
