@@ -12,6 +12,7 @@ import socket
 
 import pytest
 
+from tests.support import wait_for
 from udpscope import dgram
 from udpscope.dgram import io as engine_io
 from udpscope.dgram import mmsg, sender
@@ -96,16 +97,11 @@ async def test_burst_arrives_individually_in_order(
         if metadata:
             assert {rinfo.destination for _, rinfo in got} == {LOOPBACK[kind]}
             assert all(rinfo.ttl is not None and rinfo.timestamp for _, rinfo in got)
-        await asyncio.wait_for(_until(lambda: len(results) == len(payloads)), 5)
+        await wait_for(lambda: len(results) == len(payloads), 5, what="every send callback")
         assert results == [(None, len(p)) for p in payloads]
     finally:
         receiver.close()
         sender_sock.close()
-
-
-async def _until(predicate, step: float = 0.005) -> None:
-    while not predicate():
-        await asyncio.sleep(step)
 
 
 async def test_connected_burst_uses_the_same_path(send_path: str) -> None:
@@ -139,7 +135,7 @@ async def test_oversized_datagram_in_a_run_fails_alone(send_path: str) -> None:
         for payload in (b"a", b"b", bytes(65508), b"c", b"d"):
             client.send(payload, address.port, "127.0.0.1", lambda e, n: results.append((e, n)))
         await asyncio.wait_for(done, 5)
-        await asyncio.wait_for(_until(lambda: len(results) == 5), 5)
+        await wait_for(lambda: len(results) == 5, 5, what="every send callback")
         assert [msg for msg, _ in got] == [b"a", b"b", b"c", b"d"]
         assert results[2][0].code == "EMSGSIZE" and results[2][1] is None
         assert [r for i, r in enumerate(results) if i != 2] == [(None, 1)] * 4
