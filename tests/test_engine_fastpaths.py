@@ -56,7 +56,8 @@ def send_path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch):
     yield request.param
 
 
-async def _collect(sock: dgram.Socket, count: int, timeout: float = 5.0) -> list[tuple]:
+def _collect(sock: dgram.Socket, count: int) -> tuple[list[tuple], asyncio.Future[None]]:
+    """Record `sock`'s messages; the future resolves once `count` have arrived."""
     got: list[tuple] = []
     done = asyncio.get_running_loop().create_future()
 
@@ -66,7 +67,7 @@ async def _collect(sock: dgram.Socket, count: int, timeout: float = 5.0) -> list
             done.set_result(None)
 
     sock.on("message", on_message)
-    return got, done  # type: ignore[return-value]
+    return got, done
 
 
 @pytest.mark.parametrize("kind", ["udp4", "udp6"])
@@ -84,7 +85,7 @@ async def test_burst_arrives_individually_in_order(
         await sender_sock.bind_async(0, LOOPBACK[kind])
         payloads = [f"same-size {i:05d}".encode() for i in range(200)]
         payloads += [bytes([i % 256]) * (i % 37) for i in range(100)]  # includes b""
-        got, done = await _collect(receiver, len(payloads))
+        got, done = _collect(receiver, len(payloads))
         results: list[tuple] = []
         for payload in payloads:
             sender_sock.send(payload, address.port, LOOPBACK[kind],
@@ -113,7 +114,7 @@ async def test_connected_burst_uses_the_same_path(send_path: str) -> None:
         client.connect(address.port, "127.0.0.1", lambda: connected.set_result(None))
         await asyncio.wait_for(connected, 5)
         payloads = [i.to_bytes(4, "big") for i in range(150)]
-        got, done = await _collect(receiver, len(payloads))
+        got, done = _collect(receiver, len(payloads))
         for payload in payloads:
             client.send(payload)
         await asyncio.wait_for(done, 5)
@@ -130,7 +131,7 @@ async def test_oversized_datagram_in_a_run_fails_alone(send_path: str) -> None:
     try:
         address = await receiver.bind_async(0, "127.0.0.1")
         await client.bind_async(0, "127.0.0.1")
-        got, done = await _collect(receiver, 4)
+        got, done = _collect(receiver, 4)
         results: list[tuple] = []
         for payload in (b"a", b"b", bytes(65508), b"c", b"d"):
             client.send(payload, address.port, "127.0.0.1", lambda e, n: results.append((e, n)))
@@ -151,7 +152,7 @@ async def test_send_then_close_in_the_same_turn_still_sends() -> None:
     try:
         address = await receiver.bind_async(0, "127.0.0.1")
         await client.bind_async(0, "127.0.0.1")
-        got, done = await _collect(receiver, 1)
+        got, done = _collect(receiver, 1)
         client.send(b"last words", address.port, "127.0.0.1")
         client.close()
         await asyncio.wait_for(done, 5)
@@ -167,7 +168,7 @@ async def test_option_set_after_send_does_not_apply_to_it() -> None:
     try:
         address = await receiver.bind_async(0, "127.0.0.1")
         await client.bind_async(0, "127.0.0.1")
-        got, done = await _collect(receiver, 2)
+        got, done = _collect(receiver, 2)
         client.set_ttl(7)
         client.send(b"first", address.port, "127.0.0.1")
         client.set_ttl(9)
