@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import functools
 import socket
 import struct
 import sys
@@ -34,22 +35,26 @@ _HDR = 64
 _Q_PER_HDR = _HDR // 8
 _I_PER_HDR = _HDR // 4
 
-_libc: ctypes.CDLL | None = None
 _recvmmsg = None
 
 
+@functools.cache
+def libc() -> ctypes.CDLL:
+    """The C library, loaded once (find_library runs a subprocess); raises OSError if missing."""
+    return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+
+
 def _load() -> bool:
-    global _libc, _recvmmsg
+    global _recvmmsg
     if not sys.platform.startswith("linux") or ctypes.sizeof(ctypes.c_void_p) != 8:
         return False
     try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
-        recv = libc.recvmmsg
+        recv = libc().recvmmsg
     except (OSError, AttributeError):
         return False
     recv.argtypes = [ctypes.c_int, ctypes.c_void_p, ctypes.c_uint, ctypes.c_int, ctypes.c_void_p]
     recv.restype = ctypes.c_int
-    _libc, _recvmmsg = libc, recv
+    _recvmmsg = recv
     return True
 
 

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any, Self
 
-from . import linux, runtime
+from . import linux, mmsg, runtime
 from .errors import (
     DgramError,
     DgramRangeError,
@@ -1144,11 +1144,9 @@ def _sockaddr_storage_in6(address: str) -> bytes:
 def _disconnect(sock: socket.socket) -> None:
     """connect() with AF_UNSPEC dissolves a UDP association; Python has no spelling for it."""
     import ctypes
-    import ctypes.util
 
-    libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
     unspec = (ctypes.c_ubyte * 16)()  # sa_family = AF_UNSPEC (0)
-    if libc.connect(sock.fileno(), ctypes.byref(unspec), ctypes.sizeof(unspec)) != 0:
+    if mmsg.libc().connect(sock.fileno(), ctypes.byref(unspec), ctypes.sizeof(unspec)) != 0:
         err = ctypes.get_errno()
         raise system_error(err, "disconnect")
 
