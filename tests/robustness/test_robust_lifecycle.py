@@ -159,6 +159,10 @@ class Run:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.changed.wait(), left)
 
+    def expect(self, error: str | None = None) -> set[str | None]:
+        """The one outcome a call may have: NOT_RUNNING once closed, else `error` (None: ok)."""
+        return {NOT_RUNNING} if self.closed else {error}
+
     def new_payload(self, tag: bytes) -> bytes:
         self.next_id += 1
         return tag + b"%d" % self.next_id
@@ -266,12 +270,7 @@ class Run:
             self.bind_state = "binding"
 
     async def op_bind(self) -> None:
-        if self.closed:
-            allowed: set[str | None] = {NOT_RUNNING}
-        elif self.bind_state != "unbound":
-            allowed = {ALREADY_BOUND}
-        else:
-            allowed = {None}
+        allowed = self.expect(ALREADY_BOUND if self.bind_state != "unbound" else None)
         if self.call("bind", lambda: self.a.bind(0, HOST), allowed) is self.a:
             self._started_bind()
 
@@ -346,12 +345,7 @@ class Run:
             p.sendto(payload, (HOST, self.port_a))
 
     async def op_connect(self) -> None:
-        if self.closed:
-            allowed: set[str | None] = {NOT_RUNNING}
-        elif self.conn != "disc":
-            allowed = {IS_CONNECTED}
-        else:
-            allowed = {None}
+        allowed = self.expect(IS_CONNECTED if self.conn != "disc" else None)
         result = self.call("connect", lambda: self.a.connect(self.port_b, HOST), allowed)
         if result is self.a:
             self.conn = "connecting"
@@ -375,30 +369,19 @@ class Run:
             self.port_lost = True
 
     async def op_close(self) -> None:
-        allowed: set[str | None] = {NOT_RUNNING} if self.closed else {None}
-        result = self.call("close", self.a.close, allowed)
+        result = self.call("close", self.a.close, self.expect())
         if result is self.a:
             self.closed = True
             self.conn = "disc"
             self.stale_connects = 0
 
     async def op_set_ttl(self) -> None:
-        if self.closed:
-            allowed: set[str | None] = {NOT_RUNNING}
-        elif self.bind_state != "bound":
-            allowed = {EBADF}
-        else:
-            allowed = {None}
+        allowed = self.expect(EBADF if self.bind_state != "bound" else None)
         result = self.call("set_ttl", lambda: self.a.set_ttl(64), allowed)
         assert isinstance(result, dgram.DgramError) or result == 64
 
     async def op_address(self) -> None:
-        if self.closed:
-            allowed: set[str | None] = {NOT_RUNNING}
-        elif self.bind_state != "bound":
-            allowed = {EBADF}
-        else:
-            allowed = {None}
+        allowed = self.expect(EBADF if self.bind_state != "bound" else None)
         result = self.call("address", self.a.address, allowed)
         if isinstance(result, dgram.DgramError):
             return
