@@ -324,35 +324,31 @@ def netns_factory() -> Iterator[NetnsFactory]:
         factory.close()
 
 
+@contextlib.contextmanager
+def _setup() -> Iterator[None]:
+    """A failed `ip` while building a topology: skip, or fail with UDPSCOPE_REQUIRE_NETNS=1."""
+    try:
+        yield
+    except NetnsError as exc:
+        if os.environ.get(REQUIRE_ENV) == "1":
+            pytest.fail(f"namespace setup failed: {exc}", pytrace=False)
+        pytest.skip(f"namespace setup failed: {exc}")
+
+
 @pytest.fixture
 def veth_pair(netns_factory: NetnsFactory) -> VethPair:
-    try:
+    with _setup():
         return netns_factory.veth_pair()
-    except NetnsError as exc:
-        _setup_failed(exc)
-        raise
 
 
 @pytest.fixture
 def looped_ns(netns_factory: NetnsFactory) -> LoopedNs:
-    try:
+    with _setup():
         return netns_factory.looped()
-    except NetnsError as exc:
-        _setup_failed(exc)
-        raise
 
 
 @pytest.fixture
 def netns(netns_factory: NetnsFactory) -> str:
     """A bare namespace with only `lo` (up)."""
-    try:
+    with _setup():
         return netns_factory.namespace()
-    except NetnsError as exc:
-        _setup_failed(exc)
-        raise
-
-
-def _setup_failed(exc: Exception) -> None:
-    if os.environ.get(REQUIRE_ENV) == "1":
-        pytest.fail(f"namespace setup failed: {exc}", pytrace=False)
-    pytest.skip(f"namespace setup failed: {exc}")
