@@ -90,11 +90,6 @@ class MustCallRegistry:
             item.verify()
 
 
-def must_not_call(name: str = "callback") -> MustCall:
-    """A callback that fails the test if it is ever called (verify it, or use the fixture)."""
-    return MustCall(0, name=name)
-
-
 class EventRecorder:
     """Records `(event, args)` of a socket's events in the order they are emitted.
 
