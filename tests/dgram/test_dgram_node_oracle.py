@@ -45,6 +45,14 @@ def as_json(value: object) -> list:
     return json.loads(json.dumps(value))
 
 
+async def recorded(done: MustCall, rec: list) -> list:
+    """`rec` as JSON once `done` was called and 20 more loop turns found nothing else to record
+    (Node prints its record only when nothing is left to run)."""
+    await done.wait()
+    await loop_turns(20)
+    return as_json(rec)
+
+
 def norm(text: object, port: int) -> str:
     return str(text).replace(f":{port}", ":PORT")
 
@@ -78,9 +86,7 @@ log('bind returned');
     s.bind(0, "127.0.0.1", bound)
     s.on("listening", lambda *a: rec.append(["listening-2", len(a)]))
     rec.append(["bind returned"])
-    await done.wait()
-    await loop_turns(20)
-    assert as_json(rec) == expected
+    assert await recorded(done, rec) == expected
 
 
 async def test_failed_bind_then_rebind_matches_node(sockets):
@@ -114,9 +120,7 @@ a.bind(0, '127.0.0.1', () => {
     s.on("error", on_error)
     s.bind(port, "127.0.0.1", lambda: rec.append(["first callback"]))
     rec.append(["bind returned"])
-    await done.wait()
-    await loop_turns(20)
-    assert as_json(rec) == expected
+    assert await recorded(done, rec) == expected
 
 
 async def test_connect_send_close_sequence_matches_node(sockets):
@@ -156,16 +160,15 @@ r.bind(0, '127.0.0.1', () => {
     receiver.on("message", on_message)
     s.connect(receiver.address().port, "127.0.0.1", connected)
     rec.append(["connect returned"])
-    await done.wait()
-    await loop_turns(20)
+    got = await recorded(done, rec)
 
     # Whether the sender's send callback or the receiver's message comes first depends on the
     # event loop (libuv, asyncio and uvloop differ); each socket's own sequence must match.
     def sender_side(records: list) -> list:
         return [r for r in records if r[0] != "received"]
 
-    assert sender_side(as_json(rec)) == sender_side(expected)
-    assert [r for r in as_json(rec) if r[0] == "received"] == [
+    assert sender_side(got) == sender_side(expected)
+    assert [r for r in got if r[0] == "received"] == [
         r for r in expected if r[0] == "received"
     ]
     assert rec.index(["received", "hi", 2, "IPv4"]) < rec.index(["sender close", 0])
@@ -228,9 +231,7 @@ s.bind(0, '127.0.0.1', () => {
         s.send(bytes(65507), 9, "127.0.0.1", second)
 
     s.send(bytes(65508), 9, "127.0.0.1", first)
-    await done.wait()
-    await loop_turns(20)
-    assert as_json(rec) == expected
+    assert await recorded(done, rec) == expected
 
 
 SYNC_ERRORS_NODE = """
