@@ -23,6 +23,7 @@ from udpscope.addresses import (
     parse_ip,
     parse_port,
 )
+from udpscope.net.hints import errno_hint
 from udpscope.payload import PayloadError
 from udpscope.textsafe import safe_text
 
@@ -117,13 +118,8 @@ def describe_error(err: BaseException) -> tuple[str, str, str | None]:
         code = type(err).__name__
     message = safe_text(str(err) or code, limit=400)
     hint = None
-    try:
-        from udpscope.net.hints import errno_hint
-    except ImportError:
-        errno_hint = None
-    if errno_hint is not None:
-        with contextlib.suppress(Exception):
-            hint = errno_hint(code, getattr(err, "syscall", None))
+    with contextlib.suppress(Exception):
+        hint = errno_hint(code, getattr(err, "syscall", None))
     return code, message, (safe_text(hint, limit=400) if hint else None)
 
 
@@ -137,18 +133,8 @@ def report_error(prog: str, err: BaseException) -> tuple[str, str]:
 
 
 def resolve_iface(spec: str, family: str) -> tuple[str, str]:
-    """(argument for the engine, display name) for an interface spec; raises ValueError.
+    """(argument for the engine, display name) for an interface spec; raises ValueError."""
+    from udpscope.net.interfaces import resolve_interface  # psutil: only when a flag names one
 
-    Uses udpscope.net.interfaces when present; without it the spec is passed through as typed
-    (an IPv6 interface name becomes Node's ``::%name``).
-    """
-    try:
-        from udpscope.net.interfaces import resolve_interface
-    except ImportError:
-        resolve_interface = None
-    if resolve_interface is None:
-        if family == "udp6" and ":" not in spec and "." not in spec:
-            return f"::%{spec}", spec
-        return spec, spec
     resolved = resolve_interface(spec, family)
     return resolved.dgram_arg, resolved.name
