@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from tests.netns import inside
+from tests.netns import VethPair, inside
 from udpscope import dgram
 
 TIMEOUT = 5.0
@@ -29,6 +29,26 @@ async def open_socket(ns: str, type_: str = "udp4", *, port: int = 0,
             sock.close()
             raise
     return sock
+
+
+async def joined_pair(pair: VethPair, group: str, family: str = "udp4", *,
+                      rx_iface: str | None = None,
+                      tx_iface: str | None = None) -> tuple[dgram.Socket, dgram.Socket]:
+    """(rx, tx): rx in namespace b joined to `group` on b's veth, tx in namespace a sending its
+    multicast out of a's veth. Interfaces default to the end's IPv4 address or "::%veth0"."""
+    v4 = family == "udp4"
+    rx = await open_socket(pair.b.ns, family, address=None if v4 else "::")
+    tx = None
+    try:
+        tx = await open_socket(pair.a.ns, family, address=None if v4 else pair.a.v6)
+        with inside(pair.b.ns):
+            rx.add_membership(group, rx_iface or (pair.b.v4 if v4 else "::%veth0"))
+        with inside(pair.a.ns):
+            tx.set_multicast_interface(tx_iface or (pair.a.v4 if v4 else "::%veth0"))
+    except BaseException:
+        close_all(rx, *([tx] if tx is not None else []))
+        raise
+    return rx, tx
 
 
 async def next_message(it: dgram.MessageIterator, ns: str | None = None,

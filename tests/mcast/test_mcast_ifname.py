@@ -6,7 +6,7 @@ that namespace would, so names are looked up where the socket lives.
 
 import pytest
 
-from tests.mcast.mcast_support import close_all, next_message, open_socket, send
+from tests.mcast.mcast_support import close_all, joined_pair, next_message, open_socket, send
 from tests.netns import _ip, inside
 
 pytestmark = pytest.mark.netns
@@ -34,14 +34,11 @@ async def test_ingress_interface_names_in_a_namespace_with_two_interfaces(looped
 
 
 async def test_ingress_interface_name_follows_a_rename(veth_pair):
-    a, b = veth_pair.a, veth_pair.b
+    b = veth_pair.b
     group = "239.70.0.2"
-    rx = await open_socket(b.ns)
-    tx = await open_socket(a.ns)
+    rx, tx = await joined_pair(veth_pair, group)
     try:
         with inside(b.ns):
-            rx.add_membership(group, b.v4)
-            tx.set_multicast_interface(a.v4)
             it = rx.messages()
             await send(tx, b"before", rx.address().port, group)
             assert (await next_message(it))[1].interface == "veth0"

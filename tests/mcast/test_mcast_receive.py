@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from tests.mcast.mcast_support import close_all, next_message, open_socket, send
+from tests.mcast.mcast_support import close_all, joined_pair, next_message, open_socket, send
 from tests.netns import inside
 from udpscope import dgram
 from udpscope.net.interfaces import resolve_interface
@@ -25,13 +25,9 @@ def iface_arg(ns: str, spec: str, family: str) -> str:
 async def test_ipv4_join_receives_with_metadata(veth_pair):
     a, b = veth_pair.a, veth_pair.b
     group = "239.10.0.1"
-    rx = await open_socket(b.ns)
-    tx = await open_socket(a.ns)
+    rx, tx = await joined_pair(veth_pair, group, rx_iface=iface_arg(b.ns, "veth0", "udp4"),
+                               tx_iface=iface_arg(a.ns, "veth0", "udp4"))
     try:
-        with inside(b.ns):
-            rx.add_membership(group, iface_arg(b.ns, "veth0", "udp4"))
-        with inside(a.ns):
-            tx.set_multicast_interface(iface_arg(a.ns, "veth0", "udp4"))
         it = rx.messages()
         t0 = time.time()
         await send(tx, encode_probe(1, t0, size=100), rx.address().port, group)
@@ -47,13 +43,9 @@ async def test_ipv4_join_receives_with_metadata(veth_pair):
 async def test_ipv6_join_receives(veth_pair):
     a, b = veth_pair.a, veth_pair.b
     group = "ff15::10:1"
-    rx = await open_socket(b.ns, "udp6", address="::")
-    tx = await open_socket(a.ns, "udp6", address=a.v6)
+    rx, tx = await joined_pair(veth_pair, group, "udp6",
+                               rx_iface=iface_arg(b.ns, "veth0", "udp6"))   # "::%veth0"
     try:
-        with inside(b.ns):
-            rx.add_membership(group, iface_arg(b.ns, "veth0", "udp6"))   # "::%veth0"
-        with inside(a.ns):
-            tx.set_multicast_interface("::%veth0")
         it = rx.messages()
         await send(tx, b"v6 hello", rx.address().port, group)
         msg, rinfo = await next_message(it)
@@ -132,15 +124,9 @@ async def test_multicast_loopback_controls_the_local_copy(looped_ns, loopback):
 
 @pytest.mark.parametrize("ttl", [None, 1, 7, 255])
 async def test_received_ttl_is_the_senders_multicast_ttl(veth_pair, ttl):
-    a, b = veth_pair.a, veth_pair.b
     group = "239.40.0.1"
-    rx = await open_socket(b.ns)
-    tx = await open_socket(a.ns)
+    rx, tx = await joined_pair(veth_pair, group)
     try:
-        with inside(b.ns):
-            rx.add_membership(group, b.v4)
-        with inside(a.ns):
-            tx.set_multicast_interface(a.v4)
         if ttl is not None:
             assert tx.set_multicast_ttl(ttl) == ttl
         expected = 1 if ttl is None else ttl   # the multicast default is 1
@@ -154,15 +140,9 @@ async def test_received_ttl_is_the_senders_multicast_ttl(veth_pair, ttl):
 
 
 async def test_ipv6_hop_limit_is_reported(veth_pair):
-    a, b = veth_pair.a, veth_pair.b
     group = "ff15::40:1"
-    rx = await open_socket(b.ns, "udp6", address="::")
-    tx = await open_socket(a.ns, "udp6", address=a.v6)
+    rx, tx = await joined_pair(veth_pair, group, "udp6")
     try:
-        with inside(b.ns):
-            rx.add_membership(group, "::%veth0")
-        with inside(a.ns):
-            tx.set_multicast_interface("::%veth0")
         tx.set_multicast_ttl(9)
         it = rx.messages()
         await send(tx, b"hops", rx.address().port, group)
