@@ -132,9 +132,14 @@ def report_error(prog: str, err: BaseException) -> tuple[str, str]:
     return code, message
 
 
-def resolve_iface(spec: str, family: str) -> tuple[str, str]:
-    """(argument for the engine, display name) for an interface spec; raises ValueError."""
+def resolve_iface(spec: str, family: str, parser: argparse.ArgumentParser,
+                  flag: str) -> tuple[str, str]:
+    """(argument for the engine, display name) for an interface spec; a usage error otherwise."""
     from udpscope.net.interfaces import resolve_interface  # psutil: only when a flag names one
 
-    resolved = resolve_interface(spec, family)
+    try:
+        resolved = resolve_interface(spec, family)
+    except (ValueError, OSError) as e:
+        msg = str(e).removeprefix("interface: ")
+        parser.error(f"argument {flag}: {safe_text(msg, limit=300)}")
     return resolved.dgram_arg, resolved.name

@@ -105,11 +105,7 @@ def _plan(ns: argparse.Namespace, parser: argparse.ArgumentParser) -> tuple[str,
     for group, iface in ns.join:
         arg = name = None
         if iface is not None:
-            try:
-                arg, name = resolve_iface(iface, family)
-            except (ValueError, OSError) as e:
-                msg = str(e).removeprefix("interface: ")
-                parser.error(f"argument --join: {safe_text(msg, limit=300)}")
+            arg, name = resolve_iface(iface, family, parser, "--join")
         joins.append((group, arg, name))
     return family, joins
 

@@ -137,11 +137,7 @@ def run(ns: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
                          f"{len(data)}-byte payload are more than {max_size} bytes")
     iface = None
     if ns.interface is not None:
-        try:
-            iface = resolve_iface(ns.interface, family)
-        except (ValueError, OSError) as e:
-            msg = str(e).removeprefix("interface: ")
-            parser.error(f"argument --interface: {safe_text(msg, limit=300)}")
+        iface = resolve_iface(ns.interface, family, parser, "--interface")
     from udpscope import dgram
 
     return dgram.run(_send(ns, family, data, iface, Output()))
