@@ -33,6 +33,12 @@ def sockaddr_in6(addr: str) -> bytes:
     return raw + b"\0" * (128 - len(raw))   # struct sockaddr_storage
 
 
+def socket_in(end: N.VethEnd, family: int = socket.AF_INET) -> tuple[socket.socket, int]:
+    """A plain UDP socket created inside `end`'s namespace, and the index of its veth there."""
+    with N.inside(end.ns):
+        return socket.socket(family, socket.SOCK_DGRAM), socket.if_nametoindex(end.ifname)
+
+
 def view(ns: str) -> dict[tuple[str, str], membership.KernelMembership]:
     with N.inside(ns):
         return {(m.interface, m.group): m for m in membership.read_memberships()}
@@ -42,8 +48,7 @@ def test_join_shows_then_leave_removes(veth_pair):
     b = veth_pair.b
     with N.inside(b.ns):
         assert membership.available()
-        idx = socket.if_nametoindex(b.ifname)
-        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s, idx = socket_in(b)
     with s:
         s.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP, mreqn("239.7.8.9", idx))
         m = view(b.ns)[("veth0", "239.7.8.9")]
@@ -56,10 +61,7 @@ def test_join_shows_then_leave_removes(veth_pair):
 
 def test_two_sockets_count_as_two_users_and_close_drops(veth_pair):
     b = veth_pair.b
-    with N.inside(b.ns):
-        idx = socket.if_nametoindex("veth0")
-        s1 = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        s2 = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    (s1, idx), (s2, _) = socket_in(b), socket_in(b)
     for s in (s1, s2):
         s.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP, mreqn("239.1.1.2", idx))
     assert view(b.ns)[("veth0", "239.1.1.2")].users == 2
@@ -72,9 +74,7 @@ def test_two_sockets_count_as_two_users_and_close_drops(veth_pair):
 def test_read_from_a_non_leader_thread_sees_that_threads_namespace(veth_pair):
     # /proc/net follows the process leader; only /proc/thread-self/net is right for a thread
     b = veth_pair.b
-    with N.inside(b.ns):
-        idx = socket.if_nametoindex("veth0")
-        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s, idx = socket_in(b)
     result: list[set[str]] = []
 
     def reader() -> None:
@@ -91,8 +91,7 @@ def test_read_from_a_non_leader_thread_sees_that_threads_namespace(veth_pair):
 
 def test_source_specific_join_shows_its_source(veth_pair):
     a, b = veth_pair.a, veth_pair.b
-    with N.inside(b.ns):
-        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s, _ = socket_in(b)
     with s:
         req = struct.pack("4s4s4s", socket.inet_aton("232.1.2.3"), socket.inet_aton(b.v4),
                           socket.inet_aton(a.v4))
@@ -110,9 +109,7 @@ def test_source_specific_join_shows_its_source(veth_pair):
 
 def test_ipv6_join_and_source_specific_join(veth_pair):
     a, b = veth_pair.a, veth_pair.b
-    with N.inside(b.ns):
-        idx = socket.if_nametoindex("veth0")
-        s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+    s, idx = socket_in(b, socket.AF_INET6)
     with s:
         s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_JOIN_GROUP, mreq6("ff15::4242", idx))
         gsr = struct.pack("=I4x", idx) + sockaddr_in6("ff35::77") + sockaddr_in6(a.v6)
@@ -127,9 +124,7 @@ def test_ipv6_join_and_source_specific_join(veth_pair):
 
 def test_hundred_join_leave_cycles_leave_nothing_behind(veth_pair):
     b = veth_pair.b
-    with N.inside(b.ns):
-        idx = socket.if_nametoindex("veth0")
-        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s, idx = socket_in(b)
     before = view(b.ns)
     with s:
         for i in range(100):
@@ -166,9 +161,7 @@ def test_interfaces_inside_a_namespace_from_main_and_other_threads(veth_pair):
 
 def test_checks_on_a_live_namespace(veth_pair):
     b = veth_pair.b
-    with N.inside(b.ns):
-        idx = socket.if_nametoindex("veth0")
-        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s, idx = socket_in(b)
     with s:
         with N.inside(b.ns):
             before = checks.read_system()
