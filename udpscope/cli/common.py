@@ -6,8 +6,10 @@ every line (pipes) and survives a closed pipe.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import contextlib
 import os
+import signal
 import sys
 from collections.abc import Callable
 from typing import Any, NoReturn, TextIO
@@ -143,3 +145,21 @@ def resolve_iface(spec: str, family: str, parser: argparse.ArgumentParser,
         msg = str(e).removeprefix("interface: ")
         parser.error(f"argument {flag}: {safe_text(msg, limit=300)}")
     return resolved.dgram_arg, resolved.name
+
+
+def install_signals(loop: asyncio.AbstractEventLoop, stop: Callable[[], None]) -> list[int]:
+    """Make SIGINT/SIGTERM call ``stop`` (where the loop supports it); the signals installed."""
+    installed = []
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(sig, stop)
+        except (NotImplementedError, RuntimeError, ValueError):
+            continue
+        installed.append(sig)
+    return installed
+
+
+def remove_signals(loop: asyncio.AbstractEventLoop, installed: list[int]) -> None:
+    for sig in installed:
+        with contextlib.suppress(Exception):
+            loop.remove_signal_handler(sig)

@@ -11,9 +11,7 @@ import argparse
 import asyncio
 import contextlib
 import json
-import signal
 import time
-from collections.abc import Callable
 from typing import Any
 
 from udpscope.addresses import family_of
@@ -24,9 +22,11 @@ from udpscope.cli.common import (
     err_line,
     group_arg,
     hostport,
+    install_signals,
     int_range,
     ip_arg,
     positive_float,
+    remove_signals,
     report_error,
     resolve_iface,
 )
@@ -284,7 +284,7 @@ async def _listen(ns: argparse.Namespace, family: str, joins: list, out: Output)
         return s
 
     isolated = True
-    installed = _install_signals(loop, stop)
+    installed = install_signals(loop, stop)
     timer = loop.call_later(ns.timeout, stop) if ns.timeout is not None else None
     try:
         try:
@@ -296,18 +296,5 @@ async def _listen(ns: argparse.Namespace, family: str, joins: list, out: Output)
     finally:
         if timer is not None:
             timer.cancel()
-        for sig in installed:
-            with contextlib.suppress(Exception):
-                loop.remove_signal_handler(sig)
+        remove_signals(loop, installed)
     return state["status"]
-
-
-def _install_signals(loop: asyncio.AbstractEventLoop, stop: Callable[[], None]) -> list[int]:
-    installed = []
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        try:
-            loop.add_signal_handler(sig, stop)
-        except (NotImplementedError, RuntimeError, ValueError):
-            continue
-        installed.append(sig)
-    return installed

@@ -13,7 +13,6 @@ import argparse
 import asyncio
 import contextlib
 import random
-import signal
 import sys
 import time
 
@@ -25,9 +24,11 @@ from udpscope.cli.common import (
     host_arg,
     hostport,
     iface_arg,
+    install_signals,
     int_range,
     port_arg,
     positive_float,
+    remove_signals,
     report_error,
     resolve_iface,
 )
@@ -153,13 +154,7 @@ async def _send(ns: argparse.Namespace, family: str, payload: bytes,
 
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
-    installed = []
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        try:
-            loop.add_signal_handler(sig, stop.set)
-        except (NotImplementedError, RuntimeError, ValueError):
-            continue
-        installed.append(sig)
+    installed = install_signals(loop, stop.set)
     sock = dgram.create_socket(family)
     # Errors are awaited per call below; a late one (after close) must not end the process.
     sock.on("error", lambda err: None)
@@ -233,9 +228,7 @@ async def _send(ns: argparse.Namespace, family: str, payload: bytes,
                 rate = sent / elapsed if elapsed > 0 else 0.0
                 text += f" in {elapsed:.3f} s ({rate:.1f}/s)"
             out.line(text)
-        for sig in installed:
-            with contextlib.suppress(Exception):
-                loop.remove_signal_handler(sig)
+        remove_signals(loop, installed)
         if sock.state != "closed":
             sock.close()
     return status
