@@ -38,6 +38,24 @@ class Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {safe_text(message, limit=400)}\n")
 
 
+def run_subcommand(argv: list[str], prog: str, description: str,
+                   configure: Callable[[argparse.ArgumentParser], Any],
+                   run: Callable[[argparse.Namespace, argparse.ArgumentParser], int],
+                   *, intermixed: bool = False) -> int:
+    """Parse ``argv`` with the subcommand's own parser (prog ``udpscope X``), then ``run`` it.
+
+    A usage error or ``--help`` returns its exit status instead of raising SystemExit.
+    """
+    parser = Parser(prog=prog, description=description,
+                    formatter_class=argparse.RawDescriptionHelpFormatter)
+    configure(parser)
+    try:
+        ns = parser.parse_intermixed_args(argv) if intermixed else parser.parse_args(argv)
+    except SystemExit as e:
+        return e.code if isinstance(e.code, int) else 2
+    return run(ns, parser)
+
+
 def argtype(fn: Callable[[str], Any], *, full: bool = False) -> Callable[[str], Any]:
     """Wrap a parser so argparse reports ``argument --x: <detail>`` (or the full message)."""
 

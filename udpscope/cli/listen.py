@@ -17,7 +17,6 @@ from typing import Any
 from udpscope.addresses import family_of
 from udpscope.cli.common import (
     Output,
-    Parser,
     bind_arg,
     err_line,
     group_arg,
@@ -29,6 +28,7 @@ from udpscope.cli.common import (
     remove_signals,
     report_error,
     resolve_iface,
+    run_subcommand,
 )
 from udpscope.hexdump import hexdump_lines
 from udpscope.textsafe import safe_text
@@ -61,18 +61,8 @@ def configure(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
     return p
 
 
-def build_parser() -> Parser:
-    return configure(Parser(prog=PROG, description=DESCRIPTION,
-                            formatter_class=argparse.RawDescriptionHelpFormatter))
-
-
 def main(argv: list[str]) -> int:
-    parser = build_parser()
-    try:
-        ns = parser.parse_args(argv)
-    except SystemExit as e:
-        return e.code if isinstance(e.code, int) else 2
-    return run(ns, parser)
+    return run_subcommand(argv, PROG, DESCRIPTION, configure, run)
 
 
 def _plan(ns: argparse.Namespace, parser: argparse.ArgumentParser) -> tuple[str, list]:

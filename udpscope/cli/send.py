@@ -19,7 +19,6 @@ import time
 from udpscope.addresses import family_of
 from udpscope.cli.common import (
     Output,
-    Parser,
     argtype,
     host_arg,
     hostport,
@@ -31,6 +30,7 @@ from udpscope.cli.common import (
     remove_signals,
     report_error,
     resolve_iface,
+    run_subcommand,
 )
 from udpscope.payload import (
     MAX_UDP4,
@@ -82,18 +82,8 @@ def configure(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
     return p
 
 
-def build_parser() -> Parser:
-    return configure(Parser(prog=PROG, description=DESCRIPTION,
-                            formatter_class=argparse.RawDescriptionHelpFormatter))
-
-
 def main(argv: list[str]) -> int:
-    parser = build_parser()
-    try:
-        ns = parser.parse_intermixed_args(argv)
-    except SystemExit as e:
-        return e.code if isinstance(e.code, int) else 2
-    return run(ns, parser)
+    return run_subcommand(argv, PROG, DESCRIPTION, configure, run, intermixed=True)
 
 
 def _payload(ns: argparse.Namespace, parser: argparse.ArgumentParser, max_size: int) -> tuple[bytes, str]:
