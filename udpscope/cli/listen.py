@@ -113,6 +113,15 @@ class _Formatter:
     def __init__(self, fmt: str, out: Output) -> None:
         self.fmt = fmt
         self.out = out
+        self._second = -1  # the whole second _hms shows: localtime+strftime once per second
+        self._hms = ""
+
+    def _clock(self, stamp: float) -> str:
+        second = int(stamp)
+        if second != self._second:
+            self._second = second
+            self._hms = time.strftime("%H:%M:%S", time.localtime(second))
+        return f"{self._hms}.{int(stamp % 1 * 1e6):06d}"
 
     def emit_json(self, obj: dict[str, Any]) -> bool:
         return self.out.line(json.dumps(obj))
@@ -143,18 +152,13 @@ class _Formatter:
                 if value is not None:
                     obj[key] = value
             return self.emit_json(obj)
-        stamp = getattr(rinfo, "timestamp", None) or now
-        clock = time.strftime("%H:%M:%S", time.localtime(stamp)) + f".{int(stamp % 1 * 1e6):06d}"
-        head = f"{clock} from {hostport(rinfo.address, rinfo.port)}"
-        destination = getattr(rinfo, "destination", None)
-        if destination:
-            head += f" to {safe_text(destination, limit=60)}"
-        interface = getattr(rinfo, "interface", None)
-        if interface:
-            head += f" on {safe_text(interface, limit=40)}"
-        ttl = getattr(rinfo, "ttl", None)
-        if ttl is not None:
-            head += f" ttl {ttl}"
+        head = f"{self._clock(rinfo.timestamp or now)} from {hostport(rinfo.address, rinfo.port)}"
+        if rinfo.destination:
+            head += f" to {safe_text(rinfo.destination, limit=60)}"
+        if rinfo.interface:
+            head += f" on {safe_text(rinfo.interface, limit=40)}"
+        if rinfo.ttl is not None:
+            head += f" ttl {rinfo.ttl}"
         size = rinfo.size
         head += f" {size} byte{'' if size == 1 else 's'}"
         if self.fmt == "hex":
