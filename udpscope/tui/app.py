@@ -23,6 +23,7 @@ from textual.timer import Timer
 
 from udpscope import dgram
 from udpscope.capture import DEFAULT_RING_SIZE, Capture, Record
+from udpscope.net.hints import errno_hint
 from udpscope.textsafe import safe_text
 from udpscope.tui.screens.detail import PacketDetail
 from udpscope.tui.screens.dialogs import (
@@ -42,17 +43,6 @@ SLOW_EVERY = 5  # tables and status at TICK_HZ / SLOW_EVERY
 RATE_EVERY = 10  # capture.tick() (rates, kernel drops) at 2 Hz
 INPUT_DRAIN_SECONDS = 0.0003  # reader drain per loop turn while input is handled
 INPUT_DRAIN_HOLD = 0.3  # seconds after a key or click before the normal drain returns
-
-
-def _hint(code: str | None, syscall: str | None) -> str | None:
-    if not code:
-        return None
-    try:
-        from udpscope.net.hints import errno_hint
-
-        return errno_hint(code, syscall)
-    except Exception:
-        return None
 
 
 class UdpscopeApp(App[int]):
@@ -215,7 +205,7 @@ class UdpscopeApp(App[int]):
             return
         last = new[-1]
         text = f"#{last.sock_id}: {safe_text(last.error or last.text or '', 300)}"
-        hint = _hint(last.code, last.syscall)
+        hint = errno_hint(last.code, last.syscall)
         if hint:
             text += f"\n{safe_text(hint, 300)}"
         if missed > 1:

@@ -17,6 +17,7 @@ from textual.widgets import Button, Checkbox, Input, Label, Select, Static
 
 from udpscope.addresses import AddressError, parse_int_range
 from udpscope.capture import SocketEntry
+from udpscope.net.hints import errno_hint
 from udpscope.textsafe import safe_text
 from udpscope.tui.widgets.fields import FieldMessage
 
@@ -228,7 +229,7 @@ class OptionsPane(VerticalScroll):
 
     def _fail(self, target: str, entry: SocketEntry, exc: BaseException) -> None:
         msg = str(exc)
-        hint = _hint(exc)
+        hint = errno_hint(getattr(exc, "code", None), getattr(exc, "syscall", None))
         self.query_one(target, FieldMessage).error(msg + (f" — {hint}" if hint else ""))
         self.app.report_error(entry.id, exc, notify=False)  # type: ignore[attr-defined]
 
@@ -343,15 +344,3 @@ def _iface_arg(name: str, family: str) -> str:
     from udpscope.net.interfaces import resolve_interface
 
     return resolve_interface(name, family).dgram_arg  # type: ignore[arg-type]
-
-
-def _hint(exc: BaseException) -> str | None:
-    code = getattr(exc, "code", None)
-    if not code:
-        return None
-    try:
-        from udpscope.net.hints import errno_hint
-
-        return errno_hint(code, getattr(exc, "syscall", None))
-    except Exception:
-        return None
