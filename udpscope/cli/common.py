@@ -6,13 +6,12 @@ every line (pipes) and survives a closed pipe.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
 import os
 import signal
 import sys
 from collections.abc import Callable
-from typing import Any, NoReturn, TextIO
+from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 from udpscope.addresses import (
     AddressError,
@@ -28,6 +27,9 @@ from udpscope.addresses import (
 from udpscope.net.hints import errno_hint
 from udpscope.payload import PayloadError
 from udpscope.textsafe import safe_text
+
+if TYPE_CHECKING:
+    import asyncio
 
 
 class Parser(argparse.ArgumentParser):

@@ -14,8 +14,7 @@ from collections.abc import Sequence
 
 from udpscope import __version__
 from udpscope.addresses import family_of
-from udpscope.cli import listen, send
-from udpscope.cli.common import Parser, bind_arg, err_line, group_arg, int_range
+from udpscope.cli.common import Parser, _silence_stdout, bind_arg, err_line, group_arg, int_range
 from udpscope.textsafe import safe_text
 
 DESCRIPTION = """\
@@ -28,6 +27,8 @@ Run `udpscope COMMAND --help` for a command's options."""
 
 
 def build_parser() -> Parser:
+    from udpscope.cli import listen, send
+
     parser = Parser(prog="udpscope", description=DESCRIPTION,
                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"udpscope {__version__}")
@@ -93,8 +94,12 @@ def _main(argv: list[str]) -> int:
     if argv and argv[0] == "bench":
         return run_bench(argv[1:])
     if argv and argv[0] == "listen":
+        from udpscope.cli import listen
+
         return listen.main(argv[1:])
     if argv and argv[0] == "send":
+        from udpscope.cli import send
+
         return send.main(argv[1:])
     parser = build_parser()
     ns = parser.parse_args(argv)
@@ -123,7 +128,5 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 0
     except BrokenPipeError:
-        from udpscope.cli.common import _silence_stdout
-
         _silence_stdout()
         return 0
