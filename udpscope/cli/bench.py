@@ -15,7 +15,10 @@ import json
 import sys
 from typing import Any
 
-from udpscope.cli.common import Parser, argtype, err_line, int_range
+from udpscope.addresses import parse_float_range
+from udpscope.benchkit import LOOPBACK
+from udpscope.cli.common import Parser, _silence_stdout, argtype, err_line, int_range
+from udpscope.payload import MAX_UDP4
 from udpscope.textsafe import safe_text
 
 DESCRIPTION = """\
@@ -54,9 +57,6 @@ A measurement that failed has {"error": "..."} instead of numbers. Rates are dat
 cpu_us is microseconds of process CPU per datagram, cpu_share is CPU seconds / wall seconds,
 spread is (max - min) / median over the repetitions."""
 
-LOOPBACK = ("127.0.0.1", "::1")
-MAX_SIZE = 65507
-
 
 def _loopback(text: str) -> str:
     if text not in LOOPBACK:
@@ -67,8 +67,6 @@ def _loopback(text: str) -> str:
 
 
 def _float(what: str, lo: float, hi: float, *, zero: bool = False) -> Any:
-    from udpscope.addresses import parse_float_range
-
     def parse(text: str) -> float:
         if zero and text.strip() in ("0", "0.0"):
             return 0.0
@@ -84,7 +82,7 @@ def build_parser() -> Parser:
                    help="duration of each measurement (0.2-10, default 1)")
     p.add_argument("--repeat", type=int_range(1, 10, "repeat"), default=3, metavar="N",
                    help="repetitions of each measurement; medians are reported (default 3)")
-    p.add_argument("--size", type=int_range(1, MAX_SIZE, "size"), default=64, metavar="BYTES",
+    p.add_argument("--size", type=int_range(1, MAX_UDP4, "size"), default=64, metavar="BYTES",
                    help="payload bytes per datagram (default 64)")
     fam = p.add_mutually_exclusive_group()
     fam.add_argument("--udp6", action="store_true", help="use ::1 instead of 127.0.0.1")
@@ -216,7 +214,5 @@ def main(argv: list[str]) -> int:
         err_line("udpscope bench: interrupted (every peer stopped)")
         return 130
     except BrokenPipeError:
-        from udpscope.cli.common import _silence_stdout
-
         _silence_stdout()
         return 0
