@@ -17,7 +17,7 @@ import ipaddress
 import os
 import re
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Literal
 
@@ -115,16 +115,25 @@ def parse_igmp6(text: str) -> list[KernelMembership]:
     return out
 
 
-def parse_mcfilter(text: str) -> list[FilterEntry]:
-    """Parse /proc/net/mcfilter (index, device[:6], 0xGROUP, 0xSOURCE, INC, EXC)."""
+def _v4_from_hex(hex8: str) -> str:
+    return str(ipaddress.IPv4Address(int(hex8, 16)))
+
+
+def _v6_from_hex32(hex32: str) -> str:
+    if not _HEX32.match(hex32):
+        raise ValueError(hex32)
+    return _v6_from_hex(hex32)
+
+
+def _parse_filters(text: str, addr: Callable[[str], str]) -> list[FilterEntry]:
+    # index, device[:6], group, source, INC, EXC; a line that does not parse is skipped
     out: list[FilterEntry] = []
     for line in text.splitlines():
         parts = line.split()
         if len(parts) != 6 or not parts[0].isdigit():
             continue
         try:
-            group = str(ipaddress.IPv4Address(int(parts[2], 16)))
-            source = str(ipaddress.IPv4Address(int(parts[3], 16)))
+            group, source = addr(parts[2]), addr(parts[3])
             inc, exc = int(parts[4]), int(parts[5])
         except ValueError:
             continue
@@ -132,22 +141,14 @@ def parse_mcfilter(text: str) -> list[FilterEntry]:
     return out
 
 
+def parse_mcfilter(text: str) -> list[FilterEntry]:
+    """Parse /proc/net/mcfilter (index, device[:6], 0xGROUP, 0xSOURCE, INC, EXC)."""
+    return _parse_filters(text, _v4_from_hex)
+
+
 def parse_mcfilter6(text: str) -> list[FilterEntry]:
     """Parse /proc/net/mcfilter6 (index, device[:6], group hex, source hex, INC, EXC)."""
-    out: list[FilterEntry] = []
-    for line in text.splitlines():
-        parts = line.split()
-        if len(parts) != 6 or not parts[0].isdigit():
-            continue
-        if not (_HEX32.match(parts[2]) and _HEX32.match(parts[3])):
-            continue
-        try:
-            inc, exc = int(parts[4]), int(parts[5])
-        except ValueError:
-            continue
-        out.append(FilterEntry(int(parts[0]), parts[1], _v6_from_hex(parts[2]),
-                               SourceFilter(_v6_from_hex(parts[3]), inc, exc)))
-    return out
+    return _parse_filters(text, _v6_from_hex32)
 
 
 def attach_filters(memberships: Iterable[KernelMembership],
