@@ -50,23 +50,24 @@ _V6_SCOPES = {
 }
 
 
-def _addr(group: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
-    return ipaddress.ip_address(group.partition("%")[0].strip())
+def _addr(group: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """The address in `group` ("%scope" allowed), or None if it is not one."""
+    try:
+        return ipaddress.ip_address(group.partition("%")[0].strip())
+    except ValueError:
+        return None
 
 
 def is_multicast(addr: str) -> bool:
     """Whether `addr` (IPv4 or IPv6, "%scope" allowed) is a multicast group; False if malformed."""
-    try:
-        return _addr(addr).is_multicast
-    except ValueError:
-        return False
+    a = _addr(addr)
+    return a is not None and a.is_multicast
 
 
 def _group(group: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
-    try:
-        a = _addr(group)
-    except ValueError:
-        raise ValueError(f"not an IP address: {group!r}") from None
+    a = _addr(group)
+    if a is None:
+        raise ValueError(f"not an IP address: {group!r}")
     if not a.is_multicast:
         raise ValueError(f"not a multicast group: {group}")
     return a
@@ -114,9 +115,8 @@ def mac_collisions(groups: Iterable[str]) -> list[MacCollision]:
 
 def is_ssm(group: str) -> bool:
     """Source-specific range (232.0.0.0/8, ff3x::/32): receivers must name a source."""
-    try:
-        a = _addr(group)
-    except ValueError:
+    a = _addr(group)
+    if a is None:
         return False
     if a.version == 4:
         return a in _V4_SSM
@@ -125,9 +125,8 @@ def is_ssm(group: str) -> bool:
 
 def is_link_local_group(group: str) -> bool:
     """Groups routers never forward (224.0.0.0/24, ff01::/16 and ff02::/16 scopes)."""
-    try:
-        a = _addr(group)
-    except ValueError:
+    a = _addr(group)
+    if a is None:
         return False
     if a.version == 4:
         return a in _V4_LINK
@@ -136,11 +135,8 @@ def is_link_local_group(group: str) -> bool:
 
 def scope_note(group: str) -> str | None:
     """A plain-words note on what the group's range means, or None if it isn't a group."""
-    try:
-        a = _addr(group)
-    except ValueError:
-        return None
-    if not a.is_multicast:
+    a = _addr(group)
+    if a is None or not a.is_multicast:
         return None
     notes = []
     known = _WELL_KNOWN.get(str(a))
