@@ -249,10 +249,7 @@ class UdpscopeApp(App[int]):
             return None
         entry.isolated = req.isolate
         if req.bind:
-            try:
-                entry.sock.bind(req.port, req.address)
-            except Exception as exc:
-                self.report_error(entry.id, exc)
+            self._call(entry, entry.sock.bind, req.port, req.address)
         return entry
 
     def action_new_socket(self) -> None:
@@ -272,6 +269,20 @@ class UdpscopeApp(App[int]):
             self.notify("No socket selected: press n to create one.", severity="warning")
         return entry
 
+    def _call(self, entry: Any, fn: Callable[..., Any], *args: Any) -> None:
+        """Run an engine call for ``entry``; a failure is recorded and announced, never raised."""
+        try:
+            fn(*args)
+        except Exception as exc:
+            self.report_error(entry.id, exc)
+
+    def _ask_endpoint(self, entry: Any, title: str, bind: bool, fn: Callable[..., Any]) -> None:
+        def done(req: EndpointRequest | None) -> None:
+            if req is not None:
+                self._call(entry, fn, req.port, req.address)
+
+        self.push_screen(EndpointDialog(title, bind=bind), done)
+
     def action_bind_socket(self) -> None:
         entry = self._need_socket()
         if entry is None:
@@ -287,49 +298,22 @@ class UdpscopeApp(App[int]):
                 markup=False,
             )
             return
-
-        def done(req: EndpointRequest | None) -> None:
-            if req is None:
-                return
-            try:
-                entry.sock.bind(req.port, req.address)
-            except Exception as exc:
-                self.report_error(entry.id, exc)
-
-        self.push_screen(EndpointDialog(f"Bind socket #{entry.id}", bind=True), done)
+        self._ask_endpoint(entry, f"Bind socket #{entry.id}", True, entry.sock.bind)
 
     def action_connect_socket(self) -> None:
         entry = self._need_socket()
-        if entry is None:
-            return
-
-        def done(req: EndpointRequest | None) -> None:
-            if req is None:
-                return
-            try:
-                entry.sock.connect(req.port, req.address)
-            except Exception as exc:
-                self.report_error(entry.id, exc)
-
-        self.push_screen(EndpointDialog(f"Connect socket #{entry.id}", bind=False), done)
+        if entry is not None:
+            self._ask_endpoint(entry, f"Connect socket #{entry.id}", False, entry.sock.connect)
 
     def action_disconnect_socket(self) -> None:
         entry = self._need_socket()
-        if entry is None:
-            return
-        try:
-            entry.sock.disconnect()
-        except Exception as exc:
-            self.report_error(entry.id, exc)
+        if entry is not None:
+            self._call(entry, entry.sock.disconnect)
 
     def action_close_socket(self) -> None:
         entry = self._need_socket()
-        if entry is None:
-            return
-        try:
-            self.capture.close(entry.id)
-        except Exception as exc:
-            self.report_error(entry.id, exc)
+        if entry is not None:
+            self._call(entry, self.capture.close, entry.id)
 
     def action_forget_socket(self) -> None:
         entry = self._need_socket()
