@@ -6,4 +6,27 @@ each measured process apart (fresh interpreter, pinned CPU) so the numbers mean 
 peer here is bounded in time and count and refuses any destination but 127.0.0.1 / ::1.
 """
 
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from typing import Any
+
 LOOPBACK = ("127.0.0.1", "::1")
+
+
+def finish(name: str, measure: Callable[[], dict[str, Any]]) -> int:
+    """Run a worker's measurement and print its JSON result line; returns the exit status.
+
+    Any failure becomes one stderr line, which the bench reports as this run's error.
+    """
+    try:
+        result = measure()
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:
+        print(f"{name}: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
+    print(json.dumps(result), flush=True)
+    return 0

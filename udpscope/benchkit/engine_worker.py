@@ -18,14 +18,13 @@ user's program would do through the public `udpscope.dgram` API, and nothing els
 from __future__ import annotations
 
 import asyncio
-import json
 import sys
 import time
 from collections import deque
 from typing import Any
 
 from udpscope import dgram
-from udpscope.benchkit import LOOPBACK
+from udpscope.benchkit import LOOPBACK, finish
 
 TICK = 0.01
 KEEP = 1024
@@ -144,25 +143,16 @@ async def send(host: str, port: int, size: int, seconds: float,
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
-    try:
-        if len(args) == 5 and args[0] == "recv" and args[1] in LOOPBACK:
-            result = dgram.run(receive(args[1], int(args[2]), float(args[3]) / 1000,
-                                       min(float(args[4]), 60.0)))
-        elif len(args) == 6 and args[0] == "send" and args[1] in LOOPBACK:
-            result = dgram.run(send(args[1], int(args[2]), int(args[3]), float(args[4]),
-                                    args[5] == "connected"))
-        else:
-            print("usage: engine_worker recv HOST RCVBUF IDLE_MS MAX_S | "
-                  "send HOST PORT SIZE SECONDS connected|unconnected (HOST: 127.0.0.1 or ::1)",
-                  file=sys.stderr)
-            return 2
-    except KeyboardInterrupt:
-        return 130
-    except Exception as exc:  # reported by the bench as this run's failure
-        print(f"engine_worker: {type(exc).__name__}: {exc}", file=sys.stderr)
-        return 1
-    print(json.dumps(result), flush=True)
-    return 0
+    if len(args) == 5 and args[0] == "recv" and args[1] in LOOPBACK:
+        return finish("engine_worker", lambda: dgram.run(
+            receive(args[1], int(args[2]), float(args[3]) / 1000, min(float(args[4]), 60.0))))
+    if len(args) == 6 and args[0] == "send" and args[1] in LOOPBACK:
+        return finish("engine_worker", lambda: dgram.run(
+            send(args[1], int(args[2]), int(args[3]), float(args[4]), args[5] == "connected")))
+    print("usage: engine_worker recv HOST RCVBUF IDLE_MS MAX_S | "
+          "send HOST PORT SIZE SECONDS connected|unconnected (HOST: 127.0.0.1 or ::1)",
+          file=sys.stderr)
+    return 2
 
 
 if __name__ == "__main__":

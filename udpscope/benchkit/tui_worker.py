@@ -22,14 +22,13 @@ has arrived for IDLE_MS (or MAX_S passed).
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import sys
 import time
 from collections.abc import Callable
 from typing import Any
 
-from udpscope.benchkit import LOOPBACK
+from udpscope.benchkit import LOOPBACK, finish
 
 TICK = 0.01
 KEY_TIMEOUT = 3.0
@@ -259,16 +258,8 @@ def main(argv: list[str] | None = None) -> int:
         print("usage: tui_worker 127.0.0.1|::1 RCVBUF IDLE_MS MAX_S (loopback only)",
               file=sys.stderr)
         return 2
-    try:
-        result = asyncio.run(run(args[0], int(args[1]), float(args[2]) / 1000,
-                                 min(float(args[3]), 60.0)))
-    except KeyboardInterrupt:
-        return 130
-    except Exception as exc:  # reported by the bench as this run's failure
-        print(f"tui_worker: {type(exc).__name__}: {exc}", file=sys.stderr)
-        return 1
-    print(json.dumps(result), flush=True)
-    return 0
+    return finish("tui_worker", lambda: asyncio.run(
+        run(args[0], int(args[1]), float(args[2]) / 1000, min(float(args[3]), 60.0))))
 
 
 if __name__ == "__main__":
