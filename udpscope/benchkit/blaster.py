@@ -104,18 +104,16 @@ def choose(sock: socket.socket, size: int, method: str = "auto",
     Returns (name, shot, datagrams per shot, datagrams already sent while probing the path).
     """
     n = segments_for(size, limit)
-    if method in ("auto", "gso"):
-        got = _gso(sock, size, n)
-        if got is not None:
-            return "gso", *got
-        if method == "gso":
-            raise OSError(errno.ENOPROTOOPT, "UDP GSO (UDP_SEGMENT) is not available")
-    if method in ("auto", "sendmmsg"):
-        got = _mmsg(sock, size, n)
-        if got is not None:
-            return "sendmmsg", *got
-        if method == "sendmmsg":
-            raise OSError(errno.ENOSYS, "sendmmsg is not available")
+    for name, make, missing in (
+        ("gso", _gso, OSError(errno.ENOPROTOOPT, "UDP GSO (UDP_SEGMENT) is not available")),
+        ("sendmmsg", _mmsg, OSError(errno.ENOSYS, "sendmmsg is not available")),
+    ):
+        if method in ("auto", name):
+            got = make(sock, size, n)
+            if got is not None:
+                return name, *got
+            if method == name:
+                raise missing
     return "sendto", *_plain(sock, size)
 
 
