@@ -8,7 +8,6 @@ not a traceback.
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
 from collections.abc import Sequence
 
@@ -61,15 +60,10 @@ def build_parser() -> Parser:
 
 def run_bench(argv: list[str]) -> int:
     try:
-        module = importlib.import_module("udpscope.cli.bench")
+        from udpscope.cli.bench import main as bench_main
     except ImportError as e:
         err_line("udpscope bench: not available in this installation "
                  f"(cannot import udpscope.cli.bench: {safe_text(str(e), limit=300)})")
-        return 1
-    bench_main = getattr(module, "main", None)
-    if not callable(bench_main):
-        err_line("udpscope bench: not available in this installation "
-                 "(udpscope.cli.bench has no main(argv))")
         return 1
     return int(bench_main(list(argv)) or 0)
 
