@@ -183,7 +183,8 @@ def why_no_traffic(setup: ReceiveSetup, system: SystemView) -> list[Finding]:
             f"{group} is not a multicast address (IPv4 224.0.0.0/4, IPv6 ff00::/8); joining "
             "it fails with EINVAL")
         return out
-    v4 = ipaddress.ip_address(group).version == 4
+    addr = ipaddress.ip_address(group)
+    v4 = addr.version == 4
 
     # which interface is (or will be) used
     ifname = setup.interface
@@ -216,7 +217,7 @@ def why_no_traffic(setup: ReceiveSetup, system: SystemView) -> list[Finding]:
     # the kernel's membership list
     if system.memberships is not None:
         mine = [m for m in system.memberships
-                if m.group == str(ipaddress.ip_address(group))
+                if m.group == str(addr)
                 and (ifname is None or m.interface == ifname)]
         where = f" on {ifname}" if ifname else ""
         if not mine:
@@ -240,7 +241,7 @@ def why_no_traffic(setup: ReceiveSetup, system: SystemView) -> list[Finding]:
             b = ipaddress.ip_address(setup.bound_address.partition("%")[0])
         except ValueError:
             b = None
-        if b is not None and not b.is_unspecified and str(b) != str(ipaddress.ip_address(group)):
+        if b is not None and not b.is_unspecified and b != addr:
             add("error", "socket bound to a unicast address",
                 f"the socket is bound to {b}, but group datagrams are addressed to {group}; "
                 f"bind {'0.0.0.0' if v4 else '::'} (or the group) instead")
@@ -304,7 +305,7 @@ def why_no_traffic(setup: ReceiveSetup, system: SystemView) -> list[Finding]:
         if _groups.is_link_local_group(group):
             add("error", "link-local group across a router",
                 f"{group} is link-local: routers never forward it, whatever the TTL")
-        elif v4 and ipaddress.IPv4Address(group) in ipaddress.IPv4Network("239.0.0.0/8"):
+        elif v4 and addr in ipaddress.IPv4Network("239.0.0.0/8"):
             add("info", "administratively scoped",
                 f"{group} is admin-scoped: boundary routers may be configured to drop it")
         add("info", "routed multicast",
@@ -314,7 +315,7 @@ def why_no_traffic(setup: ReceiveSetup, system: SystemView) -> list[Finding]:
             "the sender has multicast loopback off, so no copy is delivered on its own host; "
             "call set_multicast_loopback(True)")
     if (not v4 and not setup.sender_same_host
-            and ((int(ipaddress.ip_address(group)) >> 112) & 0xF) == 0x1):
+            and ((int(addr) >> 112) & 0xF) == 0x1):
         add("error", "interface-local group",
             f"{group} is interface-local: it never leaves the sending host")
 
