@@ -12,11 +12,11 @@ from rich.segment import Segment
 from rich.style import Style
 from textual.content import Content
 
-from udpscope.textsafe import safe_segments, safe_text
+from udpscope.textsafe import safe_segments
 
 ESCAPE_STYLE = "bold $warning"
 
-__all__ = ["ESCAPE_STYLE", "safe_content", "safe_line", "safe_rich_segments", "safe_text"]
+__all__ = ["ESCAPE_STYLE", "safe_content", "safe_rich_segments"]
 
 
 def safe_content(
@@ -34,13 +34,6 @@ def safe_content(
         else:
             parts.append(text)
     return Content.assemble(*parts)
-
-
-def safe_line(data: bytes | str | None, limit: int | None = None) -> str:
-    """Plain one-line text for places that take strings (with markup=False)."""
-    if data is None:
-        return ""
-    return safe_text(data, limit)
 
 
 def safe_rich_segments(

@@ -32,7 +32,8 @@ from textual.strip import Strip
 from udpscope.capture import Capture, Record, format_endpoint
 from udpscope.probe import MAGIC as PROBE_MAGIC
 from udpscope.probe import decode_probe
-from udpscope.textsafe import safe_segments, safe_text
+from udpscope.textsafe import safe_text
+from udpscope.tui.safe import safe_rich_segments
 
 Predicate = Callable[[Record], bool]
 
@@ -433,10 +434,7 @@ class MessageLog(ScrollView, can_focus=True):
             segs.append(Segment("!!  " if err else "ev  ", style))
             segs.append(Segment(f"{r.event} ", style))
             if r.text:
-                segs.extend(
-                    Segment(t, style + self._style("escape") if esc else style)
-                    for t, esc in safe_segments(r.text, PREVIEW_LIMIT)
-                )
+                segs.extend(safe_rich_segments(r.text, PREVIEW_LIMIT, style, style + self._style("escape")))
         else:
             failed = r.error is not None
             dstyle = base + self._style("error" if failed else r.kind)
@@ -447,8 +445,7 @@ class MessageLog(ScrollView, can_focus=True):
             if failed:
                 segs.append(Segment("✗ ", dstyle))
                 segs.extend(
-                    Segment(t, dstyle + self._style("escape") if esc else dstyle)
-                    for t, esc in safe_segments(r.error or "", PREVIEW_LIMIT)
+                    safe_rich_segments(r.error or "", PREVIEW_LIMIT, dstyle, dstyle + self._style("escape"))
                 )
             else:
                 meta = []
@@ -466,10 +463,6 @@ class MessageLog(ScrollView, can_focus=True):
                         Segment(f"probe seq={probe.seq} stream={probe.stream}", base + self._style("meta"))
                     )
                     return Strip(segs).crop_extend(0, width, base)
-                esc_style = base + self._style("escape")
-                segs.extend(
-                    Segment(t, esc_style if esc else base)
-                    for t, esc in safe_segments(r.payload, min(PREVIEW_LIMIT, max(width, 16)))
-                    if t
-                )
+                limit = min(PREVIEW_LIMIT, max(width, 16))
+                segs.extend(safe_rich_segments(r.payload, limit, base, base + self._style("escape")))
         return Strip(segs).crop_extend(0, width, base)
