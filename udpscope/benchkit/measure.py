@@ -146,7 +146,8 @@ def cpu_busy(sample_s: float = 0.3) -> dict[int, float]:
     return busy
 
 
-def _uvloop() -> bool:
+def has_uvloop() -> bool:
+    """Whether uvloop can be imported here (it is optional)."""
     try:
         import uvloop  # noqa: F401
     except ImportError:
@@ -167,7 +168,7 @@ def detect(cfg: Config) -> HostInfo:
                      "process")
     if cfg.loop == "asyncio":
         loop = "asyncio"
-    elif cfg.loop == "uvloop" or (_uvloop() and not os.environ.get("UDPSCOPE_NO_UVLOOP")):
+    elif cfg.loop == "uvloop" or (has_uvloop() and not os.environ.get("UDPSCOPE_NO_UVLOOP")):
         loop = "uvloop"
     else:
         loop = "asyncio"

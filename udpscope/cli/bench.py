@@ -146,11 +146,9 @@ def _check_host(host: str) -> str | None:
 
 
 def _check_loop(loop: str) -> str | None:
-    if loop != "uvloop":
-        return None
-    try:
-        import uvloop  # noqa: F401
-    except ImportError:
+    from udpscope.benchkit.measure import has_uvloop
+
+    if loop == "uvloop" and not has_uvloop():
         return "--loop uvloop: uvloop is not installed"
     return None
 
