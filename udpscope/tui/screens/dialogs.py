@@ -170,8 +170,7 @@ class NewSocketDialog(_Dialog):
             port_text = self.query_one("#bind-port", Input).value.strip() or "0"
             try:
                 if addr_text:
-                    parsed = parse_endpoint_host(addr_text)
-                    address = parsed if isinstance(parsed, str) else addr_text
+                    address = parse_endpoint_host(addr_text)
                 port = parse_port(port_text, allow_zero=True)
             except (AddressError, ValueError) as exc:
                 bind_msg.error(str(exc))
@@ -237,8 +236,7 @@ class EndpointDialog(_Dialog):
         try:
             address: str | None = None
             if addr_text:
-                parsed = parse_endpoint_host(addr_text)
-                address = parsed if isinstance(parsed, str) else addr_text
+                address = parse_endpoint_host(addr_text)
             elif not self.bind_mode:
                 raise AddressError("address", "required")
             port = parse_port(port_text or ("0" if self.bind_mode else ""), allow_zero=self.bind_mode)

@@ -152,18 +152,14 @@ class ComposePane(VerticalScroll):
         host_text = self.query_one("#dest-host", Input).value.strip()
         port_text = self.query_one("#dest-port", Input).value.strip()
         dest = self.query_one("#dest-error", FieldMessage)
-        address: str | None
-        port: int | None
+        address: str | None = None
+        port: int | None = None
         ok = True
-        if connected and not host_text and not port_text:
-            address, port = None, None
-        else:
-            address, port = None, None
+        if not (connected and not host_text and not port_text):
             try:
                 if not host_text:
                     raise AddressError("host", "required (e.g. 127.0.0.1), or connect the socket first")
-                parsed = parse_endpoint_host(host_text)
-                address = parsed if isinstance(parsed, str) else host_text
+                address = parse_endpoint_host(host_text)
             except (AddressError, ValueError) as exc:
                 dest.error(str(exc))
                 ok = False
