@@ -61,30 +61,11 @@ class OptionsPane(VerticalScroll):
 
     def compose(self) -> ComposeResult:
         yield Static("", id="opt-title", markup=False)
-        with Horizontal(classes="row"):
-            yield Label("broadcast")
-            yield Checkbox("", id="broadcast", compact=True)
-            yield Static("", classes="kernel", id="k-broadcast", markup=False)
-        with Horizontal(classes="row"):
-            yield Label("TTL")
-            yield Input(placeholder="1-255", id="ttl", classes="num", compact=True)
-            yield Button("set", id="set-ttl", compact=True)
-            yield Static("", classes="kernel", id="k-ttl", markup=False)
-        yield FieldMessage(id="ttl-error")
-        with Horizontal(classes="row"):
-            yield Label("mcast TTL")
-            yield Input(placeholder="0-255", id="mcast-ttl", classes="num", compact=True)
-            yield Button("set", id="set-mcast-ttl", compact=True)
-            yield Static("", classes="kernel", id="k-mcast-ttl", markup=False)
-        yield FieldMessage(id="mcast-ttl-error")
-        with Horizontal(classes="row"):
-            yield Label("mcast loop")
-            yield Checkbox("", id="mcast-loop", compact=True)
-            yield Static("", classes="kernel", id="k-mcast-loop", markup=False)
-        with Horizontal(classes="row"):
-            yield Label("isolate")
-            yield Checkbox("", id="isolate", compact=True)
-            yield Static("", classes="kernel", id="k-isolate", markup=False)
+        yield _switch_row("broadcast", "broadcast")
+        yield from _number_row("TTL", "1-255", "ttl")
+        yield from _number_row("mcast TTL", "0-255", "mcast-ttl")
+        yield _switch_row("mcast loop", "mcast-loop")
+        yield _switch_row("isolate", "isolate")
         yield FieldMessage(id="switch-error")
         with Horizontal(classes="row"):
             yield Label("mcast if")
@@ -338,6 +319,29 @@ class OptionsPane(VerticalScroll):
         else:
             msg.ok(("joined " if join else "left ") + group)
         self.load()
+
+
+def _kernel(option: str) -> Static:
+    return Static("", classes="kernel", id=f"k-{option}", markup=False)
+
+
+def _switch_row(label: str, option: str) -> Horizontal:
+    """A checkbox with the kernel's read-back value beside it."""
+    return Horizontal(
+        Label(label), Checkbox("", id=option, compact=True), _kernel(option), classes="row"
+    )
+
+
+def _number_row(label: str, placeholder: str, option: str) -> ComposeResult:
+    """A number field with a set button, the kernel's value, and a message line under it."""
+    yield Horizontal(
+        Label(label),
+        Input(placeholder=placeholder, id=option, classes="num", compact=True),
+        Button("set", id=f"set-{option}", compact=True),
+        _kernel(option),
+        classes="row",
+    )
+    yield FieldMessage(id=f"{option}-error")
 
 
 def _iface_arg(name: str, family: str) -> str:
