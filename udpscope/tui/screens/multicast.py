@@ -96,6 +96,7 @@ class MulticastScreen(Screen):
                 for i in interfaces
             ],
         )
+        own = self._own()
         note = self.query_one("#membership-note", Static)
         rows = []
         reason = membership.unavailable_reason()
@@ -104,7 +105,7 @@ class MulticastScreen(Screen):
         else:
             note.update("")
             try:
-                kernel = membership.mark_own(membership.read_memberships(), self._own(), interfaces)
+                kernel = membership.mark_own(membership.read_memberships(), own, interfaces)
             except Exception as exc:
                 kernel = []
                 note.update(Content(f"cannot read memberships: {safe_text(str(exc), 200)}"))
@@ -126,10 +127,8 @@ class MulticastScreen(Screen):
                 )
         sync_rows(self.query_one("#kernel-groups", DataTable), rows)
         group_input = self.query_one("#check-group", Input)
-        if not group_input.value:
-            own = self._own()
-            if own:
-                group_input.value = own[0][0]
+        if not group_input.value and own:
+            group_input.value = own[0][0]
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
