@@ -37,6 +37,9 @@ from udpscope.tui.screens.main import MainScreen
 from udpscope.tui.screens.multicast import MulticastScreen
 from udpscope.tui.screens.stats import StatsScreen
 from udpscope.tui.themes import DEFAULT_THEME, load_themes
+from udpscope.tui.widgets.compose import ComposePane
+from udpscope.tui.widgets.message_log import MessageLog
+from udpscope.tui.widgets.socket_list import SocketList
 
 TICK_HZ = 20
 SLOW_EVERY = 5  # tables and status at TICK_HZ / SLOW_EVERY
@@ -355,27 +358,19 @@ class UdpscopeApp(App[int]):
         if isinstance(self.screen, HelpScreen):
             return
         sections = [("Panes and views", [b for b in self.BINDINGS if isinstance(b, Binding)])]
-        from udpscope.tui.widgets.compose import ComposePane
-        from udpscope.tui.widgets.message_log import MessageLog
-        from udpscope.tui.widgets.socket_list import SocketList
-
         sections.append(("Sockets (main screen)", list(MainScreen.BINDINGS)))  # type: ignore[arg-type]
         sections.append(("Socket list (when focused)", list(SocketList.BINDINGS)))  # type: ignore[arg-type]
         sections.append(("Live log (when focused)", list(MessageLog.BINDINGS)))  # type: ignore[arg-type]
         sections.append(("Composer", list(ComposePane.BINDINGS)))  # type: ignore[arg-type]
         sections.append(("Stats view", list(StatsScreen.BINDINGS)))  # type: ignore[arg-type]
         sections.append(("Multicast view", list(MulticastScreen.BINDINGS)))  # type: ignore[arg-type]
-        from udpscope.tui.screens.detail import PacketDetail as _Detail
-
-        sections.append(("Detail view", list(_Detail.BINDINGS)))  # type: ignore[arg-type]
+        sections.append(("Detail view", list(PacketDetail.BINDINGS)))  # type: ignore[arg-type]
         self.push_screen(HelpScreen(sections))
 
     def action_log(self, what: str) -> None:
         screen = self._main_screen()
         if screen is None:
             return
-        from udpscope.tui.widgets.message_log import MessageLog
-
         log = screen.query_one(MessageLog)
         if what == "clear":
             log.clear()
