@@ -22,7 +22,7 @@ from textual.screen import Screen
 from textual.timer import Timer
 
 from udpscope import dgram
-from udpscope.capture import DEFAULT_RING_SIZE, Capture, Record
+from udpscope.capture import DEFAULT_RING_SIZE, Capture, Record, SocketEntry
 from udpscope.net.hints import errno_hint
 from udpscope.textsafe import safe_text
 from udpscope.tui.screens.detail import PacketDetail
@@ -229,7 +229,8 @@ class UdpscopeApp(App[int]):
 
     # ---- sockets -----------------------------------------------------------------------------
 
-    def _entry(self) -> Any:
+    def selected_entry(self) -> SocketEntry | None:
+        """The socket the panes act on (None: none selected, or it was forgotten)."""
         if self.selected_socket is None:
             return None
         return self.capture.sockets.get(self.selected_socket)
@@ -267,7 +268,7 @@ class UdpscopeApp(App[int]):
         self.push_screen(NewSocketDialog(default), done)
 
     def _need_socket(self) -> Any:
-        entry = self._entry()
+        entry = self.selected_entry()
         if entry is None:
             self.notify("No socket selected: press n to create one.", severity="warning")
         return entry

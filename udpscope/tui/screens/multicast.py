@@ -147,8 +147,7 @@ class MulticastScreen(Screen):
             out.update(Content.styled("enter a group address to check", "$text-error"))
             return
         setup_kwargs: dict = {"group": group}
-        sid = self.app.selected_socket  # type: ignore[attr-defined]
-        entry = self.app.capture.sockets.get(sid) if sid is not None else None  # type: ignore[attr-defined]
+        entry = self.app.selected_entry()  # type: ignore[attr-defined]
         if entry is not None and entry.state != "closed":
             try:
                 joins = entry.sock.get_memberships()

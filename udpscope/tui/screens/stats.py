@@ -108,8 +108,7 @@ class StatsScreen(Screen):
             streams = [(f"{g.group}|{g.source}", group_row(g, tz)) for g in capture.groups.values()]
             sync_rows(self.query_one("#group-stats", DataTable), streams)
             self.query_one("#streams-note", Static).display = not streams
-            sid = self.app.selected_socket  # type: ignore[attr-defined]
-            entry = capture.sockets.get(sid) if sid is not None else None
+            entry = self.app.selected_entry()  # type: ignore[attr-defined]
             label = self.query_one("#spark-label", Static)
             spark = self.query_one(Sparkline)
             if entry is None:

@@ -105,9 +105,7 @@ class ComposePane(VerticalScroll):
 
     def update_from(self) -> None:
         """The 'from socket #N' line: which socket a send would use (cheap; on the slow tick)."""
-        app = self.app
-        sid = getattr(app, "selected_socket", None)
-        entry = app.capture.sockets.get(sid) if sid is not None else None  # type: ignore[attr-defined]
+        entry = self.app.selected_entry()  # type: ignore[attr-defined]
         if entry is None:
             text = "from: no socket yet (press n)"
         else:
@@ -141,13 +139,12 @@ class ComposePane(VerticalScroll):
         """Validate every field, then send through the capture layer."""
         app = self.app
         self._clear_messages()
-        sock_id = getattr(app, "selected_socket", None)
-        capture = app.capture  # type: ignore[attr-defined]
+        entry = app.selected_entry()  # type: ignore[attr-defined]
         result = self.query_one("#send-result", FieldMessage)
-        if sock_id is None or sock_id not in capture.sockets:
+        if entry is None:
             result.error("no socket selected: press n to create one (or pick one in the list)")
             return
-        entry = capture.sockets[sock_id]
+        sock_id = entry.id
         connected = entry.state == "connected"
         host_text = self.query_one("#dest-host", Input).value.strip()
         port_text = self.query_one("#dest-port", Input).value.strip()
@@ -200,7 +197,7 @@ class ComposePane(VerticalScroll):
             self.job.cancel()
         probe = self.query_one("#probe", Checkbox).value
         try:
-            self.job = capture.send(sock_id, payload, port, address, count, rate, probe)
+            self.job = app.capture.send(sock_id, payload, port, address, count, rate, probe)  # type: ignore[attr-defined]
         except Exception as exc:  # engine argument errors: shown, never a crash
             result.error(str(exc))
             app.report_error(sock_id, exc)  # type: ignore[attr-defined]

@@ -99,16 +99,12 @@ class OptionsPane(VerticalScroll):
         self.set_interval(0.5, self._check_state)
 
     def _check_state(self) -> None:
-        entry = self._entry()
+        entry = self.app.selected_entry()  # type: ignore[attr-defined]
         now = (entry.id, entry.state) if entry is not None else None
         if now != self._shown_state and self.is_attached:
             self.load()
 
     # ---- reading back ------------------------------------------------------------------------
-
-    def _entry(self) -> SocketEntry | None:
-        sid = getattr(self.app, "selected_socket", None)
-        return self.app.capture.sockets.get(sid) if sid is not None else None  # type: ignore[attr-defined]
 
     def refresh_interfaces(self) -> None:
         try:
@@ -128,7 +124,7 @@ class OptionsPane(VerticalScroll):
 
     def load(self) -> None:
         """Show the selected socket's kernel-reported values (also after every change)."""
-        entry = self._entry()
+        entry = self.app.selected_entry()  # type: ignore[attr-defined]
         title = self.query_one("#opt-title", Static)
         self._shown_state = (entry.id, entry.state) if entry is not None else None
         if entry is None or entry.state == "closed":
@@ -218,7 +214,7 @@ class OptionsPane(VerticalScroll):
         event.stop()
         if self._loading:
             return
-        entry = self._entry()
+        entry = self.app.selected_entry()  # type: ignore[attr-defined]
         if entry is None:
             return
         msg = self.query_one("#switch-error", FieldMessage)
@@ -250,7 +246,7 @@ class OptionsPane(VerticalScroll):
         self._press(event.button.id or "")
 
     def _press(self, bid: str) -> None:
-        entry = self._entry()
+        entry = self.app.selected_entry()  # type: ignore[attr-defined]
         if entry is None:
             return
         sock = entry.sock
