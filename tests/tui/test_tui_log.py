@@ -145,3 +145,18 @@ async def test_burst_is_not_formatted_per_datagram(monkeypatch) -> None:  # type
         assert calls < 3000, calls  # ~visible rows per frame, not one per datagram
         last = log.rows[-1].payload.decode()
         assert last in " ".join(rendered_log_lines(app))
+
+
+async def test_kernel_drops_of_a_flood_are_shown_and_accounted() -> None:
+    """A burst larger than the receive buffer: what the kernel dropped is on the main screen."""
+    app = make_app(binds=[("127.0.0.1", 0)])
+    async with app.run_test(size=(130, 36)) as pilot:
+        port = await _started(pilot, app)
+        entry = app.capture.sockets[1]
+        sent = 20_000
+        _send(port, [b"d" * 1000] * sent)  # the loop is blocked meanwhile: the buffer overflows
+        await wait_for(pilot, lambda: entry.kernel_drops > 0
+                       and entry.rx_datagrams + entry.kernel_drops == sent,
+                       timeout=10, what="every datagram received or counted as dropped")
+        await wait_for(pilot, lambda: f"kernel dropped {entry.kernel_drops}" in status(app),
+                       timeout=10, what="drops in the status line")

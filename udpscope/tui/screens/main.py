@@ -94,6 +94,9 @@ class MainScreen(Screen):
         else:
             parts.append("not following (f)")
         capture = self.app.capture  # type: ignore[attr-defined]
+        drops = sum(entry.kernel_drops for entry in capture.sockets.values())
+        if drops:  # refreshed on the capture tick; a flood must not look like a quiet network
+            parts.append(f"kernel dropped {drops}")
         if capture.evictions:
             parts.append(f"ring evicted {capture.evictions}")
         parts.append("⏎ detail  f follow  space pause  / filter")
