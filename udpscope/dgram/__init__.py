@@ -7,6 +7,7 @@
 See the engine contract (spec/dgram-api.md) for every rule. Never imports Textual.
 """
 
+from .batch import Batch
 from .errors import DgramError, DgramRangeError, DgramTypeError
 from .events import EventEmitter
 from .io import set_drain_budget
@@ -16,6 +17,7 @@ from .types import AddressInfo, RemoteInfo, SocketOptions
 
 __all__ = [
     "AddressInfo",
+    "Batch",
     "DgramError",
     "DgramRangeError",
     "DgramTypeError",

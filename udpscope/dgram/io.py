@@ -17,6 +17,7 @@ from time import perf_counter
 from typing import TYPE_CHECKING
 
 from . import mmsg
+from .batch import Batch, NameSnapshot, RawBatch
 from .errors import from_oserror
 from .linux import ControlDecoder, InterfaceNames, parse_ancillary
 from .types import RemoteInfo
@@ -127,7 +128,10 @@ class Receiver:
                 return
             payloads = batch.payloads(count)
             keys = keys_of()
-            if metadata:
+            if events.get("batch"):
+                if self._emit_batch(batch, payloads, keys, count):
+                    return
+            elif metadata:
                 if self._dispatch_metadata(batch, payloads, keys, count):
                     return
             elif events.get("message"):
@@ -141,6 +145,46 @@ class Receiver:
                         return
             if count < mmsg.SLOTS or perf_counter() > deadline:
                 return
+
+    def _peer(self, key: bytes, size: int) -> RemoteInfo:
+        entry = self._peers.get(key)
+        if entry is None or entry[0] != size:
+            entry = self._rinfo(key, size)
+        return entry[1]
+
+    def _emit_batch(
+        self, batch: mmsg.RecvBatch, payloads: tuple[bytes, ...], keys: tuple[bytes, ...],
+        count: int,
+    ) -> bool:
+        """Hand one batch to `batch` listeners, then to `message` listeners; True if closed."""
+        controls = names = None
+        if self._metadata:
+            controls = batch.controls(count)
+            # The newest datagram carries the newest drop counter; decoding it also puts its
+            # interface's name in the snapshot the lazy decodes will use.
+            drops = self._control.decode_bytes(controls[-1])[4]
+            if drops is not None:
+                self.drops = drops
+            names = NameSnapshot(self._names.known(), self._names)
+        raw = RawBatch(payloads, keys, controls, self._peer, self._family, self._control, names)
+        return self._deliver(raw)
+
+    def _deliver(self, batch: Batch) -> bool:
+        owner = self._owner
+        events = owner._events
+        for listener in events.get("batch", ()):
+            listener(batch)
+            if owner._closed:
+                return True
+        if events.get("message"):
+            rinfo = batch.rinfo
+            for i, data in enumerate(batch.payloads):
+                info = rinfo(i)
+                for listener in events.get("message", ()):
+                    listener(data, info)
+                if owner._closed:
+                    return True
+        return False
 
     def _dispatch_metadata(
         self, batch: mmsg.RecvBatch, payloads: tuple[bytes, ...], keys: tuple[bytes, ...],
@@ -176,13 +220,16 @@ class Receiver:
                 if owner._closed:
                     return True
         finally:
-            batch.set_control(True, count)
+            batch.rearm(count)
         return False
 
     # -------------------------------------------------------------- portable fallback
     def _read_plain(self) -> None:
         owner = self._owner
         events = owner._events
+        if events.get("batch"):
+            self._read_fallback_batch(False)
+            return
         recvfrom = self._sock.recvfrom
         family = self._family
         for _ in range(BATCH):
@@ -206,6 +253,9 @@ class Receiver:
     def _read_metadata(self) -> None:
         owner = self._owner
         events = owner._events
+        if events.get("batch"):
+            self._read_fallback_batch(True)
+            return
         recvmsg = self._sock.recvmsg
         family = self._family
         names = self._names
@@ -231,3 +281,31 @@ class Receiver:
                     listener(data, rinfo)
                 if owner._closed:
                     return
+
+    def _read_fallback_batch(self, metadata: bool) -> None:
+        """Read up to BATCH datagrams, then deliver them as one batch (for `batch` listeners)."""
+        family = self._family
+        names = self._names
+        names.refresh()
+        payloads: list[bytes] = []
+        rinfos: list[RemoteInfo] = []
+        for _ in range(BATCH):
+            try:
+                if metadata:
+                    data, ancdata, _flags, peer = self._sock.recvmsg(MAX_DATAGRAM, ANCILLARY_SPACE)
+                    extra = parse_ancillary(ancdata, names)
+                    if extra[4] is not None:
+                        self.drops = extra[4]
+                    extra = extra[:4]
+                else:
+                    data, peer = self._sock.recvfrom(MAX_DATAGRAM)
+                    extra = (None, None, None, None)
+            except BlockingIOError:
+                break
+            except OSError as exc:
+                self._error(exc)
+                break
+            payloads.append(data)
+            rinfos.append(_new(RemoteInfo, (peer[0], family, peer[1], len(data)) + extra))
+        if payloads:
+            self._deliver(Batch(tuple(payloads), rinfos))

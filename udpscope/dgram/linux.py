@@ -79,8 +79,12 @@ class InterfaceNames:
         self._names: dict[int, str] = {}
 
     def refresh(self) -> None:
-        if self._names:
-            self._names.clear()
+        # A new dict, not a cleared one: batches read earlier keep theirs (see batch.py).
+        self._names = {}
+
+    def known(self) -> dict[int, str]:
+        """The names resolved since the last refresh (shared, not copied)."""
+        return self._names
 
     def __call__(self, index: int) -> str:
         name = self._names.get(index)
@@ -159,13 +163,14 @@ class _Layout:
     """One learned cmsg layout: a Struct over the whole buffer and where each value lands."""
 
     __slots__ = ("compiled", "check", "expected", "timestamp", "address", "v6", "ifindex",
-                 "ttl", "drops")
+                 "ttl", "drops", "address_at")
 
     def __init__(self) -> None:
         self.compiled: struct.Struct | None = None
         self.check: Callable[[tuple], Any] | None = None
         self.expected: Any = None
         self.timestamp = self.address = self.ifindex = self.ttl = self.drops = -1
+        self.address_at = -1  # byte offset of the raw destination address in the buffer
         self.v6 = False
 
 
@@ -190,6 +195,7 @@ class ControlDecoder:
         expected: list[int] = []
         layout = _Layout()
         slot = 0
+        start = offset
         end = offset + length
         while offset + 16 <= end:
             cmsg_len, level, kind = _CMSG_HEADER.unpack_from(view, offset)
@@ -208,8 +214,10 @@ class ControlDecoder:
                 layout.ttl = slot
             elif meaning == "pktinfo4" and layout.address < 0:
                 layout.ifindex, layout.address = slot, slot + 1
+                layout.address_at = offset - start + 16 + 8  # in_pktinfo.ipi_addr
             elif meaning == "pktinfo6":
                 layout.address, layout.ifindex, layout.v6 = slot, slot + 1, True
+                layout.address_at = offset - start + 16  # in6_pktinfo.ipi6_addr
             slot += len(struct.unpack("@" + data_fmt, bytes(struct.calcsize("@" + data_fmt))))
             offset += (cmsg_len + 7) & ~7
         compiled = struct.Struct("".join(fmt))
@@ -220,8 +228,14 @@ class ControlDecoder:
         layout.expected = tuple(expected)
         return layout
 
-    def decode(self, view: memoryview, offset: int, length: int) -> Metadata:
-        """(destination, interface, ttl, timestamp, drops) of one control buffer."""
+    def decode(
+        self, view: memoryview, offset: int, length: int,
+        names: Callable[[int], str] | None = None,
+    ) -> Metadata:
+        """(destination, interface, ttl, timestamp, drops) of one control buffer.
+
+        `names` resolves interface indexes (default: the decoder's own, live resolver).
+        """
         if length <= 0:
             return None, None, None, None, None
         layout = self._layouts.get(length, False)
@@ -239,7 +253,7 @@ class ControlDecoder:
                     destination = self._addresses.get(raw)
                     if destination is None:
                         destination = self._address(raw, layout.v6)
-                    interface = self._names(values[layout.ifindex])
+                    interface = (names or self._names)(values[layout.ifindex])
                 at = layout.timestamp
                 if at >= 0:
                     timestamp = values[at] + values[at + 1] * 1e-9
@@ -248,7 +262,30 @@ class ControlDecoder:
                 if layout.drops >= 0:
                     drops = values[layout.drops]
                 return destination, interface, ttl, timestamp, drops
-        return parse_ancillary(split_cmsgs(view, offset, length), self._names)
+        return parse_ancillary(split_cmsgs(view, offset, length), names or self._names)
+
+    def decode_bytes(self, control: bytes, names: Callable[[int], str] | None = None) -> Metadata:
+        """`decode` of one datagram's control buffer kept as bytes."""
+        return self.decode(memoryview(control), 0, len(control), names)
+
+    def destination_set(
+        self, controls: tuple[bytes, ...], names: Callable[[int], str] | None = None
+    ) -> set[str | None]:
+        """The distinct destination addresses of many control buffers.
+
+        When they all share one learned layout (the usual case: same socket, same options) the
+        raw addresses are sliced out at their fixed offset and only the distinct ones formatted;
+        otherwise each buffer is decoded.
+        """
+        if not controls:
+            return set()
+        lengths = set(map(len, controls))
+        layout = self._layouts.get(next(iter(lengths))) if len(lengths) == 1 else None
+        if layout and layout.address_at >= 0:
+            at = layout.address_at
+            raws = set(map(operator.itemgetter(slice(at, at + (16 if layout.v6 else 4))), controls))
+            return {self._addresses.get(raw) or self._address(raw, layout.v6) for raw in raws}
+        return {self.decode_bytes(control, names)[0] for control in controls}
 
     def _address(self, raw: bytes, v6: bool) -> str:
         if len(self._addresses) > 4096:

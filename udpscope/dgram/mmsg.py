@@ -102,6 +102,13 @@ class RecvBatch:
         self.control_enabled = False
         self.names_v6 = True
         self._layouts: dict[tuple[int, ...], struct.Struct] = {}
+        self._control_layouts: dict[tuple[int, ...], struct.Struct] = {}
+        # The kernel shrinks msg_namelen and msg_controllen in the headers it fills: re-arming
+        # them copies these pristine headers back, one memmove instead of a loop per slot.
+        self._pristine = {False: bytes(self.headers)}
+        self.set_control(True)
+        self._pristine[True] = bytes(self.headers)
+        self.set_control(False)
 
     def set_control(self, enabled: bool, count: int = SLOTS) -> None:
         """Point (or not) each header at its control buffer; the kernel shrinks controllen."""
@@ -139,6 +146,23 @@ class RecvBatch:
             fmt = "".join(f"{size}s{SLOT_SIZE - size}x" for size in sizes[:-1])
             layout = self._layouts[sizes] = struct.Struct(f"{fmt}{sizes[-1]}s")
         return layout.unpack_from(self.payload)
+
+    def controls(self, count: int) -> tuple[bytes, ...]:
+        """Each datagram's control buffer as bytes (its used length only), then re-armed."""
+        lengths = _CONTROL_LENGTHS.unpack_from(self.headers)[:count]
+        layout = self._control_layouts.get(lengths)
+        if layout is None:
+            if len(self._control_layouts) > 256:
+                self._control_layouts.clear()
+            fmt = "".join(f"{n}s{CONTROL_SIZE - n}x" for n in lengths[:-1])
+            layout = self._control_layouts[lengths] = struct.Struct(f"{fmt}{lengths[-1]}s")
+        out = layout.unpack_from(self.control)
+        self.rearm(count)
+        return out
+
+    def rearm(self, count: int) -> None:
+        """Restore the first `count` headers (name and control lengths) for the next call."""
+        ctypes.memmove(self.address, self._pristine[self.control_enabled], _HDR * count)
 
     def keys_v4(self) -> tuple[bytes, ...]:
         """Port and address bytes of each peer (sockaddr_in[2:8]): a cache key per peer."""

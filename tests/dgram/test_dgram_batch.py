@@ -1,0 +1,143 @@
+"""`batch` listeners: whole drained batches, decoded lazily, equal to what `message` listeners get.
+
+Run on both receive paths (recvmmsg and the portable recvfrom/recvmsg fallback), udp4 and udp6,
+with and without per-datagram metadata.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from tests.support import wait_for
+from udpscope import dgram
+from udpscope.dgram import io as engine_io
+from udpscope.dgram import mmsg
+from udpscope.dgram.batch import Batch
+
+LOOPBACK = {"udp4": "127.0.0.1", "udp6": "::1"}
+
+
+@pytest.fixture(params=["recvmmsg", "fallback"])
+def receive_path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    if request.param == "recvmmsg" and not mmsg.available():
+        pytest.skip("recvmmsg is not available on this platform")
+    monkeypatch.setattr(engine_io, "_use_mmsg", lambda: request.param == "recvmmsg")
+    return request.param
+
+
+async def _pair(kind: str, metadata: bool) -> tuple[dgram.Socket, dgram.Socket, int]:
+    receiver = dgram.create_socket(
+        dgram.SocketOptions(kind, recv_buffer_size=1 << 20, metadata=metadata)
+    )
+    sender = dgram.create_socket(kind)
+    address = await receiver.bind_async(0, LOOPBACK[kind])
+    await sender.bind_async(0, LOOPBACK[kind])
+    return receiver, sender, address.port
+
+
+@pytest.mark.parametrize("kind", ["udp4", "udp6"])
+@pytest.mark.parametrize("metadata", [False, True], ids=["plain", "metadata"])
+async def test_batches_carry_exactly_what_message_listeners_get(
+    kind: str, metadata: bool, receive_path: str
+) -> None:
+    receiver, sender, port = await _pair(kind, metadata)
+    batches: list[Batch] = []
+    messages: list[tuple] = []
+    order: list[str] = []
+    receiver.on("batch", lambda b: (batches.append(b), order.append("batch")))
+    receiver.on("message", lambda m, r: (messages.append((m, r)), order.append("message")))
+    try:
+        payloads = [b"%05d" % i + b"\x00\xff" * (i % 5) for i in range(300)] + [b""]
+        for payload in payloads:
+            sender.send(payload, port, LOOPBACK[kind])
+        await wait_for(lambda: len(messages) == len(payloads), 5, what="every message")
+        flat = [pair for batch in batches for pair in batch]
+        assert flat == messages  # same payloads, same RemoteInfo (incl. metadata), same order
+        assert [m for m, _ in flat] == payloads
+        assert sum(len(b) for b in batches) == len(payloads)
+        assert all(len(b) >= 1 for b in batches)
+        # Each batch is announced before its datagrams go to `message` listeners.
+        assert order[0] == "batch" and order.count("batch") == len(batches)
+        for batch in batches:
+            assert batch.total_bytes() == sum(map(len, batch.payloads))
+            assert batch[-1] == (batch.payloads[-1], batch.rinfo(len(batch) - 1))
+            assert batch[0:2] == [batch[0], batch[1]][: len(batch)]
+            expected = {LOOPBACK[kind]} if metadata else {None}
+            assert batch.destination_set() == expected
+        if metadata:
+            assert all(r.interface and r.ttl and r.timestamp for _, r in flat)
+    finally:
+        receiver.close()
+        sender.close()
+
+
+async def test_a_batch_stays_valid_after_more_reads_and_close(receive_path: str) -> None:
+    """Batches own their bytes: later reads reuse the receive buffers, close drops the socket."""
+    receiver, sender, port = await _pair("udp4", True)
+    batches: list[Batch] = []
+    receiver.on("batch", batches.append)
+    try:
+        for i in range(100):
+            sender.send(b"first %d" % i, port, "127.0.0.1")
+        await wait_for(lambda: sum(map(len, batches)) == 100, 5, what="first round")
+        first = list(batches)
+        for i in range(100):
+            sender.send(b"second %d" % i, port, "127.0.0.1")
+        await wait_for(lambda: sum(map(len, batches)) == 200, 5, what="second round")
+    finally:
+        receiver.close()
+        sender.close()
+    # Decoded only now, after the buffers were reused and the socket closed.
+    got = [pair for batch in first for pair in batch]
+    assert [m for m, _ in got] == [b"first %d" % i for i in range(100)]
+    assert {(r.destination, r.interface) for _, r in got} == {("127.0.0.1", "lo")}
+
+
+async def test_closing_in_a_batch_listener_stops_all_dispatch(receive_path: str) -> None:
+    receiver, sender, port = await _pair("udp4", False)
+    batches: list[Batch] = []
+    messages: list[bytes] = []
+    closed = asyncio.get_running_loop().create_future()
+
+    def first_batch_closes(batch: Batch) -> None:
+        batches.append(batch)
+        receiver.close(lambda: closed.set_result(None))
+
+    receiver.on("batch", first_batch_closes)
+    receiver.on("message", lambda m, r: messages.append(m))
+    try:
+        for i in range(50):
+            sender.send(b"%d" % i, port, "127.0.0.1")
+        await asyncio.wait_for(closed, 5)
+        assert len(batches) == 1
+        assert messages == []  # no message after close, even for the batch just handed over
+    finally:
+        sender.close()
+
+
+async def test_message_only_sockets_do_not_build_batches(
+    receive_path: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The classic path stays as it was: no Batch objects unless someone listens for them."""
+    made: list[str] = []
+    for name in ("Batch", "RawBatch"):
+        original = getattr(engine_io, name)
+
+        def counting(*args: object, _original: type = original, _name: str = name) -> object:
+            made.append(_name)
+            return _original(*args)
+
+        monkeypatch.setattr(engine_io, name, counting)
+    receiver, sender, port = await _pair("udp4", True)
+    got: list[bytes] = []
+    receiver.on("message", lambda m, r: got.append(m))
+    try:
+        for i in range(20):
+            sender.send(b"%d" % i, port, "127.0.0.1")
+        await wait_for(lambda: len(got) == 20, 5, what="20 messages")
+        assert made == []
+    finally:
+        receiver.close()
+        sender.close()

@@ -1,0 +1,121 @@
+"""`batch` listeners: every datagram one drain step read, handed over in one call, decoded lazily.
+
+A `message` listener costs a Python call, a `RemoteInfo` and (with metadata) a control-buffer
+decode per datagram. A consumer that only needs most datagrams counted and kept — a capture ring
+under a flood — can take a whole `recvmmsg` batch at once instead: `sock.on("batch", fn)` calls
+`fn(batch)` once per system call with a `Batch`, a read-only sequence of `(msg, rinfo)` pairs
+whose payloads are already cut out (`batch.payloads`) and whose `RemoteInfo` is built only when
+an item is asked for.
+
+The batch owns copies of everything it needs (payloads, peer keys, control buffers, the
+interface names known when it was read), so it stays valid after the receive buffers are reused
+and after the socket is closed. `batch` listeners run before `message` listeners for the same
+datagrams; a socket closed by a `batch` listener dispatches nothing more.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, overload
+
+from .types import RemoteInfo
+
+if TYPE_CHECKING:
+    from .linux import ControlDecoder
+
+__all__ = ["Batch"]
+
+_new = tuple.__new__
+
+
+class Batch(Sequence[tuple[bytes, RemoteInfo]]):
+    """Datagrams read by one system call (or one fallback drain step), oldest first."""
+
+    __slots__ = ("payloads", "_rinfos")
+
+    def __init__(self, payloads: tuple[bytes, ...], rinfos: Sequence[RemoteInfo]) -> None:
+        self.payloads = payloads
+        self._rinfos = rinfos
+
+    def __len__(self) -> int:
+        return len(self.payloads)
+
+    @overload
+    def __getitem__(self, index: int) -> tuple[bytes, RemoteInfo]: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[tuple[bytes, RemoteInfo]]: ...
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self.payloads)))]
+        return self.payloads[index], self.rinfo(index)
+
+    def __iter__(self) -> Iterator[tuple[bytes, RemoteInfo]]:
+        for i, payload in enumerate(self.payloads):
+            yield payload, self.rinfo(i)
+
+    def rinfo(self, index: int) -> RemoteInfo:
+        """The `RemoteInfo` of datagram `index` (what a `message` listener would get)."""
+        return self._rinfos[index]
+
+    def total_bytes(self) -> int:
+        return sum(map(len, self.payloads))
+
+    def destination_set(self) -> set[str | None]:
+        """The distinct destination addresses in the batch ({None} without metadata)."""
+        return set(map(operator.itemgetter(4), map(self.rinfo, range(len(self.payloads)))))
+
+
+class RawBatch(Batch):
+    """A `recvmmsg` batch: peers and ancillary data kept as bytes until an item is asked for."""
+
+    __slots__ = ("_keys", "_controls", "_peer", "_family", "_decoder", "_names")
+
+    def __init__(
+        self,
+        payloads: tuple[bytes, ...],
+        keys: tuple[bytes, ...],
+        controls: tuple[bytes, ...] | None,
+        peer: Callable[[bytes, int], RemoteInfo],
+        family: str,
+        decoder: ControlDecoder | None,
+        names: Callable[[int], str] | None,
+    ) -> None:
+        self.payloads = payloads
+        self._keys = keys
+        self._controls = controls
+        self._peer = peer
+        self._family = family
+        self._decoder = decoder
+        self._names = names
+
+    def rinfo(self, index: int) -> RemoteInfo:
+        size = len(self.payloads[index])
+        base = self._peer(self._keys[index], size)
+        controls = self._controls
+        if controls is None:
+            return base
+        metadata = self._decoder.decode_bytes(controls[index], self._names)  # type: ignore[union-attr]
+        return _new(RemoteInfo, (base[0], self._family, base[2], size) + metadata[:4])
+
+    def destination_set(self) -> set[str | None]:
+        controls = self._controls
+        if controls is None:
+            return {None}
+        return self._decoder.destination_set(controls, self._names)  # type: ignore[union-attr]
+
+
+class NameSnapshot:
+    """Interface names as they were when a batch was read, resolved live if not seen yet."""
+
+    __slots__ = ("_known", "_live")
+
+    def __init__(self, known: dict[int, str], live: Callable[[int], str]) -> None:
+        self._known = known
+        self._live = live
+
+    def __call__(self, index: int) -> str:
+        name = self._known.get(index)
+        if name is None:
+            name = self._known[index] = self._live(index)
+        return name
