@@ -1,9 +1,11 @@
 """The capture layer: what happened on every socket, kept cheaply enough to keep up with the wire.
 
 The engine can deliver hundreds of thousands of datagrams a second; a terminal UI can redraw a few
-dozen times a second. This module sits between the two: each datagram costs one record appended to
-a bounded ring plus a few integer additions, and everything slow (rates, kernel drop counters,
-formatting) happens on a tick that the UI (or a headless command) drives at its own pace.
+dozen times a second. This module sits between the two: it listens for the engine's `batch` events,
+so each drained batch (up to 64 datagrams) costs one chunk appended to a bounded ring plus a few
+integer additions — records are built only when something looks at them (see ring.py) — and
+everything slow (rates, kernel drop counters, formatting) happens on a tick that the UI (or a
+headless command) drives at its own pace.
 
 No Textual here: the CLI and tests use it without a screen. Time comes from injectable clocks so
 tests and snapshots are deterministic.
@@ -12,12 +14,10 @@ tests and snapshots are deterministic.
 from __future__ import annotations
 
 import asyncio
-import collections
 import contextlib
 import functools
 import ipaddress
 import itertools
-import operator
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
@@ -26,6 +26,7 @@ from typing import Any, NamedTuple
 
 from udpscope import dgram
 from udpscope import probe as probes
+from udpscope.ring import Ring, RxChunk
 
 __all__ = [
     "Capture",
@@ -51,7 +52,9 @@ class Record(NamedTuple):
 
     Immutable, and laid out so that a received datagram's record is its stamp followed by the
     engine's `RemoteInfo` fields as they are (address, family, port, size, destination,
-    interface, ttl, timestamp): building one is a single tuple concatenation, no per-field work.
+    interface, ttl, timestamp): building one (`ring.RxChunk.record`) is a single tuple
+    concatenation, no per-field work. Received records share their chunk's time (when the
+    batch was read); the kernel's own receive time is in ``timestamp``.
     """
 
     seq: int
@@ -74,8 +77,6 @@ class Record(NamedTuple):
     syscall: str | None = None
 
 
-_NO_EVENT = (None, None, None, None, None)  # event, text, error, code, syscall of an rx record
-_new_record = tuple.__new__
 
 
 @dataclass(slots=True)
@@ -215,7 +216,7 @@ class Capture:
     ) -> None:
         if ring_size < 1:
             raise ValueError("ring_size must be at least 1")
-        self.ring: deque[Record] = deque(maxlen=ring_size)
+        self.ring = Ring(ring_size)
         self.ring_size = ring_size
         self.clock = clock
         self.monotonic = monotonic
@@ -247,31 +248,54 @@ class Capture:
 
     def _count_evictions(self) -> None:
         """Per-socket evictions: records made minus records still in the ring (and cleared)."""
-        in_ring = collections.Counter(map(operator.itemgetter(3), self.ring))
+        in_ring = self.ring.count_by_socket()
         for entry in self.sockets.values():
             made = entry.rx_datagrams + entry.tx_datagrams + entry.tx_errors + entry.events
             entry.evictions = made - in_ring[entry.id] - entry.cleared
 
-    def _on_message(self, entry: SocketEntry, msg: bytes, rinfo: Any) -> None:
-        self.seq = seq = self.seq + 1
+    def _on_batch(self, entry: SocketEntry, batch: Any) -> None:
+        """A drained batch of datagrams: one ring append and a few additions, whatever its size.
+
+        Records are built only when looked at (see ring.py). Per-group statistics need each
+        datagram's source and destination, so only batches that hold probes or multicast/broadcast
+        traffic are walked datagram by datagram; a unicast flood never is.
+        """
+        payloads = batch.payloads
+        n = len(payloads)
+        seq = self.seq + 1
+        self.seq += n
         now = self.clock()
-        self.ring.append(_new_record(Record, (seq, now, "rx", entry.id) + rinfo + (msg, *_NO_EVENT)))
-        size = len(msg)
-        entry.rx_datagrams += 1
-        entry.rx_bytes += size
-        destination = rinfo[4]
-        found = None
-        if msg.startswith(_PROBE_MAGIC):
-            found = probes.decode_probe(msg)
-        multicast = False
-        if destination is not None:
-            multicast = self._mcast_cache.get(destination)
-            if multicast is None:
-                multicast = _is_multicast(destination, self._mcast_cache)
-        if found is not None or multicast:
-            self._group_update(
-                destination or _local_address(entry), rinfo[0], rinfo[5], rinfo[6], size, now, found
-            )
+        self.ring.add_chunk(RxChunk(seq, now, entry.id, batch, 0, n, Record))
+        entry.rx_datagrams += n
+        entry.rx_bytes += sum(map(len, payloads))
+        probed = any(map(bytes.startswith, payloads, itertools.repeat(_PROBE_MAGIC)))
+        cache = self._mcast_cache
+        grouped = False
+        for destination in batch.destination_set():
+            if destination is not None:
+                multicast = cache.get(destination)
+                if multicast is None:
+                    multicast = _is_multicast(destination, cache)
+                grouped = grouped or multicast
+        if probed or grouped:
+            self._group_batch(entry, batch, now)
+
+    def _group_batch(self, entry: SocketEntry, batch: Any, now: float) -> None:
+        """Per (group, source) statistics for a batch with probes or multicast in it."""
+        cache = self._mcast_cache
+        rinfo = batch.rinfo
+        for i, msg in enumerate(batch.payloads):
+            info = rinfo(i)
+            destination = info[4]
+            found = probes.decode_probe(msg) if msg.startswith(_PROBE_MAGIC) else None
+            multicast = False
+            if destination is not None:
+                multicast = cache.get(destination)
+                if multicast is None:
+                    multicast = _is_multicast(destination, cache)
+            if found is not None or multicast:
+                self._group_update(destination or _local_address(entry), info[0], info[5],
+                                   info[6], len(msg), now, found)
 
     def _group_update(
         self,
@@ -320,7 +344,7 @@ class Capture:
         """Start watching an existing engine socket; returns its entry (with a fresh id)."""
         entry = SocketEntry(next(self._ids), sock, getattr(sock, "type", "udp4"), label)
         self.sockets[entry.id] = entry
-        sock.on("message", functools.partial(self._on_message, entry))
+        sock.on("batch", functools.partial(self._on_batch, entry))
         sock.on("listening", lambda: self._on_listening(entry))
         sock.on("connect", lambda: self._on_event(entry, "connect", _fmt_peer(entry.peer())))
         sock.on("close", lambda: self._on_event(entry, "close", ""))
@@ -524,17 +548,13 @@ class Capture:
 
     def records_since(self, seq: int) -> list[Record]:
         """Records newer than ``seq`` still in the ring, oldest first. O(new records)."""
-        n = self.seq - seq
-        if n <= 0:
+        if self.seq <= seq:
             return []
-        n = min(n, len(self.ring))
-        out = list(itertools.islice(reversed(self.ring), n))
-        out.reverse()
-        return out
+        return self.ring.since(seq)
 
     def clear(self) -> None:
         """Forget the history (counters are kept: they are totals since the socket was made)."""
-        in_ring = collections.Counter(map(operator.itemgetter(3), self.ring))
+        in_ring = self.ring.count_by_socket()
         for entry in self.sockets.values():
             entry.cleared += in_ring[entry.id]
         self._cleared += len(self.ring)

@@ -147,3 +147,40 @@ async def test_socket_options_pass_through() -> None:
     entry = capture.create_socket(dgram.SocketOptions(type="udp6", ipv6_only=True, metadata=True))
     assert entry.type == "udp6"
     capture.close_all()
+
+
+async def test_a_drained_batch_mixing_probes_and_plain_datagrams() -> None:
+    """Batches are kept whole; per-group statistics still see each probe and nothing else."""
+    import socket
+
+    from udpscope import probe as probes
+
+    capture = Capture(ring_size=1000)
+    a = capture.create_socket("udp4")
+    a.sock.bind(0, "127.0.0.1")
+    await until(lambda: a.state == "bound")
+    a.sock.set_recv_buffer_size(1 << 20)
+    port = a.local()[1]
+    payloads = []
+    for i in range(300):  # written before the loop runs again: they arrive as a few big batches
+        if i % 3 == 0:
+            payloads.append(probes.encode_probe(i // 3, 1000.0, probes.HEADER_SIZE))
+        else:
+            payloads.append(b"plain %d" % i)
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as raw:
+        raw.bind(("127.0.0.1", 0))
+        for payload in payloads:
+            raw.sendto(payload, ("127.0.0.1", port))
+        await until(lambda: a.rx_datagrams == 300)
+        source_port = raw.getsockname()[1]
+    rx = [r for r in capture.ring if r.kind == "rx"]
+    assert [r.payload for r in rx] == payloads
+    assert [r.seq for r in rx] == sorted({r.seq for r in rx})
+    assert {(r.port, r.destination, r.interface) for r in rx} == {(source_port, "127.0.0.1", "lo")}
+    assert a.rx_bytes == sum(map(len, payloads))
+    assert len(capture.ring.chunks_after(0)) < 300  # kept as batches, not one chunk per datagram
+    stats = capture.groups[("127.0.0.1", "127.0.0.1")]
+    assert stats.packets == 100  # the probes only
+    assert stats.tracker.stats().received == 100 and stats.tracker.stats().lost == 0
+    assert capture.records_since(capture.seq - 2) == rx[-2:]
+    capture.close_all()

@@ -2,8 +2,9 @@
 
 Feeding a Textual widget one call per datagram freezes the UI at a few thousand datagrams a
 second (measured: DataTable/RichLog ~20 s per 100k rows). Here the app's timer calls `pull()`,
-which copies the new records (O(new)) into the view's own bounded deque; `render_line` formats
-just the visible rows, each through the sanitiser, and caches the result per (record, width).
+which shares the capture ring's new chunks (O(new batches), nothing built per datagram) with the
+view's own bounded `Ring`, or with a filter copies the matching records; `render_line` builds and
+formats just the visible rows, each through the sanitiser, and caches the result per (record, width).
 
 Following: new rows keep the view at the bottom until the user scrolls up; then an "N new"
 counter grows until they jump back (End / f). Pausing stops pulling; records that arrive
@@ -15,7 +16,6 @@ from __future__ import annotations
 import binascii
 import ipaddress
 import time
-from collections import deque
 from collections.abc import Callable
 from datetime import datetime, tzinfo
 
@@ -32,6 +32,7 @@ from textual.strip import Strip
 from udpscope.capture import Capture, Record, format_endpoint
 from udpscope.probe import MAGIC as PROBE_MAGIC
 from udpscope.probe import decode_probe
+from udpscope.ring import Ring
 from udpscope.textsafe import safe_text
 from udpscope.tui.safe import safe_rich_segments
 
@@ -201,7 +202,7 @@ class MessageLog(ScrollView, can_focus=True):
         super().__init__(name=name, id=id, classes=classes)
         self.capture = capture
         self.tz = tz
-        self.rows: deque[Record] = deque(maxlen=capture.ring_size)
+        self.rows = Ring(capture.ring_size)
         self.last_seq = 0
         self.cursor: int | None = None
         self.predicate: Predicate | None = None
@@ -236,16 +237,18 @@ class MessageLog(ScrollView, can_focus=True):
             if not force and now - self._last_big_pull < 1 / FLOOD_FPS:
                 return 0
             self._last_big_pull = now
-        new = self.capture.records_since(self.last_seq)
+        before = len(self.rows)
+        if self.predicate is None:
+            # Unfiltered: share the capture's chunks; no record is built for rows not on screen.
+            added = self.rows.extend_from(self.capture.ring, self.last_seq)
+        else:
+            new = [r for r in self.capture.records_since(self.last_seq) if self.predicate(r)]
+            self.rows.extend(new)
+            added = len(new)
         self.last_seq = self.capture.seq
-        if not new:
+        if not added:
             return 0
-        if self.predicate is not None:
-            new = [r for r in new if self.predicate(r)]
-            if not new:
-                return 0
-        overflow = len(self.rows) + len(new) - (self.rows.maxlen or 0)
-        self.rows.extend(new)
+        overflow = before + added - len(self.rows)
         if overflow > 0 and self.cursor is not None:
             self.cursor -= overflow
             if self.cursor < 0:
@@ -260,9 +263,9 @@ class MessageLog(ScrollView, can_focus=True):
                     self.scroll_to(y=max(0, self.scroll_y - overflow), animate=False, immediate=True, force=True)
                 finally:
                     self._auto_scroll = False
-            self.new_count += len(new)
+            self.new_count += added
         self.refresh()
-        return len(new)
+        return added
 
     def clear(self) -> None:
         self.rows.clear()
@@ -409,12 +412,11 @@ class MessageLog(ScrollView, can_focus=True):
         index = int(self.scroll_y) + y
         if index >= len(self.rows):
             return Strip.blank(width, base)
-        record = self.rows[index]
         selected = index == self.cursor
-        key = (record.seq, width, selected)
+        key = (self.rows.seq_at(index), width, selected)
         strip = self._cache.get(key)
         if strip is None:
-            strip = self._format(record, width, base)
+            strip = self._format(self.rows[index], width, base)
             if selected:
                 strip = strip.apply_style(self._style("cursor"))
             self._cache[key] = strip
