@@ -141,3 +141,26 @@ async def test_message_only_sockets_do_not_build_batches(
     finally:
         receiver.close()
         sender.close()
+
+
+async def test_destination_set_sees_every_destination_in_a_batch(receive_path: str) -> None:
+    """A wildcard-bound socket hit on two loopback addresses: both show in the batches' sets."""
+    receiver = dgram.create_socket(
+        dgram.SocketOptions("udp4", recv_buffer_size=1 << 20, metadata=True)
+    )
+    sender = dgram.create_socket("udp4")
+    batches: list[Batch] = []
+    receiver.on("batch", batches.append)
+    try:
+        port = (await receiver.bind_async(0, "0.0.0.0")).port
+        for i in range(200):
+            sender.send(b"%d" % i, port, "127.0.0.2" if i % 7 == 3 else "127.0.0.1")
+        await wait_for(lambda: sum(map(len, batches)) == 200, 5, what="200 datagrams")
+        for batch in batches:
+            decoded = {rinfo.destination for _, rinfo in batch}
+            assert batch.destination_set() == decoded
+        assert set().union(*(b.destination_set() for b in batches)) == {"127.0.0.1", "127.0.0.2"}
+        assert any(len(b.destination_set()) == 2 for b in batches)  # mixed within one batch
+    finally:
+        receiver.close()
+        sender.close()

@@ -69,7 +69,7 @@ class Batch(Sequence[tuple[bytes, RemoteInfo]]):
 class RawBatch(Batch):
     """A `recvmmsg` batch: peers and ancillary data kept as bytes until an item is asked for."""
 
-    __slots__ = ("_keys", "_controls", "_peer", "_family", "_decoder", "_names")
+    __slots__ = ("_keys", "_controls", "_peer", "_family", "_decoder", "_names", "_destinations")
 
     def __init__(
         self,
@@ -80,6 +80,7 @@ class RawBatch(Batch):
         family: str,
         decoder: ControlDecoder | None,
         names: Callable[[int], str] | None,
+        destinations: set[str | None] | None = None,
     ) -> None:
         self.payloads = payloads
         self._keys = keys
@@ -88,6 +89,7 @@ class RawBatch(Batch):
         self._family = family
         self._decoder = decoder
         self._names = names
+        self._destinations = destinations
 
     def rinfo(self, index: int) -> RemoteInfo:
         size = len(self.payloads[index])
@@ -102,6 +104,8 @@ class RawBatch(Batch):
         controls = self._controls
         if controls is None:
             return {None}
+        if self._destinations is not None:
+            return set(self._destinations)
         return self._decoder.destination_set(controls, self._names)  # type: ignore[union-attr]
 
 

@@ -157,8 +157,16 @@ class Receiver:
         count: int,
     ) -> bool:
         """Hand one batch to `batch` listeners, then to `message` listeners; True if closed."""
-        controls = names = None
+        controls = names = destinations = None
         if self._metadata:
+            lengths = batch.control_lengths_of(count)
+            # The distinct destinations, read as columns of the shared buffer while every
+            # datagram has the same cmsg layout (so a consumer need not decode each one).
+            where = self._control.address_at(lengths[0])
+            if where is not None and lengths.count(lengths[0]) == count:
+                fmt = self._control.format_address
+                destinations = {fmt(raw, where[1])
+                                for raw in batch.raw_addresses(where[0], where[1], count)}
             controls = batch.controls(count)
             # The newest datagram carries the newest drop counter; decoding it also puts its
             # interface's name in the snapshot the lazy decodes will use.
@@ -166,7 +174,8 @@ class Receiver:
             if drops is not None:
                 self.drops = drops
             names = NameSnapshot(self._names.known(), self._names)
-        raw = RawBatch(payloads, keys, controls, self._peer, self._family, self._control, names)
+        raw = RawBatch(payloads, keys, controls, self._peer, self._family, self._control, names,
+                       destinations)
         return self._deliver(raw)
 
     def _deliver(self, batch: Batch) -> bool:

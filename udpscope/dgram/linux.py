@@ -264,6 +264,16 @@ class ControlDecoder:
                 return destination, interface, ttl, timestamp, drops
         return parse_ancillary(split_cmsgs(view, offset, length), names or self._names)
 
+    def address_at(self, length: int) -> tuple[int, bool] | None:
+        """(byte offset, is IPv6) of the destination address in a learned layout of `length`."""
+        layout = self._layouts.get(length)
+        if layout and layout.address_at >= 0:
+            return layout.address_at, layout.v6
+        return None
+
+    def format_address(self, raw: bytes, v6: bool) -> str:
+        return self._addresses.get(raw) or self._address(raw, v6)
+
     def decode_bytes(self, control: bytes, names: Callable[[int], str] | None = None) -> Metadata:
         """`decode` of one datagram's control buffer kept as bytes."""
         return self.decode(memoryview(control), 0, len(control), names)

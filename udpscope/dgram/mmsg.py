@@ -82,6 +82,8 @@ class RecvBatch:
         self.payload_view = memoryview(self.payload).cast("B")
         self.name_view = memoryview(self.names).cast("B")
         self.control_view = memoryview(self.control).cast("B")
+        self.control_ints = self.control_view.cast("I")
+        self.control_words = self.control_view.cast("Q")
         raw = memoryview(self.headers).cast("B")
         self.q = raw.cast("Q")
         self.u = raw.cast("I")
@@ -146,6 +148,26 @@ class RecvBatch:
             fmt = "".join(f"{size}s{SLOT_SIZE - size}x" for size in sizes[:-1])
             layout = self._layouts[sizes] = struct.Struct(f"{fmt}{sizes[-1]}s")
         return layout.unpack_from(self.payload)
+
+    def control_lengths_of(self, count: int) -> tuple[int, ...]:
+        return _CONTROL_LENGTHS.unpack_from(self.headers)[:count]
+
+    def raw_addresses(self, at: int, v6: bool, count: int) -> set[bytes]:
+        """The distinct raw addresses found at byte `at` of the first `count` control buffers.
+
+        Read as integer columns of the control area (one strided view per 4 or 8 bytes), so a
+        batch costs a few C-level passes, not a slice per datagram. `at` must be aligned (cmsg
+        data is 8-byte aligned: IPv4's ipi_addr at +8, IPv6's ipi6_addr at +0).
+        """
+        if v6:
+            words = self.control_words
+            step = CONTROL_SIZE // 8
+            first = words[at // 8 :: step][:count]
+            second = words[at // 8 + 1 :: step][:count]
+            return {a.to_bytes(8, sys.byteorder) + b.to_bytes(8, sys.byteorder)
+                    for a, b in set(zip(first, second, strict=True))}
+        column = self.control_ints[at // 4 :: CONTROL_SIZE // 4][:count]
+        return {v.to_bytes(4, sys.byteorder) for v in set(column)}
 
     def controls(self, count: int) -> tuple[bytes, ...]:
         """Each datagram's control buffer as bytes (its used length only), then re-armed."""
