@@ -13,7 +13,6 @@ meanwhile stay in the capture ring (until evicted) and appear on resume.
 
 from __future__ import annotations
 
-import binascii
 import ipaddress
 import time
 from collections.abc import Callable
@@ -30,13 +29,16 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from udpscope.capture import Capture, Record, format_endpoint
+from udpscope.logfilter import FilterError, LogFilter, parse_filter
 from udpscope.probe import MAGIC as PROBE_MAGIC
 from udpscope.probe import decode_probe
-from udpscope.ring import Ring
+from udpscope.ring import Ring, RxChunk
 from udpscope.textsafe import safe_text
 from udpscope.tui.safe import safe_rich_segments
 
-Predicate = Callable[[Record], bool]
+Predicate = Callable[[Record], bool]  # a LogFilter, or any test of one record
+
+__all__ = ["FilterError", "MessageLog", "Predicate", "parse_filter"]
 
 TIME_W = 12
 PEER_W = 22
@@ -46,63 +48,6 @@ PREVIEW_LIMIT = 400
 # Pulls that bring less than a screenful (ordinary traffic) are never held back.
 FLOOD_FPS = 8
 HEADER = "time".ljust(TIME_W + 1) + "#".ljust(4) + "dir " + "peer".ljust(PEER_W) + " " + "size".rjust(6) + " preview"
-
-
-class FilterError(ValueError):
-    """A filter expression that cannot be understood (message says which token and why)."""
-
-
-def parse_filter(text: str) -> Predicate | None:
-    """Compile the filter bar's text into a predicate (None: everything passes).
-
-    Tokens (all must match): ``#N`` or ``sock:N``; ``dir:rx|tx|ev``; ``peer:SUBSTR``;
-    ``hex:HEX`` (payload contains these bytes); ``text:WORD`` or a bare word (payload contains
-    this UTF-8 text).
-    """
-    tests: list[Predicate] = []
-    for token in text.split():
-        key, sep, value = token.partition(":")
-        if token.startswith("#") and token[1:].isdigit():
-            key, sep, value = "sock", ":", token[1:]
-        if not sep:
-            needle = token.encode()
-            tests.append(lambda r, n=needle: n in r.payload)
-            continue
-        key = key.lower()
-        if not value:
-            raise FilterError(f"'{safe_text(token)}': nothing after the colon")
-        if key in ("sock", "s", "socket"):
-            if not value.isdigit():
-                raise FilterError(f"'{safe_text(token)}': socket must be a number, e.g. #1")
-            sid = int(value)
-            tests.append(lambda r, s=sid: r.sock_id == s)
-        elif key in ("dir", "d"):
-            v = value.lower()
-            kinds = {"rx": "rx", "in": "rx", "tx": "tx", "out": "tx", "ev": "event", "event": "event"}
-            if v not in kinds:
-                raise FilterError(f"'{safe_text(token)}': direction is rx, tx or ev")
-            kind = kinds[v]
-            tests.append(lambda r, k=kind: r.kind == k)
-        elif key == "peer":
-            tests.append(lambda r, v=value: v in format_endpoint(r.address, r.port))
-        elif key == "hex":
-            try:
-                needle = binascii.unhexlify("".join(value.split()).replace(":", ""))
-            except (binascii.Error, ValueError) as exc:
-                raise FilterError(f"'{safe_text(token)}': not hex bytes ({exc})") from None
-            tests.append(lambda r, n=needle: n in r.payload)
-        elif key == "text":
-            needle = value.encode()
-            tests.append(lambda r, n=needle: n in r.payload)
-        else:
-            raise FilterError(
-                f"unknown filter '{safe_text(key)}:' (use #N, dir:, peer:, hex:, text:)"
-            )
-    if not tests:
-        return None
-    if len(tests) == 1:
-        return tests[0]
-    return lambda r: all(t(r) for t in tests)
 
 
 _SPECIAL: dict[str, bool] = {}
@@ -242,9 +187,7 @@ class MessageLog(ScrollView, can_focus=True):
             # Unfiltered: share the capture's chunks; no record is built for rows not on screen.
             added = self.rows.extend_from(self.capture.ring, self.last_seq)
         else:
-            new = [r for r in self.capture.records_since(self.last_seq) if self.predicate(r)]
-            self.rows.extend(new)
-            added = len(new)
+            added = self._pull_filtered(self.predicate)
         self.last_seq = self.capture.seq
         if not added:
             return 0
@@ -265,6 +208,28 @@ class MessageLog(ScrollView, can_focus=True):
                     self._auto_scroll = False
             self.new_count += added
         self.refresh()
+        return added
+
+    def _pull_filtered(self, predicate: Predicate) -> int:
+        """Add the new records that pass; whole chunks are judged at once (see logfilter.py)."""
+        if not isinstance(predicate, LogFilter):
+            new = [r for r in self.capture.records_since(self.last_seq) if predicate(r)]
+            self.rows.extend(new)
+            return len(new)
+        added = 0
+        rows = self.rows
+        for chunk in self.capture.ring.chunks_after(self.last_seq):
+            if type(chunk) is RxChunk:
+                picked = predicate.select(chunk)
+                if type(picked) is RxChunk:
+                    rows.add_chunk(picked)
+                    added += picked.n
+                else:
+                    rows.extend(picked)
+                    added += len(picked)
+            elif predicate(chunk):
+                rows.append(chunk)
+                added += 1
         return added
 
     def clear(self) -> None:
