@@ -164,3 +164,25 @@ async def test_destination_set_sees_every_destination_in_a_batch(receive_path: s
     finally:
         receiver.close()
         sender.close()
+
+
+async def test_peers_of_a_mixed_batch_stay_apart(receive_path: str) -> None:
+    """Two senders interleaved in one batch: each datagram keeps its own peer (port)."""
+    receiver, first, port = await _pair("udp4", False)
+    second = dgram.create_socket("udp4")
+    batches: list[Batch] = []
+    receiver.on("batch", batches.append)
+    try:
+        await second.bind_async(0, "127.0.0.1")
+        senders = [first, second]
+        for i in range(120):
+            senders[i % 2].send(b"%d" % i, port, "127.0.0.1")
+        await wait_for(lambda: sum(map(len, batches)) == 120, 5, what="120 datagrams")
+        by_payload = {m: r.port for b in batches for m, r in b}
+        ports = [first.address().port, second.address().port]
+        assert by_payload == {b"%d" % i: ports[i % 2] for i in range(120)}
+        assert any(len({r.port for _, r in b}) == 2 for b in batches)
+    finally:
+        receiver.close()
+        first.close()
+        second.close()

@@ -83,7 +83,8 @@ class RawBatch(Batch):
         destinations: set[str | None] | None = None,
     ) -> None:
         self.payloads = payloads
-        self._keys = keys
+        # One peer for the whole batch (a flood, usually): keep its key once, not per datagram.
+        self._keys = keys[0] if keys.count(keys[0]) == len(keys) else keys
         self._controls = controls
         self._peer = peer
         self._family = family
@@ -93,7 +94,8 @@ class RawBatch(Batch):
 
     def rinfo(self, index: int) -> RemoteInfo:
         size = len(self.payloads[index])
-        base = self._peer(self._keys[index], size)
+        keys = self._keys
+        base = self._peer(keys if type(keys) is bytes else keys[index], size)
         controls = self._controls
         if controls is None:
             return base
