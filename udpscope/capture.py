@@ -278,11 +278,25 @@ class Capture:
                     multicast = _is_multicast(destination, cache)
                 grouped = grouped or multicast
         if probed or grouped:
-            self._group_batch(entry, batch, now)
+            self._group_batch(entry, batch, now, probed)
 
-    def _group_batch(self, entry: SocketEntry, batch: Any, now: float) -> None:
-        """Per (group, source) statistics for a batch with probes or multicast in it."""
+    def _group_batch(self, entry: SocketEntry, batch: Any, now: float, probed: bool) -> None:
+        """Per (group, source) statistics for a batch with probes or multicast in it.
+
+        One sender's multicast stream without probes (a multicast flood) is accounted per batch;
+        anything else datagram by datagram.
+        """
         cache = self._mcast_cache
+        uniform = None if probed else batch.uniform()
+        if uniform is not None:
+            info, ttl_min, ttl_max = uniform
+            if info[4] is not None and _is_multicast(info[4], cache):
+                payloads = batch.payloads
+                self._group_update(info[4], info[0], info[5], ttl_min, sum(map(len, payloads)),
+                                   now, None, len(payloads))
+                if ttl_max != ttl_min:
+                    self._group_update(info[4], info[0], None, ttl_max, 0, now, None, 0)
+                return
         rinfo = batch.rinfo
         for i, msg in enumerate(batch.payloads):
             info = rinfo(i)
@@ -306,12 +320,14 @@ class Capture:
         size: int,
         now: float,
         found: probes.Probe | None,
+        count: int = 1,
     ) -> None:
+        """Account `count` datagrams of `size` bytes in all from `source` to `group`."""
         key = (group, source)
         stats = self.groups.get(key)
         if stats is None:
             stats = self.groups[key] = GroupStats(group, source, interface, first_seen=now)
-        stats.packets += 1
+        stats.packets += count
         stats.bytes += size
         stats.last_seen = now
         if interface is not None:

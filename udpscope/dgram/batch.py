@@ -61,6 +61,12 @@ class Batch(Sequence[tuple[bytes, RemoteInfo]]):
     def total_bytes(self) -> int:
         return sum(map(len, self.payloads))
 
+    def uniform(self) -> tuple[RemoteInfo, int, int] | None:
+        """(newest RemoteInfo, lowest TTL, highest TTL) when every datagram has the same peer
+        and destination (one sender's stream), else None: lets a consumer account a flood per
+        batch instead of per datagram. The base class (fallback paths) never claims it."""
+        return None
+
     def destination_set(self) -> set[str | None]:
         """The distinct destination addresses in the batch ({None} without metadata)."""
         return set(map(operator.itemgetter(4), map(self.rinfo, range(len(self.payloads)))))
@@ -101,6 +107,19 @@ class RawBatch(Batch):
             return base
         metadata = self._decoder.decode_bytes(controls[index], self._names)  # type: ignore[union-attr]
         return _new(RemoteInfo, (base[0], self._family, base[2], size) + metadata[:4])
+
+    def uniform(self) -> tuple[RemoteInfo, int, int] | None:
+        controls = self._controls
+        if controls is None or type(self._keys) is not bytes or len(self.destination_set()) != 1:
+            return None
+        lengths = set(map(len, controls))
+        if len(lengths) != 1:
+            return None
+        at = self._decoder.ttl_at(lengths.pop())  # type: ignore[union-attr]
+        if at < 0:
+            return None
+        ttls = set(map(operator.itemgetter(at), controls))  # TTLs are 0..255: the low byte
+        return self.rinfo(len(controls) - 1), min(ttls), max(ttls)
 
     def destination_set(self) -> set[str | None]:
         controls = self._controls

@@ -163,7 +163,7 @@ class _Layout:
     """One learned cmsg layout: a Struct over the whole buffer and where each value lands."""
 
     __slots__ = ("compiled", "check", "expected", "timestamp", "address", "v6", "ifindex",
-                 "ttl", "drops", "address_at")
+                 "ttl", "drops", "address_at", "ttl_at")
 
     def __init__(self) -> None:
         self.compiled: struct.Struct | None = None
@@ -171,6 +171,7 @@ class _Layout:
         self.expected: Any = None
         self.timestamp = self.address = self.ifindex = self.ttl = self.drops = -1
         self.address_at = -1  # byte offset of the raw destination address in the buffer
+        self.ttl_at = -1  # byte offset of the TTL / hop limit (a native int)
         self.v6 = False
 
 
@@ -212,6 +213,7 @@ class ControlDecoder:
                 layout.drops = slot
             elif meaning == "ttl":
                 layout.ttl = slot
+                layout.ttl_at = offset - start + 16
             elif meaning == "pktinfo4" and layout.address < 0:
                 layout.ifindex, layout.address = slot, slot + 1
                 layout.address_at = offset - start + 16 + 8  # in_pktinfo.ipi_addr
@@ -270,6 +272,13 @@ class ControlDecoder:
         if layout and layout.address_at >= 0:
             return layout.address_at, layout.v6
         return None
+
+    def ttl_at(self, length: int) -> int:
+        """Byte offset of the TTL's low byte in a learned layout of `length` (-1: none)."""
+        layout = self._layouts.get(length)
+        if not layout or layout.ttl_at < 0:
+            return -1
+        return layout.ttl_at + (0 if sys.byteorder == "little" else 3)
 
     def format_address(self, raw: bytes, v6: bool) -> str:
         return self._addresses.get(raw) or self._address(raw, v6)
