@@ -11,10 +11,11 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Input, Static, TabbedContent, TabPane
+from textual.widgets import Header, Input, Static, TabbedContent, TabPane
 
 from udpscope.tui.widgets.compose import ComposePane
 from udpscope.tui.widgets.fields import FieldMessage
+from udpscope.tui.widgets.footer import KeyFooter
 from udpscope.tui.widgets.message_log import HEADER as LOG_HEADER
 from udpscope.tui.widgets.message_log import FilterError, MessageLog, parse_filter
 from udpscope.tui.widgets.options import OptionsPane
@@ -56,7 +57,7 @@ class MainScreen(Screen):
                 yield Static(LOG_HEADER, id="log-header", markup=False)
                 yield MessageLog(capture, tz=self.app.tz, id="log")  # type: ignore[attr-defined]
                 yield Static("", id="log-status", markup=False)
-        yield Footer(compact=True)
+        yield KeyFooter(compact=True)
 
     _status = ""
 
