@@ -1,4 +1,4 @@
-"""Opening help and moving focus must not rebuild what did not change.
+"""Opening help and moving focus must not rebuild what did not change; the status line keeps up.
 
 The help screen is built once and reused (same content, from the bindings, starting at the top
 each time); the footer rebuilds its keys only when the keys it shows change. Both used to rebuild
@@ -82,3 +82,18 @@ async def test_footer_keeps_its_keys_across_help_and_follows_focus() -> None:
         await wait_for(pilot, lambda: not any(k.description == "Send"
                                               for k in footer.query(FooterKey)),
                        what="Send gone from the footer")
+
+
+async def test_status_line_changes_in_the_same_call_as_the_log_state() -> None:
+    """So the frame that shows a pause (or follow / N new) shows the status line too."""
+    app = make_app(binds=[("127.0.0.1", 0)])
+    async with app.run_test(size=(120, 30)) as pilot:
+        log = app.screen.query_one(MessageLog)
+        status = app.screen.query_one("#log-status", Static)
+        await wait_for(pilot, lambda: "following" in str(status.content), what="status")
+        log.action_pause()  # no await: no message can have been handled in between
+        assert "paused" in str(status.content)
+        log.action_pause()
+        assert "paused" not in str(status.content)
+        log.following = False
+        assert "not following" in str(status.content)

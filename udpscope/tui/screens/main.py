@@ -64,7 +64,14 @@ class MainScreen(Screen):
     def on_mount(self) -> None:
         self.selection_changed()
         self.update_status()
-        self.query_one(MessageLog).focus()
+        log = self.query_one(MessageLog)
+        # The status line follows the log's state in the same call that changes it, so the frame
+        # that shows the change shows the status too. Waiting for the StatusChanged message (still
+        # handled below) let Textual draw a frame first and the status only in the next one, one
+        # to two screen-timer periods (17-33 ms) later: space (pause) took ~45 ms to show.
+        for name in ("paused", "following", "new_count"):
+            self.watch(log, name, self.update_status, init=False)
+        log.focus()
 
     # ---- the tick ------------------------------------------------------------------------------
 
@@ -104,7 +111,8 @@ class MainScreen(Screen):
         text = "  ·  ".join(parts)
         if text != self._status:  # redraw only on change: this runs on every slow tick
             self._status = text
-            self.query_one("#log-status", Static).update(Content(text))
+            # One line of fixed size: a new text never changes the layout, so do not ask for one.
+            self.query_one("#log-status", Static).update(Content(text), layout=False)
 
     def on_click(self, event) -> None:  # type: ignore[no-untyped-def]
         # The "N new" marker lives in the status line: clicking it jumps back and follows.
