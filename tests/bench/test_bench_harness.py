@@ -15,7 +15,7 @@ import time
 
 import pytest
 
-from udpscope.benchkit import blaster, report
+from udpscope.benchkit import blaster, report, tui_worker
 from udpscope.benchkit.measure import Bench, Config, detect, limits, paired, summarize
 from udpscope.benchkit.proc import Children, PeerError, python_argv
 from udpscope.cli import bench
@@ -179,7 +179,8 @@ def test_smoke_json_run_has_the_documented_keys(capsys) -> None:  # type: ignore
 def test_smoke_tui_run_accounts_for_every_datagram(capsys) -> None:  # type: ignore[no-untyped-def]
     assert bench.main(["--only", "tui", "--tui-seconds", "0.5", "--tui-rate", "2000",
                        "--repeat", "1", "--json", "-q"]) == 0
-    tui = json.loads(capsys.readouterr().out)["tui"]
+    data = json.loads(capsys.readouterr().out)
+    tui = data["tui"]
     for variant in ("flood", "paced"):
         v = tui[variant]
         assert "error" not in v, v
@@ -191,5 +192,27 @@ def test_smoke_tui_run_accounts_for_every_datagram(capsys) -> None:  # type: ign
         assert v["received"] > 0 and v["startup_s"] > 0
         assert v["rss_peak"] >= v["rss_after"] > v["rss_before"] > 0
         assert v["key_idle_p50_ms"] is not None
+        # every kind of key is timed on its own, idle and under load, and seen at least idle
+        assert set(v["key_by_kind"]) == set(v["key_idle_by_kind"]) == set(tui_worker.CYCLE)
+        for kind, k in v["key_idle_by_kind"].items():
+            assert k["n"] >= 1 and k["p50_ms"] is not None, (kind, k)
+            assert k["n"] + k["missed"] == tui_worker.IDLE_PRESSES, (kind, k)
+        flood_n = sum(k["n"] for k in v["key_by_kind"].values())
+        assert flood_n == v["key_samples"] == len(v["key_ms"])
+        assert sum(k["missed"] for k in v["key_by_kind"].values()) == v["key_missed"]
     assert tui["paced"]["kernel_drops"] == 0 and tui["paced"]["received"] == tui["paced"]["sent"]
     assert tui["pty_startup"]["startup_s"] is not None
+    assert "space: pause" in report.render(data) and "page up" in report.render(data)
+
+
+def test_a_frame_shows_a_line_only_if_its_update_covers_that_line() -> None:
+    from textual.geometry import Region
+
+    line = Region(10, 5, 20, 1)
+    full = type("LayoutUpdate", (), {})()  # a full update has no spans: every line is redrawn
+    partial = type("ChopsUpdate", (), {"spans": [(4, 0, 120), (5, 0, 8), (6, 10, 30)]})()
+    assert tui_worker._covers(full, line)
+    assert not tui_worker._covers(partial, line)  # line 5 redrawn only left of the region
+    partial.spans.append((5, 29, 40))
+    assert tui_worker._covers(partial, line)
+    assert not tui_worker._covers(full, None)  # the change is not on screen: no frame shows it

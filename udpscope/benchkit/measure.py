@@ -417,6 +417,9 @@ class Bench:
             "key_idle_p95_ms": _pct(idle, 0.95),
             "key_open_p50_ms": _pct(res.get("key_open_ms") or [], 0.5),
             "key_close_p50_ms": _pct(res.get("key_close_ms") or [], 0.5),
+            "key_by_kind": _by_kind(res.get("key_kind_ms") or {}, res.get("key_kind_missed") or {}),
+            "key_idle_by_kind": _by_kind(res.get("key_idle_kind_ms") or {},
+                                         res.get("key_idle_kind_missed") or {}),
             "key_ms": key,
             "key_idle_ms": idle,
             "startup_s": res.get("startup_s"),
@@ -593,6 +596,13 @@ class Bench:
                 if "node" in by_peer:
                     out[f"send_{mode}_engine_vs_node"] = paired(by_peer["engine"], by_peer["node"])
         return out
+
+
+def _by_kind(samples: dict[str, list[float]], missed: dict[str, int]) -> dict[str, Any]:
+    """Per kind of key (open, close, up, pageup, down, pagedown, pause, resume): p50/p95, n."""
+    return {kind: {"p50_ms": _pct(v, 0.5), "p95_ms": _pct(v, 0.95), "n": len(v),
+                   "missed": int(missed.get(kind, 0))}
+            for kind, v in samples.items()}
 
 
 def _pct(values: list[float], q: float) -> float | None:

@@ -9,8 +9,14 @@ just not written to a terminal).
 
 Key-to-frame latency: a key event is posted the way a terminal driver posts one (no pilot waits,
 which would add idle-detection sleeps), and the time runs until the first frame that shows the
-result: `?` opens the help screen (a frame of the help screen with its text laid out), Escape
-closes it (a frame of the main screen again).
+result. Each kind of key has its own test of "shows": `?` opens the help screen (a frame of the
+help screen with its text laid out), Escape closes it (a frame of the main screen again); in the
+live log (focused) ↑ ↓ PgUp PgDn move the selection (a frame, after the log rendered a selected
+row other than the one before, whose update covers the line of that row) and space pauses and
+resumes (a frame, after the status line rendered the new state, whose update covers that line).
+One cycle presses open+close, then each log key, waiting for each key's frame and GAP after each;
+the same cycle runs idle (over a few hundred rows sent from here to the app over loopback before
+READY) and for as long as the flood lasts.
 
 Protocol: prints `READY <port> <rcvbuf>` once the socket is bound and the idle baseline is taken;
 then waits for the flood, presses keys while it lasts, and prints one JSON line when no datagram
@@ -23,6 +29,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import socket
 import sys
 import time
 from collections.abc import Callable
@@ -32,8 +39,19 @@ from udpscope.benchkit import LOOPBACK, finish
 
 TICK = 0.01
 KEY_TIMEOUT = 3.0
-IDLE_PRESSES = 6
+IDLE_PRESSES = 6  # idle cycles
+IDLE_ROWS = 300  # datagrams sent to the app before the idle cycles, for the log keys to move over
 GAP = 0.05
+# One cycle: help open and close back to back (as before), then the keys of the live log.
+CYCLE = ("open", "close", "up", "pageup", "down", "pagedown", "pause", "resume")
+LOG_KEYS = {
+    "up": ("up", None),
+    "pageup": ("pageup", None),
+    "down": ("down", None),
+    "pagedown": ("pagedown", None),
+    "pause": ("space", " "),
+    "resume": ("space", " "),
+}
 
 
 def rss_bytes() -> int | None:
@@ -62,6 +80,33 @@ def peak_rss_bytes() -> int | None:
     return int(peak if sys.platform == "darwin" else peak * 1024)
 
 
+class Shown:
+    """Waits for the first frame that shows a widget in a wanted state.
+
+    `wanted()` is asked each time the widget renders (what it renders then is that state); the
+    frame counts once the widget rendered it and the frame's update covers `line()`, the screen
+    line where the change is drawn (a full-screen update covers every line).
+    """
+
+    def __init__(self, widget: Any, wanted: Callable[[], bool], line: Callable[[], Any]) -> None:
+        self.widget = widget
+        self.wanted = wanted
+        self.line = line
+        self.rendered = False
+        self.at: float | None = None
+
+
+def _covers(renderable: Any, line: Any) -> bool:
+    """Does a compositor update redraw (part of) this one-line screen region?"""
+    if line is None:
+        return False
+    spans = getattr(renderable, "spans", None)
+    if spans is None:  # a full update (LayoutUpdate) redraws every line
+        return True
+    x0, y, width = line.x, line.y, line.width
+    return any(sy == y and x1 < x0 + width and x2 > x0 for sy, x1, x2 in spans)
+
+
 class Frames:
     """Times of the frames the app composes, per screen class, via a wrapper on `_display`."""
 
@@ -69,6 +114,7 @@ class Frames:
         self.first: float | None = None
         self.count = 0
         self.latest: dict[type, float] = {}
+        self.waiting: list[Shown] = []
         self._visible = visible
         original = app._display
         perf = time.perf_counter
@@ -81,13 +127,33 @@ class Frames:
                     self.first = now
                 if self._visible(screen):
                     self.latest[type(screen)] = now
+                for shown in self.waiting:
+                    if shown.rendered and shown.at is None and _covers(renderable, shown.line()):
+                        shown.at = now
             original(screen, renderable)
 
         app._display = display
 
+    def watch_renders(self, widget: Any) -> None:
+        """Note, each time `widget` renders, which waiting states it renders (harness-only)."""
+        original = widget.render_lines
+
+        def render_lines(crop: Any) -> Any:
+            lines = original(crop)
+            for shown in self.waiting:
+                if shown.widget is widget and not shown.rendered and shown.wanted():
+                    shown.rendered = True
+            return lines
+
+        widget.render_lines = render_lines
+
     def since(self, cls: type, t0: float) -> float | None:
         t = self.latest.get(cls)
         return t if t is not None and t >= t0 else None
+
+
+def ms(seconds: list[float]) -> list[float]:
+    return [round(x * 1000, 3) for x in seconds]
 
 
 def percentile(values: list[float], q: float) -> float | None:
@@ -112,6 +178,8 @@ async def _until(cond: Callable[[], bool], timeout: float, step: float = 0.005) 
 async def run(host: str, rcvbuf: int, idle_s: float, max_s: float) -> dict[str, Any]:
     rss_before = rss_bytes()
     from textual import events
+    from textual.geometry import Region
+    from textual.widgets import Static
 
     from udpscope.tui.app import UdpscopeApp
     from udpscope.tui.screens.help import HelpScreen
@@ -133,10 +201,12 @@ async def run(host: str, rcvbuf: int, idle_s: float, max_s: float) -> dict[str, 
     result: dict[str, Any] = {"rss_before": rss_before, "rss_imported": rss_imported}
     latencies: list[float] = []
     idle_latencies: list[float] = []
-    by_kind: dict[bool, list[float]] = {True: [], False: []}
-    missed = 0
+    by_kind: dict[str, list[float]] = {kind: [] for kind in CYCLE}
+    idle_by_kind: dict[str, list[float]] = {kind: [] for kind in CYCLE}
+    missed_by_kind: dict[str, int] = {kind: 0 for kind in CYCLE}
+    idle_missed: dict[str, int] = {kind: 0 for kind in CYCLE}
 
-    async def toggle(pilot: Any, open_help: bool) -> float | None:
+    async def toggle(open_help: bool) -> float | None:
         driver = app._driver
         key = events.Key("question_mark", "?") if open_help else events.Key("escape", "\x1b")
         target = HelpScreen if open_help else MainScreen
@@ -145,6 +215,68 @@ async def run(host: str, rcvbuf: int, idle_s: float, max_s: float) -> dict[str, 
         if not await _until(lambda: frames.since(target, t0) is not None, KEY_TIMEOUT, 0.001):
             return None
         return (frames.since(target, t0) or t0) - t0
+
+    def log_widgets() -> tuple[Any, Any]:
+        screen = app.screen
+        return screen.query_one(MessageLog), screen.query_one("#log-status", Static)
+
+    def selected_seq(log: Any) -> int | None:
+        record = log.selected
+        return None if record is None else record.seq
+
+    def cursor_line(log: Any) -> Region | None:
+        if log.cursor is None:
+            return None
+        content = log.scrollable_content_region
+        y = content.y + log.cursor - int(log.scroll_y)
+        return Region(content.x, y, content.width, 1) if content.y <= y < content.bottom else None
+
+    async def press_log_key(kind: str) -> float | None:
+        log, status = log_widgets()
+        if kind in ("pause", "resume"):
+            want = kind == "pause"
+            # the status line says "paused" exactly while the log is paused
+            shown = Shown(status, lambda: ("paused" in str(status.content)) == want,
+                          lambda: status.region)
+        else:
+            before = selected_seq(log)
+            shown = Shown(log, lambda: selected_seq(log) not in (None, before),
+                          lambda: cursor_line(log))
+        name, char = LOG_KEYS[kind]
+        frames.waiting.append(shown)
+        t0 = perf()
+        try:
+            app._driver.send_message(events.Key(name, char))
+            if not await _until(lambda: shown.at is not None, KEY_TIMEOUT, 0.001):
+                return None
+            return (shown.at or t0) - t0
+        finally:
+            frames.waiting.remove(shown)
+
+    async def press(kind: str) -> float | None:
+        if kind in ("open", "close"):
+            return await toggle(kind == "open")
+        return await press_log_key(kind)
+
+    async def recover() -> None:
+        """After a missed key: back to the main screen, log focused and running."""
+        if not isinstance(app.screen, MainScreen):
+            await toggle(False)
+            await _until(lambda: isinstance(app.screen, MainScreen), KEY_TIMEOUT)
+        log, _ = log_widgets()
+        if log.paused:
+            log.paused = False
+        if not log.has_focus:
+            log.focus()
+
+    async def run_cycle(record: Callable[[str, float | None], None]) -> None:
+        for kind in CYCLE:
+            lat = await press(kind)
+            record(kind, lat)
+            if lat is None:
+                await recover()
+            if kind != "open":  # open and close back to back, as the harness always did
+                await asyncio.sleep(GAP)
 
     async with app.run_test(size=(120, 40)) as pilot:
         if not await _until(lambda: frames.first is not None, 15):
@@ -164,16 +296,31 @@ async def run(host: str, rcvbuf: int, idle_s: float, max_s: float) -> dict[str, 
             except Exception as exc:
                 result["rcvbuf_error"] = str(exc)
         got = entry.sock.get_recv_buffer_size()
+        # Rows for the log keys to move over: a few hundred datagrams from here, over loopback.
+        port = entry.local()[1] if entry.local() else 0
+        log, _ = log_widgets()
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        with socket.socket(family, socket.SOCK_DGRAM) as tx:
+            for i in range(IDLE_ROWS):
+                tx.sendto(b"idle row %d" % i, (host, port))
+        if not await _until(lambda: len(log.rows) >= IDLE_ROWS, 10):
+            raise RuntimeError(f"the log did not show {IDLE_ROWS} rows within 10 s")
+        frames.watch_renders(log)
+        frames.watch_renders(log_widgets()[1])
+        log.focus()
         await pilot.pause()
+
+        def idle_record(kind: str, lat: float | None) -> None:
+            if lat is None:
+                idle_missed[kind] += 1
+            else:
+                idle_latencies.append(lat)
+                idle_by_kind[kind].append(lat)
+
         for _ in range(IDLE_PRESSES):
-            for opening in (True, False):
-                lat = await toggle(pilot, opening)
-                if lat is not None:
-                    idle_latencies.append(lat)
-            await asyncio.sleep(GAP)
+            await run_cycle(idle_record)
         await _until(lambda: isinstance(app.screen, MainScreen), KEY_TIMEOUT)
         result["rss_ready"] = rss_bytes()
-        port = entry.local()[1] if entry.local() else 0
         rx0 = entry.rx_datagrams
         t_ready = perf()
         # Inside run_test Textual captures print(): the parent reads the real stdout.
@@ -205,24 +352,24 @@ async def run(host: str, rcvbuf: int, idle_s: float, max_s: float) -> dict[str, 
                     state["done"] = True
 
         watcher = asyncio.ensure_future(watch())
+
+        def flood_record(kind: str, lat: float | None) -> None:
+            if lat is None:
+                missed_by_kind[kind] += 1
+            elif not state["done"]:
+                latencies.append(lat)
+                by_kind[kind].append(lat)
+
         try:
             while not state["done"]:
-                for opening in (True, False):
-                    lat = await toggle(pilot, opening)
-                    if lat is None:
-                        missed += 1
-                    elif not state["done"]:
-                        latencies.append(lat)
-                        by_kind[opening].append(lat)
-                await asyncio.sleep(GAP)
+                await run_cycle(flood_record)
         finally:
             state["done"] = True
             await asyncio.wait_for(watcher, 5)
         cpu = time.process_time() - cpu0
         # Flood over: close the help screen if a press was missed, let the log catch up.
-        if not isinstance(app.screen, MainScreen):
-            await toggle(pilot, False)
-        log = app.screen.query_one(MessageLog)
+        await recover()
+        log, _ = log_widgets()
         await _until(lambda: log.last_seq >= app.capture.seq, 3)
         window = float(state["changed"]) - TICK / 2 - t_first
         capture = app.capture
@@ -239,11 +386,15 @@ async def run(host: str, rcvbuf: int, idle_s: float, max_s: float) -> dict[str, 
             "cpu_s": cpu,
             "frames": frames.count - frames0,
             "rcvbuf": got,
-            "key_ms": [round(x * 1000, 3) for x in latencies],
-            "key_idle_ms": [round(x * 1000, 3) for x in idle_latencies],
-            "key_open_ms": [round(x * 1000, 3) for x in by_kind[True]],
-            "key_close_ms": [round(x * 1000, 3) for x in by_kind[False]],
-            "key_missed": missed,
+            "key_ms": ms(latencies),
+            "key_idle_ms": ms(idle_latencies),
+            "key_open_ms": ms(by_kind["open"]),
+            "key_close_ms": ms(by_kind["close"]),
+            "key_kind_ms": {kind: ms(v) for kind, v in by_kind.items()},
+            "key_idle_kind_ms": {kind: ms(v) for kind, v in idle_by_kind.items()},
+            "key_kind_missed": missed_by_kind,
+            "key_idle_kind_missed": idle_missed,
+            "key_missed": sum(missed_by_kind.values()),
             "rss_after": rss_bytes(),
         })
     # ru_maxrss lags the current RSS a little on Linux: the peak is the larger of it and samples.

@@ -34,7 +34,8 @@ pinned to separate CPUs (measured process on one, its peer on another):
             engine/Node ratios; --c-ceiling adds a C recvmmsg counter (needs a C compiler)
   --tui     the real app headless (120x40) under a flood and under a paced stream: ingest rate,
             rows logged, where every datagram went (received / kernel drops / ring evictions),
-            key-to-frame latency p50/p95, memory (RSS), start-up time to the first frame
+            key-to-frame latency p50/p95 (overall and per key: help open/close, log cursor up/down,
+            page up/down, pause/resume), memory (RSS), start-up time to the first frame
 
 Only 127.0.0.1 and ::1 are ever used. CPU time is the measured process's (user + system).
 Default run (receive + send, 3 x 1 s): about 15 s; --compare roughly doubles it."""
@@ -51,7 +52,9 @@ EPILOG = """\
     send_connected_engine_vs_node: {rate, cpu_per_datagram, pairs}};
   tui {flood, paced: {sent, ingest_pps, received, kernel_drops, unaccounted, rows, ring,
     ring_size, ring_evictions, frames, fps, key_p50_ms, key_p95_ms, key_idle_p50_ms,
-    cpu_share, rss_before, rss_after, rss_peak, startup_s, ...}, pty_startup {startup_s}};
+    key_by_kind, key_idle_by_kind {open|close|up|down|pageup|pagedown|pause|resume:
+    {p50_ms, p95_ms, n, missed}}, cpu_share, rss_before, rss_after, rss_peak, startup_s, ...},
+    pty_startup {startup_s}};
   notes []; elapsed_s.
 A measurement that failed has {"error": "..."} instead of numbers. Rates are datagrams/s,
 cpu_us is microseconds of process CPU per datagram, cpu_share is CPU seconds / wall seconds,

@@ -46,6 +46,7 @@ SLOW_EVERY = 5  # tables and status at TICK_HZ / SLOW_EVERY
 RATE_EVERY = 10  # capture.tick() (rates, kernel drops) at 2 Hz
 INPUT_DRAIN_SECONDS = 0.0003  # reader drain per loop turn while input is handled
 INPUT_DRAIN_HOLD = 0.3  # seconds after a key or click before the normal drain returns
+HELP_SCREEN = "help"  # name of the installed help screen
 
 
 class UdpscopeApp(App[int]):
@@ -355,9 +356,8 @@ class UdpscopeApp(App[int]):
     def show_detail(self, record: Record) -> None:
         self.push_screen(PacketDetail(record, self.tz))
 
-    def action_help(self) -> None:
-        if isinstance(self.screen, HelpScreen):
-            return
+    def help_sections(self) -> list[tuple[str, list[Binding]]]:
+        """The help screen's sections, read from the bindings so the help cannot drift."""
         sections = [("Panes and views", [b for b in self.BINDINGS if isinstance(b, Binding)])]
         sections.append(("Sockets (main screen)", list(MainScreen.BINDINGS)))  # type: ignore[arg-type]
         sections.append(("Socket list (when focused)", list(SocketList.BINDINGS)))  # type: ignore[arg-type]
@@ -366,7 +366,17 @@ class UdpscopeApp(App[int]):
         sections.append(("Stats view", list(StatsScreen.BINDINGS)))  # type: ignore[arg-type]
         sections.append(("Multicast view", list(MulticastScreen.BINDINGS)))  # type: ignore[arg-type]
         sections.append(("Detail view", list(PacketDetail.BINDINGS)))  # type: ignore[arg-type]
-        self.push_screen(HelpScreen(sections))
+        return sections
+
+    def action_help(self) -> None:
+        if isinstance(self.screen, HelpScreen):
+            return
+        # One help screen for the session, installed so that closing it keeps it mounted: a new
+        # one per press composed and laid out its widgets and, when removed, made Textual lay the
+        # screen under it out again. Reopening it now costs one repaint.
+        if not self.is_screen_installed(HELP_SCREEN):
+            self.install_screen(HelpScreen(self.help_sections()), HELP_SCREEN)
+        self.push_screen(HELP_SCREEN)
 
     def action_log(self, what: str) -> None:
         screen = self._main_screen()

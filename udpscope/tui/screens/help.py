@@ -48,10 +48,17 @@ EXTRA = [
 
 
 class HelpScreen(ModalScreen):
+    """The key list. The app builds one per session and reuses it (see `UdpscopeApp.action_help`).
+
+    Opaque on purpose: a see-through modal makes Textual render the whole main screen under it
+    and tint every segment, on opening and on every repaint while it is open; under a flood that
+    was most of the cost of pressing `?`, taken from the datagram reader on the same loop.
+    """
+
     BINDINGS = [Binding("escape,question_mark,q", "dismiss", "Close", id="help-close")]
 
     DEFAULT_CSS = """
-    HelpScreen { align: center middle; }
+    HelpScreen { align: center middle; background: $background; }  /* opaque: see above */
     HelpScreen > VerticalScroll {
         width: 90; max-width: 100%; height: 90%; border: round $primary; background: $panel;
         padding: 0 1; border-title-color: $accent; border-subtitle-color: $text-muted;
@@ -89,6 +96,10 @@ class HelpScreen(ModalScreen):
             box.border_title = "Keys"
             box.border_subtitle = "↑/↓ scroll · Esc close"
             yield Static(Content("\n").join(parts), id="help-text")
+
+    def on_screen_resume(self) -> None:
+        # The app keeps one help screen: each opening starts at the top, as a new one would.
+        self.query_one(VerticalScroll).scroll_home(animate=False, immediate=True)
 
     def action_dismiss(self) -> None:  # type: ignore[override]
         self.dismiss(None)

@@ -11,10 +11,11 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Input, Static, TabbedContent, TabPane
+from textual.widgets import Header, Input, Static, TabbedContent, TabPane
 
 from udpscope.tui.widgets.compose import ComposePane
 from udpscope.tui.widgets.fields import FieldMessage
+from udpscope.tui.widgets.footer import KeyFooter
 from udpscope.tui.widgets.message_log import HEADER as LOG_HEADER
 from udpscope.tui.widgets.message_log import FilterError, MessageLog, parse_filter
 from udpscope.tui.widgets.options import OptionsPane
@@ -56,14 +57,21 @@ class MainScreen(Screen):
                 yield Static(LOG_HEADER, id="log-header", markup=False)
                 yield MessageLog(capture, tz=self.app.tz, id="log")  # type: ignore[attr-defined]
                 yield Static("", id="log-status", markup=False)
-        yield Footer(compact=True)
+        yield KeyFooter(compact=True)
 
     _status = ""
 
     def on_mount(self) -> None:
         self.selection_changed()
         self.update_status()
-        self.query_one(MessageLog).focus()
+        log = self.query_one(MessageLog)
+        # The status line follows the log's state in the same call that changes it, so the frame
+        # that shows the change shows the status too. Waiting for the StatusChanged message (still
+        # handled below) let Textual draw a frame first and the status only in the next one, one
+        # to two screen-timer periods (17-33 ms) later: space (pause) took ~45 ms to show.
+        for name in ("paused", "following", "new_count"):
+            self.watch(log, name, self.update_status, init=False)
+        log.focus()
 
     # ---- the tick ------------------------------------------------------------------------------
 
@@ -103,7 +111,8 @@ class MainScreen(Screen):
         text = "  ·  ".join(parts)
         if text != self._status:  # redraw only on change: this runs on every slow tick
             self._status = text
-            self.query_one("#log-status", Static).update(Content(text))
+            # One line of fixed size: a new text never changes the layout, so do not ask for one.
+            self.query_one("#log-status", Static).update(Content(text), layout=False)
 
     def on_click(self, event) -> None:  # type: ignore[no-untyped-def]
         # The "N new" marker lives in the status line: clicking it jumps back and follows.

@@ -13,9 +13,10 @@ from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import Button, DataTable, Footer, Header, Input, Static
+from textual.widgets import Button, DataTable, Header, Input, Static
 
 from udpscope.textsafe import safe_text
+from udpscope.tui.widgets.footer import KeyFooter
 from udpscope.tui.widgets.tables import sync_rows
 
 LEVEL_STYLE = {"error": "bold $error", "warning": "bold $warning", "info": "$text-muted"}
@@ -50,7 +51,7 @@ class MulticastScreen(Screen):
                 yield Input(placeholder="group to check, e.g. 239.1.2.3", id="check-group", compact=True)
                 yield Button("Check", id="check", compact=True)
             yield Static("", id="findings", markup=False)
-        yield Footer(compact=True)
+        yield KeyFooter(compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#ifaces", DataTable).add_columns("name", "index", "up", "multicast", "addresses")

@@ -14,10 +14,11 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Sparkline, Static
+from textual.widgets import DataTable, Header, Sparkline, Static
 
 from udpscope.capture import Capture, GroupStats, SocketEntry
 from udpscope.textsafe import safe_text
+from udpscope.tui.widgets.footer import KeyFooter
 from udpscope.tui.widgets.socket_list import human_bytes, human_count
 from udpscope.tui.widgets.tables import Cell, sync_rows
 
@@ -88,7 +89,7 @@ class StatsScreen(Screen):
             yield Static("Streams (group, source)", classes="heading")
             yield Static(NO_STREAMS, id="streams-note", markup=False)
             yield DataTable(id="group-stats", cursor_type="row")
-        yield Footer(compact=True)
+        yield KeyFooter(compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#sock-stats", DataTable).add_columns(*SOCK_COLS)
