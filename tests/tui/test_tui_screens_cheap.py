@@ -97,3 +97,40 @@ async def test_status_line_changes_in_the_same_call_as_the_log_state() -> None:
         assert "paused" not in str(status.content)
         log.following = False
         assert "not following" in str(status.content)
+
+
+async def test_log_rows_survive_pause_but_not_a_theme_change_and_the_scrollbar_follows() -> None:
+    """Pausing toggles a class that changes no row style: the formatted rows stay cached.
+    A theme change does change them: the cache must go. Growing past the view keeps the
+    scrollbar's idea of the row count in step (it is updated without a screen layout)."""
+    import socket
+
+    app = make_app(binds=[("127.0.0.1", 0)])
+    async with app.run_test(size=(120, 30)) as pilot:
+        log = app.screen.query_one(MessageLog)
+        entry = next(iter(app.capture.sockets.values()))
+        await wait_for(pilot, lambda: entry.state == "bound", what="bound")
+        port = entry.local()[1]
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            for i in range(60):
+                s.sendto(b"row %d" % i, ("127.0.0.1", port))
+            await wait_for(pilot, lambda: len(log.rows) == 61, what="61 rows")
+            await pilot.pause()
+            assert log.virtual_size.height == 61
+            assert log.vertical_scrollbar.window_virtual_size == 61
+            for i in range(60, 90):
+                s.sendto(b"row %d" % i, ("127.0.0.1", port))
+            await wait_for(pilot, lambda: len(log.rows) == 91, what="91 rows")
+        await pilot.pause()
+        assert log.virtual_size.height == 91
+        assert log.vertical_scrollbar.window_virtual_size == 91
+        assert log.max_scroll_y == 91 - log.scrollable_content_region.height
+        cached = {k: log._cache.get(k) for k in list(log._cache.keys())}
+        assert cached
+        await pilot.press("space")
+        await wait_for(pilot, lambda: log.paused, what="paused")
+        await pilot.pause()
+        assert all(log._cache.get(k) is v for k, v in cached.items())  # nothing re-formatted
+        app.theme = "udpscope-light"
+        await pilot.pause()
+        assert not any(log._cache.get(k) is v for k, v in cached.items())

@@ -157,6 +157,8 @@ class MessageLog(ScrollView, can_focus=True):
         self._frame_base: Style | None = None
         self._frame_width = 0
         self._last_big_pull = -1e9
+        self._style_key: tuple[Style, ...] | None = None
+        self._styles_dirty = True
 
     # ---- data ------------------------------------------------------------------------------
 
@@ -192,11 +194,11 @@ class MessageLog(ScrollView, can_focus=True):
         if not added:
             return 0
         overflow = before + added - len(self.rows)
+        self._grow(len(self.rows))
         if overflow > 0 and self.cursor is not None:
             self.cursor -= overflow
             if self.cursor < 0:
                 self.cursor = None
-        self.virtual_size = Size(self.size.width, len(self.rows))
         if self.following:
             self._scroll_to_end()
         else:
@@ -347,10 +349,34 @@ class MessageLog(ScrollView, can_focus=True):
 
     # ---- rendering -------------------------------------------------------------------------
 
+    def _grow(self, height: int) -> None:
+        """Set the row count. Assigning `virtual_size` lays out the whole screen; while the
+        scrollbar stays shown (its gutter is stable) only the scrollbar needs to know."""
+        size = Size(self.size.width, height)
+        if size == self.virtual_size:
+            return
+        view = self.scrollable_content_region.height
+        if self.virtual_size.height > view and height > view and size.width == self.virtual_size.width:
+            self.set_reactive(MessageLog.virtual_size, size)
+            self._scroll_update(size)
+            self.refresh()
+        else:
+            self.virtual_size = size
+
     def notify_style_update(self) -> None:
         super().notify_style_update()
-        self._styles.clear()
-        self._cache.clear()
+        self._styles_dirty = True
+
+    def _check_styles(self) -> None:
+        """Drop cached rows only if a style they use really changed. Classes such as -paused and
+        -following change none, and clearing on every style update redrew all rows per pause."""
+        self._styles_dirty = False
+        key = (self.rich_style, *(self.get_component_rich_style(name)
+                                  for name in sorted(self.COMPONENT_CLASSES)))
+        if key != self._style_key:
+            self._style_key = key
+            self._styles.clear()
+            self._cache.clear()
 
     def _style(self, name: str) -> Style:
         style = self._styles.get(name)
@@ -359,6 +385,8 @@ class MessageLog(ScrollView, can_focus=True):
         return style
 
     def render_lines(self, crop: Region) -> list[Strip]:
+        if self._styles_dirty:
+            self._check_styles()
         # Resolve the widget's base style and width once per frame, not once per row.
         self._frame_base = self.rich_style
         self._frame_width = self.scrollable_content_region.width or self.size.width
@@ -370,6 +398,8 @@ class MessageLog(ScrollView, can_focus=True):
     def render_line(self, y: int) -> Strip:
         base = self._frame_base
         if base is None:
+            if self._styles_dirty:
+                self._check_styles()
             base = self.rich_style
             width = self.scrollable_content_region.width or self.size.width
         else:
