@@ -2,7 +2,7 @@
 
 The engine can deliver hundreds of thousands of datagrams a second; a terminal UI can redraw a few
 dozen times a second. This module sits between the two: it listens for the engine's `batch` events,
-so each drained batch (up to 64 datagrams) costs one chunk appended to a bounded ring plus a few
+so each drained batch (up to 256 datagrams) costs one chunk appended to a bounded ring plus a few
 integer additions — records are built only when something looks at them (see ring.py) — and
 everything slow (rates, kernel drop counters, formatting) happens on a tick that the UI (or a
 headless command) drives at its own pace.

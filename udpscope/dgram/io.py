@@ -1,7 +1,7 @@
 """The receive path: drain the socket on readiness, many datagrams per wake-up.
 
 This is the hot path of the whole application. Where `recvmmsg` is reachable (Linux) one system
-call fetches up to 64 datagrams; elsewhere a `recvfrom` loop does the same job more slowly. Per
+call fetches up to 256 datagrams; elsewhere a `recvfrom` loop does the same job more slowly. Per
 datagram it avoids attribute lookups, caches peer addresses, builds `RemoteInfo` with
 `tuple.__new__` (no `__init__` call), re-reads the listener tuple (so `once` and `off` take effect
 at once) and stops dispatching the moment the socket is closed, so no `message` follows `close()`

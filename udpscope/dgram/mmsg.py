@@ -25,7 +25,7 @@ import struct
 import sys
 import threading
 
-SLOTS = 64
+SLOTS = 256
 SLOT_SIZE = 65536
 NAME_SIZE = 28  # sockaddr_in6
 CONTROL_SIZE = 256
