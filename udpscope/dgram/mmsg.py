@@ -20,6 +20,7 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import functools
+import mmap
 import socket
 import struct
 import sys
@@ -73,7 +74,10 @@ class RecvBatch:
     """Buffers for one `recvmmsg` call of up to SLOTS datagrams (payload, peer, control)."""
 
     def __init__(self) -> None:
-        self.payload = (ctypes.c_char * (SLOT_SIZE * SLOTS))()
+        # Anonymous memory: pages are only backed once the kernel writes a datagram into them
+        # (a ctypes array would be zero-filled, i.e. all 16 MiB resident at once).
+        self._payload_map = mmap.mmap(-1, SLOT_SIZE * SLOTS)
+        self.payload = (ctypes.c_char * (SLOT_SIZE * SLOTS)).from_buffer(self._payload_map)
         self.names = (ctypes.c_char * (NAME_SIZE * SLOTS))()
         self.control = (ctypes.c_char * (CONTROL_SIZE * SLOTS))()
         self.iovs = (_Iovec * SLOTS)()
