@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable, Iterable
 from datetime import tzinfo
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual import events
 from textual.app import App, SystemCommand
@@ -25,21 +25,16 @@ from udpscope import dgram
 from udpscope.capture import DEFAULT_RING_SIZE, Capture, Record, SocketEntry
 from udpscope.net.hints import errno_hint
 from udpscope.textsafe import safe_text
-from udpscope.tui.screens.detail import PacketDetail
-from udpscope.tui.screens.dialogs import (
-    EndpointDialog,
-    EndpointRequest,
-    NewSocketDialog,
-    SocketRequest,
-)
-from udpscope.tui.screens.help import HelpScreen
 from udpscope.tui.screens.main import MainScreen
-from udpscope.tui.screens.multicast import MulticastScreen
-from udpscope.tui.screens.stats import StatsScreen
 from udpscope.tui.themes import DEFAULT_THEME, load_themes
 from udpscope.tui.widgets.compose import ComposePane
 from udpscope.tui.widgets.message_log import MessageLog
 from udpscope.tui.widgets.socket_list import SocketList
+
+# Screens not shown at start (stats, multicast, detail, dialogs, help) are imported where they
+# are first opened, to keep them off the start-up path.
+if TYPE_CHECKING:
+    from udpscope.tui.screens.dialogs import SocketRequest
 
 TICK_HZ = 20
 SLOW_EVERY = 5  # tables and status at TICK_HZ / SLOW_EVERY
@@ -48,12 +43,24 @@ INPUT_DRAIN_SECONDS = 0.0003  # reader drain per loop turn while input is handle
 INPUT_DRAIN_HOLD = 0.3  # seconds after a key or click before the normal drain returns
 
 
+def _stats_screen() -> Screen:
+    from udpscope.tui.screens.stats import StatsScreen
+
+    return StatsScreen()
+
+
+def _multicast_screen() -> Screen:
+    from udpscope.tui.screens.multicast import MulticastScreen
+
+    return MulticastScreen()
+
+
 class UdpscopeApp(App[int]):
     """Keyboard-first UDP and multicast workbench."""
 
     TITLE = "udpscope"
     CSS_PATH = "udpscope.tcss"
-    MODES = {"main": MainScreen, "stats": StatsScreen, "multicast": MulticastScreen}
+    MODES = {"main": MainScreen, "stats": _stats_screen, "multicast": _multicast_screen}
     DEFAULT_MODE = "main"
 
     BINDINGS = [
@@ -144,6 +151,10 @@ class UdpscopeApp(App[int]):
         self.stylesheet.set_variables(self.get_css_variables())
 
     def _startup_sockets(self) -> None:
+        if not (self.startup_binds or self.startup_joins):
+            return
+        from udpscope.tui.screens.dialogs import SocketRequest
+
         entries = []
         for address, port in self.startup_binds:
             sock_type = "udp6" if self.udp6 or (address is not None and ":" in address) else "udp4"
@@ -256,6 +267,8 @@ class UdpscopeApp(App[int]):
         return entry
 
     def action_new_socket(self) -> None:
+        from udpscope.tui.screens.dialogs import NewSocketDialog
+
         def done(req: SocketRequest | None) -> None:
             if req is None:
                 return
@@ -280,6 +293,8 @@ class UdpscopeApp(App[int]):
             self.report_error(entry.id, exc)
 
     def _ask_endpoint(self, entry: Any, title: str, bind: bool, fn: Callable[..., Any]) -> None:
+        from udpscope.tui.screens.dialogs import EndpointDialog, EndpointRequest
+
         def done(req: EndpointRequest | None) -> None:
             if req is not None:
                 self._call(entry, fn, req.port, req.address)
@@ -352,9 +367,16 @@ class UdpscopeApp(App[int]):
             screen.focus_pane(pane)
 
     def show_detail(self, record: Record) -> None:
+        from udpscope.tui.screens.detail import PacketDetail
+
         self.push_screen(PacketDetail(record, self.tz))
 
     def action_help(self) -> None:
+        from udpscope.tui.screens.detail import PacketDetail
+        from udpscope.tui.screens.help import HelpScreen
+        from udpscope.tui.screens.multicast import MulticastScreen
+        from udpscope.tui.screens.stats import StatsScreen
+
         if isinstance(self.screen, HelpScreen):
             return
         sections = [("Panes and views", [b for b in self.BINDINGS if isinstance(b, Binding)])]
