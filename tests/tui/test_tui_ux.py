@@ -44,6 +44,21 @@ async def test_options_pane_follows_close_and_disables_controls() -> None:
         assert "ERR_" not in str(app.screen.query_one("#k-ttl", Static).render())
 
 
+async def test_options_pane_is_built_when_its_tab_is_clicked() -> None:
+    # The pane is not composed at start (start-up time); a click on its tab, not only key 2,
+    # must build it for the selected socket.
+    app = make_app(binds=[("127.0.0.1", 0)])
+    async with app.run_test(size=(100, 30)) as pilot:
+        capture = app.capture
+        await wait_for(pilot, lambda: capture.sockets and capture.sockets[1].state == "bound",
+                       what="bound")
+        assert not app.screen.query("#opt-title")
+        await pilot.click("#--content-tab-options-tab")
+        await wait_for(pilot, lambda: app.screen.query("#opt-title"), what="options pane")
+        title = app.screen.query_one("#opt-title", Static)
+        await wait_for(pilot, lambda: "(bound)" in str(title.render()), what="bound title")
+
+
 async def test_composer_placeholder_follows_kind_and_errors_clear_on_edit() -> None:
     app = make_app(binds=[("127.0.0.1", 0)])
     async with app.run_test(size=(100, 30)) as pilot:

@@ -8,7 +8,6 @@ arrive; payloads go through textsafe/hexdump so no payload byte can drive the te
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
 import json
 import time
@@ -184,6 +183,8 @@ class _Formatter:
 
 
 async def _listen(ns: argparse.Namespace, family: str, joins: list, out: Output) -> int:
+    import asyncio  # here, not at the top: --help and --version need no event loop
+
     from udpscope import dgram
 
     loop = asyncio.get_running_loop()

@@ -10,11 +10,11 @@ count loss, duplicates, reordering and delay.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
 import random
 import sys
 import time
+from typing import TYPE_CHECKING
 
 from udpscope.addresses import family_of
 from udpscope.cli.common import (
@@ -40,6 +40,9 @@ from udpscope.payload import (
     parse_payload,
 )
 from udpscope.textsafe import safe_text
+
+if TYPE_CHECKING:  # asyncio is imported where the event loop runs: --help needs none
+    import asyncio
 
 PROG = "udpscope send"
 MAX_RATE = 10_000_000.0
@@ -140,6 +143,8 @@ def _unit(n: int, word: str) -> str:
 
 async def _send(ns: argparse.Namespace, family: str, payload: bytes,
                 iface: tuple[str, str] | None, out: Output) -> int:
+    import asyncio
+
     from udpscope import dgram
 
     loop = asyncio.get_running_loop()
@@ -233,6 +238,8 @@ async def _send_chunked(sock, ns: argparse.Namespace, payload: bytes, encode, st
 
     Returns (sent, bytes, status).
     """
+    import asyncio
+
     loop = asyncio.get_running_loop()
     sent = nbytes = 0
     i = 0

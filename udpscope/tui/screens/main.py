@@ -43,8 +43,9 @@ class MainScreen(Screen):
         yield sockets
         with Horizontal(id="work"):
             with TabbedContent(id="side", initial="compose-tab"):
-                with TabPane("2 Options", id="options-tab"):
-                    yield OptionsPane(id="options")
+                # The options pane is built when its tab is first shown (see _show_options):
+                # it is hidden at start and the costliest pane to build (~70 ms of start-up).
+                yield TabPane("2 Options", id="options-tab")
                 with TabPane("3 Composer", id="compose-tab"):
                     yield ComposePane(id="compose")
             with Vertical(id="log-pane") as pane:
@@ -60,6 +61,7 @@ class MainScreen(Screen):
         yield KeyFooter(compact=True)
 
     _status = ""
+    _options: OptionsPane | None = None
 
     def on_mount(self) -> None:
         self.selection_changed()
@@ -167,15 +169,27 @@ class MainScreen(Screen):
             self.query_one(SocketList).focus()
         elif pane == "options":
             tabs.active = "options-tab"
-            options = self.query_one(OptionsPane)
-            options.refresh_interfaces()
-            options.load()
-            self.call_after_refresh(options.focus)
+            self.call_next(self._show_options, True)
         elif pane == "compose":
             tabs.active = "compose-tab"
             self.call_after_refresh(self.query_one("#dest-host", Input).focus)
         elif pane == "log":
             self.query_one(MessageLog).focus()
+
+    async def _show_options(self, focus: bool) -> None:
+        options = self._options
+        if options is None:
+            options = self._options = OptionsPane(id="options")
+            await self.query_one("#options-tab", TabPane).mount(options)  # loads itself on mount
+        elif focus and options.is_mounted:
+            options.refresh_interfaces()
+            options.load()
+        if focus:
+            self.call_after_refresh(options.focus)
+
+    def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        if event.pane.id == "options-tab":  # shown by a click or the tab keys, not only by 2
+            self.call_next(self._show_options, False)
 
     def action_focus_filter(self) -> None:
         self.query_one("#filter", Input).focus()
@@ -185,7 +199,8 @@ class MainScreen(Screen):
             self.query_one(MessageLog).focus()
 
     def selection_changed(self) -> None:
-        self.query_one(OptionsPane).load()
+        if self._options is not None and self._options.is_mounted:  # else it loads on mount
+            self._options.load()
         sid = self.app.selected_socket  # type: ignore[attr-defined]
         if sid is not None:
             sockets = self.query_one(SocketList)
