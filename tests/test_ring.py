@@ -135,3 +135,19 @@ def test_clear_then_extend_and_sharing_between_rings() -> None:
         Ring(3)[0]
     with pytest.raises(ValueError):
         Ring(0)
+
+
+def test_evicted_batches_are_released_at_once() -> None:
+    """An evicted chunk must not stay referenced until a later compaction (memory bound)."""
+    import gc
+    import weakref
+
+    ring = Ring(5)
+    first = FakeBatch([b"a"] * 10)
+    ring.add_chunk(RxChunk(1, 0.0, 1, first, 0, 10, Rec))
+    gone = weakref.ref(first)
+    del first
+    ring.add_chunk(RxChunk(11, 0.0, 1, FakeBatch([b"b"] * 10), 0, 10, Rec))
+    gc.collect()
+    assert gone() is None
+    assert [r.payload for r in ring] == [b"b"] * 5

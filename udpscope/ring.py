@@ -114,7 +114,9 @@ class Ring:
         starts = self._starts
         head = self._head
         last = len(starts) - 1
+        chunks = self._chunks
         while head < last and starts[head + 1] <= begin:
+            chunks[head] = None  # release the evicted batch now, not at the next compaction
             head += 1
         self._head = head
         self._begin = begin
