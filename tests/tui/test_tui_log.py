@@ -160,3 +160,33 @@ async def test_kernel_drops_of_a_flood_are_shown_and_accounted() -> None:
                        timeout=10, what="every datagram received or counted as dropped")
         await wait_for(pilot, lambda: f"kernel dropped {entry.kernel_drops}" in status(app),
                        timeout=10, what="drops in the status line")
+
+
+async def test_a_full_log_holds_the_rows_being_read_and_catches_up_on_end() -> None:
+    """Under a flood the ring turns over in a fraction of a second: once the user moves the
+    cursor up, the rows on screen (and the selected one) must stay until they jump back."""
+    app = make_app(binds=[("127.0.0.1", 0)], ring_size=60)
+    async with app.run_test(size=(130, 36)) as pilot:
+        port = await _started(pilot, app)
+        log = log_of(app)
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            for i in range(80):
+                s.sendto(b"old %d" % i, ("127.0.0.1", port))
+            await wait_for(pilot, lambda: log.rows and log.rows[-1].payload == b"old 79",
+                           what="first 80")
+            log.focus()
+            await pilot.press("up", "up")
+            await wait_for(pilot, lambda: not log.following, what="cursor stopped following")
+            selected = log.selected
+            first = log.rows[0]
+            for i in range(100):
+                s.sendto(b"new %d" % i, ("127.0.0.1", port))
+            await wait_for(pilot, lambda: app.capture.seq >= 181, what="100 more captured")
+            await wait_for(pilot, lambda: log.new_count == 100, what="100 counted as new")
+        assert log.rows[0] == first and log.selected == selected  # nothing moved under the reader
+        status = str(app.screen.query_one("#log-status").render())
+        assert "100 new (view held)" in status
+        await pilot.press("end")
+        await wait_for(pilot, lambda: log.rows[-1].payload == b"new 99", what="caught up")
+        assert log.following and log.new_count == 0 and len(log.rows) == 60
+        assert [r.payload for r in log.rows][-60:] == [b"new %d" % i for i in range(40, 100)]

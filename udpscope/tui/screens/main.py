@@ -100,7 +100,8 @@ class MainScreen(Screen):
         if log.following:
             parts.append("following")
         elif log.new_count:
-            parts.append(f"▼ {log.new_count} new — End or f to jump back")
+            held = " (view held)" if len(log.rows) >= log.rows.maxlen else ""
+            parts.append(f"▼ {log.new_count} new{held} — End or f to jump back")
         else:
             parts.append("not following (f)")
         capture = self.app.capture  # type: ignore[attr-defined]

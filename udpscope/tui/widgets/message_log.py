@@ -6,8 +6,10 @@ which shares the capture ring's new chunks (O(new batches), nothing built per da
 view's own bounded `Ring`, or with a filter copies the matching records; `render_line` builds and
 formats just the visible rows, each through the sanitiser, and caches the result per (record, width).
 
-Following: new rows keep the view at the bottom until the user scrolls up; then an "N new"
-counter grows until they jump back (End / f). Pausing stops pulling; records that arrive
+Following: new rows keep the view at the bottom until the user scrolls up or moves the cursor
+up; then an "N new" counter grows until they jump back (End / f). Once the log is full, rows are
+held rather than added while not following: under a flood the whole ring turns over in a fraction
+of a second, and adding would evict the very rows being read. Pausing stops pulling; records that arrive
 meanwhile stay in the capture ring (until evicted) and appear on resume.
 """
 
@@ -158,6 +160,7 @@ class MessageLog(ScrollView, can_focus=True):
         self._frame_width = 0
         self._last_big_pull = -1e9
         self._style_key: tuple[Style, ...] | None = None
+        self._held_new = 0  # rows counted as new before the view was held (see pull)
         self._styles_dirty = True
 
     # ---- data ------------------------------------------------------------------------------
@@ -184,6 +187,12 @@ class MessageLog(ScrollView, can_focus=True):
             if not force and now - self._last_big_pull < 1 / FLOOD_FPS:
                 return 0
             self._last_big_pull = now
+        if not self.following and not force and len(self.rows) >= self.rows.maxlen:
+            # The user is reading further up and the log is full: adding rows would evict the
+            # very rows on screen (under a flood the whole ring turns over in a fraction of a
+            # second). Hold the view and count what is waiting; End / f catches up.
+            self.new_count = self._held_new + pending
+            return 0
         before = len(self.rows)
         if self.predicate is None:
             # Unfiltered: share the capture's chunks; no record is built for rows not on screen.
@@ -209,6 +218,7 @@ class MessageLog(ScrollView, can_focus=True):
                 finally:
                     self._auto_scroll = False
             self.new_count += added
+            self._held_new = self.new_count
         self.refresh()
         return added
 
@@ -238,7 +248,7 @@ class MessageLog(ScrollView, can_focus=True):
         self.rows.clear()
         self.cursor = None
         self.last_seq = self.capture.seq
-        self.new_count = 0
+        self.new_count = self._held_new = 0
         self._cache.clear()
         self.virtual_size = Size(self.size.width, 0)
         self.following = True
@@ -271,7 +281,7 @@ class MessageLog(ScrollView, can_focus=True):
     def watch_following(self, value: bool) -> None:
         self.set_class(value, "-following")
         if value:
-            self.new_count = 0
+            self.new_count = self._held_new = 0
         self.post_message(self.StatusChanged())
 
     def watch_paused(self, value: bool) -> None:
@@ -318,7 +328,10 @@ class MessageLog(ScrollView, can_focus=True):
             target = min(start, len(self.rows) - 1) if delta < 0 else int(self.scroll_y)
         else:
             target = self.cursor + delta
-        self._move_cursor(max(0, min(len(self.rows) - 1, target)))
+        index = max(0, min(len(self.rows) - 1, target))
+        self._move_cursor(index)
+        if index < len(self.rows) - 1:
+            self.following = False  # a row picked under a flood must not scroll away
 
     def action_page(self, direction: int) -> None:
         height = max(1, self.scrollable_content_region.height - 1)
