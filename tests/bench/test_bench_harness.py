@@ -203,6 +203,10 @@ def test_smoke_tui_run_accounts_for_every_datagram(capsys) -> None:  # type: ign
     assert tui["paced"]["kernel_drops"] == 0 and tui["paced"]["received"] == tui["paced"]["sent"]
     assert tui["pty_startup"]["startup_s"] is not None
     assert "space: pause" in report.render(data) and "page up" in report.render(data)
+    assert "tui_ingest_vs_node_receive" not in data["ratios"]  # no Node run: no ratio
+    data["ratios"]["tui_ingest_vs_node_receive"] = {"rate": 1.48}
+    line = next(x for x in report.render(data).splitlines() if "vs Node's bare receive" in x)
+    assert "1.48" in line
 
 
 def test_a_frame_shows_a_line_only_if_its_update_covers_that_line() -> None:

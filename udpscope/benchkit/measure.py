@@ -538,6 +538,12 @@ class Bench:
         report["ratios"] = self._ratios(recv_runs, send_runs)
         if c.tui:
             report["tui"] = self._tui()
+            flood = report["tui"].get("flood") or {}
+            node = (report.get("receive") or {}).get("node") or {}
+            if flood.get("ingest_pps") and node.get("pps"):
+                # The TUI target: ingest under a flood vs Node's bare counting rate, same run.
+                report["ratios"]["tui_ingest_vs_node_receive"] = {
+                    "rate": flood["ingest_pps"] / node["pps"]}
         report["notes"] = self.notes
         report["elapsed_s"] = time.perf_counter() - started
         return report

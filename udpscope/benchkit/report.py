@@ -110,7 +110,7 @@ def render(report: dict[str, Any]) -> str:
     if "send" in report:
         _send(out, report, ratios, sym)
     if "tui" in report:
-        _tui(out, report["tui"], cfg, sym)
+        _tui(out, report["tui"], cfg, sym, report.get("ratios") or {})
     notes = report.get("notes") or []
     if notes:
         out.append("")
@@ -245,7 +245,8 @@ def _kind(k: dict[str, Any]) -> str:
     return text + (f", {k['missed']} missed)" if k.get("missed") else ")")
 
 
-def _tui(out: list[str], tui: dict[str, Any], cfg: dict[str, Any], sym: Symbols) -> None:
+def _tui(out: list[str], tui: dict[str, Any], cfg: dict[str, Any], sym: Symbols,
+         ratios: dict[str, Any]) -> None:
     out.append("")
     out.append(f"TUI  the real app headless at 120x40, a socket bound on {cfg['host']}")
     out.append(f"     fed for {cfg['tui_seconds']:g} s by the Python sender on the other CPU")
@@ -269,6 +270,10 @@ def _tui(out: list[str], tui: dict[str, Any], cfg: dict[str, Any], sym: Symbols)
 
     row("sent by the sender", lambda v: f"{si(v['sent'])} ({rate(v['sender_pps'])})")
     row("ingest (capture layer)", lambda v: rate(v["ingest_pps"]))
+    vs_node = (ratios.get("tui_ingest_vs_node_receive") or {}).get("rate")
+    if vs_node:
+        row("  vs Node's bare receive rate", lambda v: _ratio(vs_node, sym) if v is tui.get("flood")
+            else "")
     row("received", lambda v: si(v["received"]))
     row("kernel drops", lambda v: f"{si(v['kernel_drops'])} "
         f"({pct(v['kernel_drops'] / v['sent'] if v['sent'] else None)})")

@@ -49,7 +49,8 @@ EPILOG = """\
   send {unconnected|connected: {engine|node: {pps, sent, errors, elapsed_s, cpu_s, cpu_us,
     cpu_share, sink_received, sink_loss, spread, limits[], runs[]}}};
   ratios {receive_engine_vs_node, receive_engine_vs_c, send_unconnected_engine_vs_node,
-    send_connected_engine_vs_node: {rate, cpu_per_datagram, pairs}};
+    send_connected_engine_vs_node: {rate, cpu_per_datagram, pairs},
+    tui_ingest_vs_node_receive: {rate} (with --tui and --compare)};
   tui {flood, paced: {sent, ingest_pps, received, kernel_drops, unaccounted, rows, ring,
     ring_size, ring_evictions, frames, fps, key_p50_ms, key_p95_ms, key_idle_p50_ms,
     key_by_kind, key_idle_by_kind {open|close|up|down|pageup|pagedown|pause|resume:
