@@ -9,34 +9,13 @@ from __future__ import annotations
 
 import random
 from collections import Counter, deque
-from typing import NamedTuple
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from udpscope.capture import Record as Rec
 from udpscope.ring import Ring, RxChunk
-
-
-class Rec(NamedTuple):
-    seq: int
-    time: float
-    kind: str
-    sock_id: int
-    address: str | None = None
-    family: str | None = None
-    port: int | None = None
-    size: int = 0
-    destination: str | None = None
-    interface: str | None = None
-    ttl: int | None = None
-    timestamp: float | None = None
-    payload: bytes = b""
-    event: str | None = None
-    text: str | None = None
-    error: str | None = None
-    code: str | None = None
-    syscall: str | None = None
 
 
 class FakeBatch:

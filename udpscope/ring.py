@@ -143,23 +143,22 @@ class Ring:
         k = bisect.bisect_right(self._starts, position, self._head) - 1
         return self._chunks[k], position - self._starts[k]
 
-    def __getitem__(self, index: int) -> Any:
+    def _at(self, index: int) -> tuple[Any, int]:
+        """(chunk, offset in it) of the record at `index` (negative counts from the newest)."""
         n = self._end - self._begin
         if index < 0:
             index += n
         if not 0 <= index < n:
             raise IndexError("ring index out of range")
-        chunk, j = self._locate(self._begin + index)
+        return self._locate(self._begin + index)
+
+    def __getitem__(self, index: int) -> Any:
+        chunk, j = self._at(index)
         return chunk.record(j) if type(chunk) is RxChunk else chunk
 
     def seq_at(self, index: int) -> int:
         """Sequence number of the record at `index` (0 = oldest), without building it."""
-        n = self._end - self._begin
-        if index < 0:
-            index += n
-        if not 0 <= index < n:
-            raise IndexError("ring index out of range")
-        chunk, j = self._locate(self._begin + index)
+        chunk, j = self._at(index)
         return _first_seq(chunk) + j
 
     def __iter__(self) -> Iterator[Any]:

@@ -145,13 +145,7 @@ class RecvBatch:
     def payloads(self, count: int) -> tuple[bytes, ...]:
         """The `count` received payloads as bytes, cut out by one cached Struct per size pattern."""
         sizes = _SIZES.unpack_from(self.headers)[:count]
-        layout = self._layouts.get(sizes)
-        if layout is None:
-            if len(self._layouts) > 256:
-                self._layouts.clear()
-            fmt = "".join(f"{size}s{SLOT_SIZE - size}x" for size in sizes[:-1])
-            layout = self._layouts[sizes] = struct.Struct(f"{fmt}{sizes[-1]}s")
-        return layout.unpack_from(self.payload)
+        return _cutter(self._layouts, sizes, SLOT_SIZE).unpack_from(self.payload)
 
     def control_lengths_of(self, count: int) -> tuple[int, ...]:
         return _CONTROL_LENGTHS.unpack_from(self.headers)[:count]
@@ -176,13 +170,7 @@ class RecvBatch:
     def controls(self, count: int) -> tuple[bytes, ...]:
         """Each datagram's control buffer as bytes (its used length only), then re-armed."""
         lengths = _CONTROL_LENGTHS.unpack_from(self.headers)[:count]
-        layout = self._control_layouts.get(lengths)
-        if layout is None:
-            if len(self._control_layouts) > 256:
-                self._control_layouts.clear()
-            fmt = "".join(f"{n}s{CONTROL_SIZE - n}x" for n in lengths[:-1])
-            layout = self._control_layouts[lengths] = struct.Struct(f"{fmt}{lengths[-1]}s")
-        out = layout.unpack_from(self.control)
+        out = _cutter(self._control_layouts, lengths, CONTROL_SIZE).unpack_from(self.control)
         self.rearm(count)
         return out
 
@@ -206,6 +194,18 @@ class RecvBatch:
         if count < 0:
             return -ctypes.get_errno()
         return count
+
+
+def _cutter(cache: dict[tuple[int, ...], struct.Struct], lengths: tuple[int, ...],
+            stride: int) -> struct.Struct:
+    """A Struct that cuts `lengths[i]` bytes out of each `stride`-byte slot, cached per pattern."""
+    layout = cache.get(lengths)
+    if layout is None:
+        if len(cache) > 256:
+            cache.clear()
+        fmt = "".join(f"{n}s{stride - n}x" for n in lengths[:-1])
+        layout = cache[lengths] = struct.Struct(f"{fmt}{lengths[-1]}s")
+    return layout
 
 
 _SIZES = struct.Struct("56xI4x" * SLOTS)
