@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-import ipaddress
 import itertools
 import time
 from collections import deque
@@ -26,6 +25,7 @@ from typing import Any, NamedTuple
 
 from udpscope import dgram
 from udpscope import probe as probes
+from udpscope.addresses import is_multicast
 from udpscope.ring import Ring, RxChunk
 
 __all__ = [
@@ -192,17 +192,8 @@ class SendJob:
 _PROBE_MAGIC = probes.MAGIC
 
 
-def _is_multicast(address: str, cache: dict[str, bool]) -> bool:
-    hit = cache.get(address)
-    if hit is None:
-        try:
-            hit = ipaddress.ip_address(address.split("%", 1)[0]).is_multicast
-        except ValueError:
-            hit = False
-        if len(cache) > 4096:
-            cache.clear()
-        cache[address] = hit
-    return hit
+# Destinations repeat (a socket's own address, a few groups): remember the answer per literal.
+_is_multicast = functools.lru_cache(maxsize=4096)(is_multicast)
 
 
 class Capture:
@@ -229,7 +220,6 @@ class Capture:
         self.errors: deque[Record] = deque(maxlen=100)
         self.error_count = 0
         self._ids = itertools.count(1)
-        self._mcast_cache: dict[str, bool] = {}
         self._last_tick: float | None = None
 
     # ---- the per-datagram path -------------------------------------------------------------
@@ -267,16 +257,9 @@ class Capture:
         now = self.clock()
         self.ring.add_chunk(RxChunk(seq, now, entry.id, batch, 0, n, Record))
         entry.rx_datagrams += n
-        entry.rx_bytes += sum(map(len, payloads))
+        entry.rx_bytes += batch.total_bytes()
         probed = any(map(bytes.startswith, payloads, itertools.repeat(_PROBE_MAGIC)))
-        cache = self._mcast_cache
-        grouped = False
-        for destination in batch.destination_set():
-            if destination is not None:
-                multicast = cache.get(destination)
-                if multicast is None:
-                    multicast = _is_multicast(destination, cache)
-                grouped = grouped or multicast
+        grouped = any(d is not None and _is_multicast(d) for d in batch.destination_set())
         if probed or grouped:
             self._group_batch(entry, batch, now, probed)
 
@@ -286,28 +269,19 @@ class Capture:
         One sender's multicast stream without probes (a multicast flood) is accounted per batch;
         anything else datagram by datagram.
         """
-        cache = self._mcast_cache
         uniform = None if probed else batch.uniform()
         if uniform is not None:
             info, ttl_min, ttl_max = uniform
-            if info[4] is not None and _is_multicast(info[4], cache):
-                payloads = batch.payloads
-                self._group_update(info[4], info[0], info[5], ttl_min, sum(map(len, payloads)),
-                                   now, None, len(payloads))
-                if ttl_max != ttl_min:
-                    self._group_update(info[4], info[0], None, ttl_max, 0, now, None, 0)
+            if info[4] is not None and _is_multicast(info[4]):
+                self._group_update(info[4], info[0], info[5], ttl_min, batch.total_bytes(),
+                                   now, None, len(batch), ttl_max)
                 return
         rinfo = batch.rinfo
         for i, msg in enumerate(batch.payloads):
             info = rinfo(i)
             destination = info[4]
             found = probes.decode_probe(msg) if msg.startswith(_PROBE_MAGIC) else None
-            multicast = False
-            if destination is not None:
-                multicast = cache.get(destination)
-                if multicast is None:
-                    multicast = _is_multicast(destination, cache)
-            if found is not None or multicast:
+            if found is not None or (destination is not None and _is_multicast(destination)):
                 self._group_update(destination or _local_address(entry), info[0], info[5],
                                    info[6], len(msg), now, found)
 
@@ -321,8 +295,10 @@ class Capture:
         now: float,
         found: probes.Probe | None,
         count: int = 1,
+        ttl_high: int | None = None,
     ) -> None:
-        """Account `count` datagrams of `size` bytes in all from `source` to `group`."""
+        """Account `count` datagrams of `size` bytes in all from `source` to `group`, with TTLs
+        from `ttl` to `ttl_high` (default: all `ttl`)."""
         key = (group, source)
         stats = self.groups.get(key)
         if stats is None:
@@ -333,10 +309,11 @@ class Capture:
         if interface is not None:
             stats.interface = interface
         if ttl is not None:
+            high = ttl if ttl_high is None else ttl_high
             if stats.ttl_min is None or ttl < stats.ttl_min:
                 stats.ttl_min = ttl
-            if stats.ttl_max is None or ttl > stats.ttl_max:
-                stats.ttl_max = ttl
+            if stats.ttl_max is None or high > stats.ttl_max:
+                stats.ttl_max = high
         if found is not None:
             if stats.tracker is None:
                 stats.tracker = probes.ProbeTracker()

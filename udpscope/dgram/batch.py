@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Set as AbstractSet
 from typing import TYPE_CHECKING, Any, overload
 
 from .types import RemoteInfo
@@ -67,7 +68,7 @@ class Batch(Sequence[tuple[bytes, RemoteInfo]]):
         batch instead of per datagram. The base class (fallback paths) never claims it."""
         return None
 
-    def destination_set(self) -> set[str | None]:
+    def destination_set(self) -> AbstractSet[str | None]:
         """The distinct destination addresses in the batch ({None} without metadata)."""
         return set(map(operator.itemgetter(4), map(self.rinfo, range(len(self.payloads)))))
 
@@ -86,7 +87,7 @@ class RawBatch(Batch):
         family: str,
         decoder: ControlDecoder | None,
         names: Callable[[int], str] | None,
-        destinations: set[str | None] | None = None,
+        destinations: frozenset[str | None] | None = None,
     ) -> None:
         self.payloads = payloads
         # One peer for the whole batch (a flood, usually): keep its key once, not per datagram.
@@ -121,12 +122,12 @@ class RawBatch(Batch):
         ttls = set(map(operator.itemgetter(at), controls))  # TTLs are 0..255: the low byte
         return self.rinfo(len(controls) - 1), min(ttls), max(ttls)
 
-    def destination_set(self) -> set[str | None]:
+    def destination_set(self) -> AbstractSet[str | None]:
         controls = self._controls
         if controls is None:
             return {None}
         if self._destinations is not None:
-            return set(self._destinations)
+            return self._destinations
         return self._decoder.destination_set(controls, self._names)  # type: ignore[union-attr]
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import errno
 import os
 import socket
+from collections.abc import Callable, Sequence
 from time import perf_counter
 from typing import TYPE_CHECKING
 
@@ -73,10 +74,7 @@ class Receiver:
 
     def start(self) -> None:
         loop = self._owner._get_loop()
-        if _use_mmsg():
-            callback = self._read_batched
-        else:
-            callback = self._read_metadata if self._metadata else self._read_plain
+        callback = self._read_batched if _use_mmsg() else self._read_fallback
         loop.add_reader(self._fd, callback)
         self._active = True
 
@@ -159,15 +157,15 @@ class Receiver:
         """Hand one batch to `batch` listeners, then to `message` listeners; True if closed."""
         controls = names = destinations = None
         if self._metadata:
-            lengths = batch.control_lengths_of(count)
+            lengths = batch.control_lengths(count)
             # The distinct destinations, read as columns of the shared buffer while every
             # datagram has the same cmsg layout (so a consumer need not decode each one).
             where = self._control.address_at(lengths[0])
             if where is not None and lengths.count(lengths[0]) == count:
                 fmt = self._control.format_address
-                destinations = {fmt(raw, where[1])
-                                for raw in batch.raw_addresses(where[0], where[1], count)}
-            controls = batch.controls(count)
+                destinations = frozenset(
+                    fmt(raw, where[1]) for raw in batch.raw_addresses(where[0], where[1], count))
+            controls = batch.controls(lengths)
             # The newest datagram carries the newest drop counter; decoding it also puts its
             # interface's name in the snapshot the lazy decodes will use.
             drops = self._control.decode_bytes(controls[-1])[4]
@@ -179,15 +177,21 @@ class Receiver:
         return self._deliver(raw)
 
     def _deliver(self, batch: Batch) -> bool:
+        """Hand one batch to `batch` listeners, then each datagram to `message` listeners;
+        True when the socket was closed meanwhile (nothing more is dispatched)."""
         owner = self._owner
-        events = owner._events
-        for listener in events.get("batch", ()):
+        for listener in owner._events.get("batch", ()):
             listener(batch)
             if owner._closed:
                 return True
+        return self._dispatch(batch.payloads, batch.rinfo)
+
+    def _dispatch(self, payloads: Sequence[bytes], rinfo: Callable[[int], RemoteInfo]) -> bool:
+        """Each datagram to the current `message` listeners; True once the socket is closed."""
+        owner = self._owner
+        events = owner._events
         if events.get("message"):
-            rinfo = batch.rinfo
-            for i, data in enumerate(batch.payloads):
+            for i, data in enumerate(payloads):
                 info = rinfo(i)
                 for listener in events.get("message", ()):
                     listener(data, info)
@@ -203,7 +207,7 @@ class Receiver:
         owner = self._owner
         events = owner._events
         control = batch.control_view
-        lengths = batch.control_lengths()
+        lengths = batch.control_lengths(count)
         decode = self._control.decode
         cache = self._peers
         family = self._family
@@ -233,88 +237,38 @@ class Receiver:
         return False
 
     # -------------------------------------------------------------- portable fallback
-    def _read_plain(self) -> None:
-        owner = self._owner
-        events = owner._events
-        if events.get("batch"):
-            self._read_fallback_batch(False)
-            return
-        recvfrom = self._sock.recvfrom
-        family = self._family
-        for _ in range(BATCH):
-            try:
-                data, peer = recvfrom(MAX_DATAGRAM)
-            except BlockingIOError:
-                return
-            except OSError as exc:
-                self._error(exc)
-                return
-            listeners = events.get("message")
-            if listeners:
-                rinfo = _new(
-                    RemoteInfo, (peer[0], family, peer[1], len(data), None, None, None, None)
-                )
-                for listener in listeners:
-                    listener(data, rinfo)
-                if owner._closed:
-                    return
-
-    def _read_metadata(self) -> None:
-        owner = self._owner
-        events = owner._events
-        if events.get("batch"):
-            self._read_fallback_batch(True)
-            return
-        recvmsg = self._sock.recvmsg
-        family = self._family
-        names = self._names
-        names.refresh()
-        for _ in range(BATCH):
-            try:
-                data, ancdata, _flags, peer = recvmsg(MAX_DATAGRAM, ANCILLARY_SPACE)
-            except BlockingIOError:
-                return
-            except OSError as exc:
-                self._error(exc)
-                return
-            destination, interface, ttl, timestamp, drops = parse_ancillary(ancdata, names)
-            if drops is not None:
-                self.drops = drops
-            listeners = events.get("message")
-            if listeners:
-                rinfo = _new(
-                    RemoteInfo,
-                    (peer[0], family, peer[1], len(data), destination, interface, ttl, timestamp),
-                )
-                for listener in listeners:
-                    listener(data, rinfo)
-                if owner._closed:
-                    return
-
-    def _read_fallback_batch(self, metadata: bool) -> None:
-        """Read up to BATCH datagrams, then deliver them as one batch (for `batch` listeners)."""
+    def _read_fallback(self) -> None:
+        """Portable path: up to BATCH `recvfrom` / `recvmsg` calls, then one delivery (batch
+        listeners, then message listeners, as on the recvmmsg path)."""
+        metadata = self._metadata
         family = self._family
         names = self._names
         names.refresh()
         payloads: list[bytes] = []
         rinfos: list[RemoteInfo] = []
+        failure: OSError | None = None
         for _ in range(BATCH):
             try:
                 if metadata:
                     data, ancdata, _flags, peer = self._sock.recvmsg(MAX_DATAGRAM, ANCILLARY_SPACE)
-                    extra = parse_ancillary(ancdata, names)
-                    if extra[4] is not None:
-                        self.drops = extra[4]
-                    extra = extra[:4]
+                    *extra, drops = parse_ancillary(ancdata, names)
+                    if drops is not None:
+                        self.drops = drops
                 else:
                     data, peer = self._sock.recvfrom(MAX_DATAGRAM)
-                    extra = (None, None, None, None)
+                    extra = [None, None, None, None]
             except BlockingIOError:
                 break
             except OSError as exc:
-                self._error(exc)
+                failure = exc
                 break
             payloads.append(data)
-            rinfos.append(_new(RemoteInfo, (peer[0], family, peer[1], len(data)) + extra))
+            rinfos.append(_new(RemoteInfo, (peer[0], family, peer[1], len(data), *extra)))
         if payloads:
-            self._deliver(Batch(tuple(payloads), rinfos))
+            closed = (self._deliver(Batch(tuple(payloads), rinfos))
+                      if self._owner._events.get("batch")
+                      else self._dispatch(payloads, rinfos.__getitem__))
+            if closed:
+                return
+        if failure is not None:
+            self._error(failure)

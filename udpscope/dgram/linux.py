@@ -141,22 +141,20 @@ def parse_ancillary(
 _CMSG_HEADER = struct.Struct("@Qii")
 
 
+# (level, type, data size) of the cmsgs we decode -> Struct format of the aligned data, meaning.
+_DATA_FORMATS: dict[tuple[int, int | None, int], tuple[str, str]] = {
+    (socket.SOL_SOCKET, SO_TIMESTAMPNS, 16): ("qq", "timestamp"),
+    (socket.SOL_SOCKET, SO_RXQ_OVFL, 4): ("I4x", "drops"),
+    (socket.IPPROTO_IP, IP_PKTINFO, 12): ("i4x4s4x", "pktinfo4"),
+    (socket.IPPROTO_IP, IP_TTL, 4): ("i4x", "ttl"),
+    (socket.IPPROTO_IPV6, IPV6_PKTINFO, 20): ("16sI4x", "pktinfo6"),
+    (socket.IPPROTO_IPV6, IPV6_HOPLIMIT, 4): ("i4x", "ttl"),
+}
+
+
 def _data_format(level: int, kind: int, size: int) -> tuple[str, str | None]:
-    """Struct format of one cmsg's (aligned) data and what it holds."""
-    padded = (size + 7) & ~7
-    if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPNS and size == 16:
-        return "qq", "timestamp"
-    if level == socket.SOL_SOCKET and kind == SO_RXQ_OVFL and size == 4:
-        return "I4x", "drops"
-    if level == socket.IPPROTO_IP and kind == IP_PKTINFO and size == 12:
-        return "i4x4s4x", "pktinfo4"
-    if level == socket.IPPROTO_IP and kind == IP_TTL and size == 4:
-        return "i4x", "ttl"
-    if level == socket.IPPROTO_IPV6 and kind == IPV6_PKTINFO and size == 20:
-        return "16sI4x", "pktinfo6"
-    if level == socket.IPPROTO_IPV6 and kind == IPV6_HOPLIMIT and size == 4:
-        return "i4x", "ttl"
-    return f"{padded}x", None
+    """Struct format of one cmsg's (aligned) data and what it holds (None: skipped)."""
+    return _DATA_FORMATS.get((level, kind, size)) or (f"{(size + 7) & ~7}x", None)
 
 
 class _Layout:

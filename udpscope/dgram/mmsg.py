@@ -147,9 +147,6 @@ class RecvBatch:
         sizes = _SIZES.unpack_from(self.headers)[:count]
         return _cutter(self._layouts, sizes, SLOT_SIZE).unpack_from(self.payload)
 
-    def control_lengths_of(self, count: int) -> tuple[int, ...]:
-        return _CONTROL_LENGTHS.unpack_from(self.headers)[:count]
-
     def raw_addresses(self, at: int, v6: bool, count: int) -> set[bytes]:
         """The distinct raw addresses found at byte `at` of the first `count` control buffers.
 
@@ -167,11 +164,11 @@ class RecvBatch:
         column = self.control_ints[at // 4 :: CONTROL_SIZE // 4][:count]
         return {v.to_bytes(4, sys.byteorder) for v in set(column)}
 
-    def controls(self, count: int) -> tuple[bytes, ...]:
-        """Each datagram's control buffer as bytes (its used length only), then re-armed."""
-        lengths = _CONTROL_LENGTHS.unpack_from(self.headers)[:count]
+    def controls(self, lengths: tuple[int, ...]) -> tuple[bytes, ...]:
+        """Each datagram's control buffer as bytes (`lengths` from `control_lengths`), then the
+        headers re-armed for the next call."""
         out = _cutter(self._control_layouts, lengths, CONTROL_SIZE).unpack_from(self.control)
-        self.rearm(count)
+        self.rearm(len(lengths))
         return out
 
     def rearm(self, count: int) -> None:
@@ -185,8 +182,9 @@ class RecvBatch:
     def keys_v6(self) -> tuple[bytes, ...]:
         return _KEYS_V6.unpack_from(self.names)
 
-    def control_lengths(self) -> tuple[int, ...]:
-        return _CONTROL_LENGTHS.unpack_from(self.headers)
+    def control_lengths(self, count: int = SLOTS) -> tuple[int, ...]:
+        """How many control bytes the kernel wrote for each of the first `count` datagrams."""
+        return _CONTROL_LENGTHS.unpack_from(self.headers)[:count]
 
     def receive(self, fd: int) -> int:
         """Fill up to SLOTS datagrams; returns the count, 0 when none is waiting, or -errno."""

@@ -43,6 +43,14 @@ DISCONNECTED, CONNECTING, CONNECTED = 0, 1, 2
 Callback = Callable[..., Any]
 
 
+def _check_peer(port: Any, address: Any) -> int:
+    """A destination's port (1-65535) and address type, as connect() and send() check them."""
+    port = _check_port(port, allow_zero=False)
+    if address is not None and not isinstance(address, str):
+        raise invalid_arg_type("address", "of type str", address)
+    return port
+
+
 def _check_port(port: object, *, allow_zero: bool) -> int:
     """Node's validatePort: integers (or digit strings) in range."""
     if isinstance(port, str) and port.strip().isdigit():
@@ -394,9 +402,7 @@ class Socket(EventEmitter):
         """Associate the socket with one peer; `connect` (and `callback`) follow, or an error."""
         if callable(address) and callback is None:
             address, callback = None, address
-        port = _check_port(port, allow_zero=False)
-        if address is not None and not isinstance(address, str):
-            raise invalid_arg_type("address", "of type str", address)
+        port = _check_peer(port, address)
         _check_callback(callback)
         if self._closed:
             raise not_running()
@@ -531,9 +537,7 @@ class Socket(EventEmitter):
             if port is not None or address is not None:
                 raise DgramError("ERR_SOCKET_DGRAM_IS_CONNECTED", "Already connected")
         else:
-            port = _check_port(port, allow_zero=False)
-            if address is not None and not isinstance(address, str):
-                raise invalid_arg_type("address", "of type str", address)
+            port = _check_peer(port, address)
         _check_callback(callback)
         if self._closed:
             raise not_running()

@@ -68,9 +68,9 @@ class MainScreen(Screen):
         self.update_status()
         log = self.query_one(MessageLog)
         # The status line follows the log's state in the same call that changes it, so the frame
-        # that shows the change shows the status too. Waiting for the StatusChanged message (still
-        # handled below) let Textual draw a frame first and the status only in the next one, one
-        # to two screen-timer periods (17-33 ms) later: space (pause) took ~45 ms to show.
+        # that shows the change shows the status too. A message from the log let Textual draw a
+        # frame first and the status only in the next one, one to two screen-timer periods
+        # (17-33 ms) later: space (pause) took ~45 ms to show.
         for name in ("paused", "following", "new_count"):
             self.watch(log, name, self.update_status, init=False)
         log.focus()
@@ -121,9 +121,6 @@ class MainScreen(Screen):
         # The "N new" marker lives in the status line: clicking it jumps back and follows.
         if getattr(event.widget, "id", None) == "log-status":
             self.query_one(MessageLog).action_follow()
-
-    def on_message_log_status_changed(self, event: MessageLog.StatusChanged) -> None:
-        self.update_status()
 
     def on_message_log_record_selected(self, event: MessageLog.RecordSelected) -> None:
         self.app.show_detail(event.record)  # type: ignore[attr-defined]

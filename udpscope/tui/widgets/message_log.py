@@ -15,6 +15,7 @@ meanwhile stay in the capture ring (until evicted) and appear on resume.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import time
 from collections.abc import Callable
@@ -52,26 +53,18 @@ FLOOD_FPS = 8
 HEADER = "time".ljust(TIME_W + 1) + "#".ljust(4) + "dir " + "peer".ljust(PEER_W) + " " + "size".rjust(6) + " preview"
 
 
-_SPECIAL: dict[str, bool] = {}
-
-
+@functools.lru_cache(maxsize=1024)
 def _worth_showing(destination: str) -> bool:
     """Group/interface/TTL columns only for multicast and broadcast (unicast: see the detail).
 
     For ordinary unicast they repeat the socket's own address on every row and push the
     payload preview off the screen.
     """
-    hit = _SPECIAL.get(destination)
-    if hit is None:
-        try:
-            ip = ipaddress.ip_address(destination.partition("%")[0])
-            hit = ip.is_multicast or (ip.version == 4 and str(ip).endswith(".255"))
-        except ValueError:
-            hit = False
-        if len(_SPECIAL) > 1024:
-            _SPECIAL.clear()
-        _SPECIAL[destination] = hit
-    return hit
+    try:
+        ip = ipaddress.ip_address(destination.partition("%")[0])
+    except ValueError:
+        return False
+    return ip.is_multicast or (ip.version == 4 and str(ip).endswith(".255"))
 
 
 class MessageLog(ScrollView, can_focus=True):
@@ -133,9 +126,6 @@ class MessageLog(ScrollView, can_focus=True):
         def __init__(self, record: Record) -> None:
             super().__init__()
             self.record = record
-
-    class StatusChanged(Message):
-        """Follow/pause/new-count changed (the status line listens)."""
 
     def __init__(
         self,
@@ -282,16 +272,11 @@ class MessageLog(ScrollView, can_focus=True):
         self.set_class(value, "-following")
         if value:
             self.new_count = self._held_new = 0
-        self.post_message(self.StatusChanged())
 
     def watch_paused(self, value: bool) -> None:
         self.set_class(value, "-paused")
         if not value:
             self.pull()
-        self.post_message(self.StatusChanged())
-
-    def watch_new_count(self, value: int) -> None:
-        self.post_message(self.StatusChanged())
 
     def on_resize(self) -> None:
         self._cache.clear()
