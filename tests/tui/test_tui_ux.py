@@ -48,7 +48,7 @@ async def test_options_pane_is_built_when_its_tab_is_clicked() -> None:
     # The pane is not composed at start (start-up time); a click on its tab, not only key 2,
     # must build it for the selected socket.
     app = make_app(binds=[("127.0.0.1", 0)])
-    async with app.run_test(size=(100, 30)) as pilot:
+    async with app.run_test(size=(120, 30)) as pilot:  # wide: the tabs are beside the log
         capture = app.capture
         await wait_for(pilot, lambda: capture.sockets and capture.sockets[1].state == "bound",
                        what="bound")

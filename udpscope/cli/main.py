@@ -68,11 +68,29 @@ def run_bench(argv: list[str]) -> int:
     return int(bench_main(list(argv)) or 0)
 
 
+def _terminal_streams() -> str | None:
+    """Which of stdin / stdout is not a terminal (the TUI needs both), or None."""
+    for name, stream in (("standard input", sys.stdin), ("standard output", sys.stdout)):
+        try:
+            if stream is None or not stream.isatty():
+                return name
+        except (ValueError, OSError):  # closed
+            return name
+    return None
+
+
 def run_tui(ns: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     if ns.tui_udp6:
         for addr, _port in ns.tui_binds:
             if addr and family_of(addr) == "udp4":
                 parser.error(f"argument --udp6: --bind {addr} is an IPv4 address")
+    # Before anything is imported or bound: a pipe would get escape sequences, not an app.
+    missing = _terminal_streams()
+    if missing is not None:
+        err_line(f"udpscope: the terminal UI needs a terminal, but {missing} is not one.\n"
+                 "For pipes and scripts use `udpscope listen PORT` (one line per datagram) or "
+                 "`udpscope send HOST PORT ...`; see `udpscope --help`.")
+        return 2
     try:
         from udpscope.tui.app import run_app
     except ImportError as e:

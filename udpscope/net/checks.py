@@ -51,6 +51,7 @@ class ReceiveSetup:
     sender_routed: bool | None = None   # a router sits between sender and receiver
     sender_same_host: bool = False
     sender_loopback: bool | None = None  # multicast loopback on the sending socket
+    socket_family: str | None = None    # "udp4"/"udp6" of the receiving socket; None = unknown
 
 
 @dataclass(frozen=True)
@@ -178,13 +179,24 @@ def why_no_traffic(setup: ReceiveSetup, system: SystemView) -> list[Finding]:
         out.append(Finding(level, title, detail))
 
     group = setup.group.partition("%")[0]
-    if not _groups.is_multicast(group):
+    try:
+        addr = ipaddress.ip_address(group)
+    except ValueError:
+        add("error", "not a valid address",
+            f"{group!r} is not a valid IPv4 or IPv6 address, so it cannot be a group")
+        return out
+    if not addr.is_multicast:
         add("error", "not a multicast group",
             f"{group} is not a multicast address (IPv4 224.0.0.0/4, IPv6 ff00::/8); joining "
             "it fails with EINVAL")
         return out
-    addr = ipaddress.ip_address(group)
     v4 = addr.version == 4
+    if setup.socket_family in ("udp4", "udp6") and setup.socket_family != ("udp4" if v4 else "udp6"):
+        add("error", "address family mismatch",
+            f"{group} is an {'IPv4' if v4 else 'IPv6'} group but the socket is "
+            f"{setup.socket_family}: it can neither join nor receive it; use a "
+            f"{'udp4' if v4 else 'udp6'} socket")
+        return out
 
     # which interface is (or will be) used
     ifname = setup.interface
@@ -246,9 +258,11 @@ def why_no_traffic(setup: ReceiveSetup, system: SystemView) -> list[Finding]:
                 f"the socket is bound to {b}, but group datagrams are addressed to {group}; "
                 f"bind {'0.0.0.0' if v4 else '::'} (or the group) instead")
     if not setup.joined and setup.multicast_all is False:
+        joined = (f"it joined {setup.socket_joins} other group(s), not {group}"
+                  if setup.socket_joins else "it joined none")
         add("error", "isolation without a join",
             "multicast_all is off (isolation), so the kernel hands this socket only groups it "
-            "joined itself — and it joined none")
+            f"joined itself — and {joined}")
     elif not setup.joined:
         add("info", "relying on another socket's join",
             "this socket did not join; it receives the group only because multicast_all is on "
