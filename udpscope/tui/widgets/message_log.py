@@ -182,21 +182,19 @@ class MessageLog(ScrollView, can_focus=True):
     def set_filter(self, predicate: Predicate | None, text: str = "") -> None:
         """Apply a filter to the whole ring (O(ring) once, not per tick).
 
-        Re-reading the ring shows the rows that match; none of them counts as "new".
+        Re-reading the ring shows the newest rows that match, following; none of them counts
+        as "new" (they did not arrive, they were re-read).
         """
         self.predicate = predicate
         self.rows.clear()
         self.cursor = None
         self.last_seq = max(0, self.capture.seq - len(self.capture.ring))
         self._cache.clear()
-        following = self.following
-        self.following = True  # a re-read is not traffic: nothing in it is "new"
+        self.following = True
         self.held = False
         self.pull(force=True)
         self._scroll_to_end()
         self.filter_text = text if predicate is not None else ""
-        if not following:
-            self.following = False
 
     def pull(self, force: bool = False) -> int:
         """Copy new records from the capture ring; returns how many rows were added."""
