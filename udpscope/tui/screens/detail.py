@@ -16,6 +16,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.content import Content
+from textual.events import Resize
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
@@ -125,11 +126,16 @@ class PacketDetail(ModalScreen[None]):
             widget.display = not is_event
         if not is_event:
             self.query_one("#text", Static).update(safe_content(record.payload, TEXT_LIMIT))
-            lines = hexdump_lines(record.payload[:HEX_LIMIT])
+            # 16 bytes a line when it fits (79 columns), else 8: a dump line must never wrap.
+            inner = int(self.app.size.width * 0.9) - 4
+            lines = hexdump_lines(record.payload[:HEX_LIMIT], 16 if inner >= 79 else 8)
             if len(record.payload) > HEX_LIMIT:
                 lines.append(f"…(+{len(record.payload) - HEX_LIMIT} bytes)")
             self.query_one("#hex", Static).update(Content("\n".join(lines) if lines else "(empty)"))
         body.scroll_home(animate=False)
+
+    def on_resize(self, event: Resize) -> None:
+        self.show(self.record)
 
     def action_step(self, delta: int) -> None:
         if self.source is None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
@@ -121,20 +122,25 @@ class HelpScreen(ModalScreen[None]):
         except Exception:
             return b.key_display or b.key
 
-    def _table(self) -> Table:
-        accent = self.app.theme_variables.get("accent", "") if hasattr(self.app, "theme_variables") else ""
-        table = Table.grid(padding=(0, 1), expand=True)
-        table.add_column(width=KEY_WIDTH, no_wrap=True)
-        table.add_column(ratio=1, overflow="fold")
+    def _table(self) -> Group:
+        """Each section: its title on a line of its own, then a two-column grid whose second
+        column wraps within itself."""
+        accent = self.app.theme_variables.get("accent", "")
         heading = f"bold {accent}".strip()
+        parts: list[Text | Table] = []
 
-        def section(title: str) -> None:
-            if table.row_count:
-                table.add_row("", "")
-            table.add_row(Text(title, style=heading), "")
+        def section(title: str, rows: list[tuple[str, str]]) -> None:
+            if parts:
+                parts.append(Text(""))
+            parts.append(Text(title, style=heading))
+            table = Table.grid(padding=(0, 1), expand=True)
+            table.add_column(width=KEY_WIDTH, no_wrap=True, overflow="ellipsis")
+            table.add_column(ratio=1, overflow="fold")
+            for key, text in rows:
+                table.add_row(Text(key, style="bold"), Text(text))
+            parts.append(table)
 
         for title, bindings in self.sections:
-            section(title)
             # One line per action: "?" and "f1" both open help, say so on one line.
             keys: dict[str, list[str]] = {}
             desc: dict[str, str] = {}
@@ -142,14 +148,10 @@ class HelpScreen(ModalScreen[None]):
                 keys.setdefault(b.action, []).append(self._key(b))
                 if b.action not in desc or (b.id and b.id in DESCRIPTIONS):
                     desc[b.action] = DESCRIPTIONS.get(b.id or "", "") or b.description or b.action
-            for action, names in keys.items():
-                table.add_row(Text(" / ".join(names), style="bold"), Text(desc[action]))
-        section("Everywhere")
-        for key, text in EXTRA:
-            table.add_row(Text(key, style="bold"), Text(text))
-        section("Filter syntax")
-        table.add_row(Text("/", style="bold"), Text(FILTER))
-        return table
+            section(title, [(" / ".join(names), desc[action]) for action, names in keys.items()])
+        section("Everywhere", EXTRA)
+        section("Filter syntax", [("/", FILTER)])
+        return Group(*parts)
 
     def compose(self) -> ComposeResult:
         with VerticalScroll() as box:
