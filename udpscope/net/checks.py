@@ -52,6 +52,7 @@ class ReceiveSetup:
     sender_same_host: bool = False
     sender_loopback: bool | None = None  # multicast loopback on the sending socket
     socket_family: str | None = None    # "udp4"/"udp6" of the receiving socket; None = unknown
+    socket: bool = True                 # False: no receiving socket yet, check the host only
 
 
 @dataclass(frozen=True)
@@ -257,20 +258,21 @@ def why_no_traffic(setup: ReceiveSetup, system: SystemView) -> list[Finding]:
             add("error", "socket bound to a unicast address",
                 f"the socket is bound to {b}, but group datagrams are addressed to {group}; "
                 f"bind {'0.0.0.0' if v4 else '::'} (or the group) instead")
-    if not setup.joined and setup.multicast_all is False:
-        joined = (f"it joined {setup.socket_joins} other group(s), not {group}"
-                  if setup.socket_joins else "it joined none")
-        add("error", "isolation without a join",
-            "multicast_all is off (isolation), so the kernel hands this socket only groups it "
-            f"joined itself — and {joined}")
-    elif not setup.joined:
-        add("info", "relying on another socket's join",
-            "this socket did not join; it receives the group only because multicast_all is on "
-            "(the Linux default) and another socket joined")
-    elif setup.multicast_all is not False and setup.bound_address in (None, "0.0.0.0", "::"):
-        add("info", "isolation off",
-            "multicast_all is on (Linux default): this socket also receives groups other "
-            "sockets joined on the same port")
+    if setup.socket:  # what this socket's own settings explain
+        if not setup.joined and setup.multicast_all is False:
+            joined = (f"it joined {setup.socket_joins} other group(s), not {group}"
+                      if setup.socket_joins else "it joined none")
+            add("error", "isolation without a join",
+                "multicast_all is off (isolation), so the kernel hands this socket only groups "
+                f"it joined itself — and {joined}")
+        elif not setup.joined:
+            add("info", "relying on another socket's join",
+                "this socket did not join; it receives the group only because multicast_all is "
+                "on (the Linux default) and another socket joined")
+        elif setup.multicast_all is not False and setup.bound_address in (None, "0.0.0.0", "::"):
+            add("info", "isolation off",
+                "multicast_all is on (Linux default): this socket also receives groups other "
+                "sockets joined on the same port")
     limit = system.igmp_max_memberships
     if v4 and limit is not None:
         if setup.socket_joins > limit:

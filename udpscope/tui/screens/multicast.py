@@ -185,7 +185,7 @@ class MulticastScreen(Screen[None]):
         except AddressError as exc:
             out.update(Content.styled(safe_text(str(exc), 200), "$text-error"))
             return
-        setup_kwargs: dict[str, Any] = {"group": group}
+        setup_kwargs: dict[str, Any] = {"group": group, "socket": False}
         if entry is not None and live:
             try:
                 joins = entry.sock.get_memberships()
@@ -201,6 +201,7 @@ class MulticastScreen(Screen[None]):
                 multicast_all=False if entry.isolated else None,
                 socket_joins=len(joins),
                 socket_family=entry.type,
+                socket=True,
             )
         try:
             findings = why_no_traffic(ReceiveSetup(**setup_kwargs), read_system())
