@@ -5,7 +5,6 @@ from __future__ import annotations
 import socket
 
 import pytest
-
 from textual.widgets import Input, Static
 from tui_helpers import log_of, make_app, rendered_log_lines, type_into, wait_for
 
