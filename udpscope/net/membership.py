@@ -101,6 +101,28 @@ def parse_igmp(text: str, byteorder: str = sys.byteorder) -> list[KernelMembersh
     return out
 
 
+_IGMP_QUERIER = re.compile(r"^(\d+)\s+([^\s:]+)\s*:\s*\d+\s+V([123])\b")
+
+
+def parse_igmp_querier_versions(text: str) -> dict[str, int]:
+    """The "Querier" column of /proc/net/igmp per device: the IGMP version the kernel speaks.
+
+    The kernel shows V1 or V2 while it has recently heard an older querier (or the version is
+    forced), else V3 — so V3 means "a v3 querier, or none heard", not proof of a querier.
+    """
+    out: dict[str, int] = {}
+    for line in text.splitlines():
+        m = _IGMP_QUERIER.match(line)
+        if m:
+            out[m.group(2)] = int(m.group(3))
+    return out
+
+
+def read_igmp_querier_versions(proc_net: str | None = None) -> dict[str, int]:
+    """parse_igmp_querier_versions() of the calling thread's namespace ({} if unreadable)."""
+    return parse_igmp_querier_versions(_read(os.path.join(proc_net or net_dir(), "igmp")))
+
+
 def parse_igmp6(text: str) -> list[KernelMembership]:
     """Parse /proc/net/igmp6 (index, device, group, users, flags, timer)."""
     out: list[KernelMembership] = []
