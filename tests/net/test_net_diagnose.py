@@ -7,7 +7,7 @@ import pytest
 
 from udpscope.net import diagnose as D
 from udpscope.net import firewall as fw
-from udpscope.net import fwrules, joins
+from udpscope.net import fw_iptables, joins
 from udpscope.net.checks import SystemView, parse_rp_filter_drops
 from udpscope.net.interfaces import Interface
 from udpscope.net.querier import FamilyStatus, QuerierView
@@ -77,7 +77,7 @@ def test_snooping_timeout_matches_the_membership_interval() -> None:
 
 
 def test_firewall_findings_and_unreadable_rules() -> None:
-    chains = fwrules.parse_iptables_save(
+    chains = fw_iptables.parse_iptables_save(
         "*filter\n:INPUT ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n-A INPUT -p igmp -j DROP\n"
         "-A INPUT -p udp --dport 5000 -j DROP\nCOMMIT\n")
     rs = fw.Ruleset(chains, ["iptables-save"])

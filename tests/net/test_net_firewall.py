@@ -9,7 +9,7 @@ import json
 import pytest
 
 from udpscope.net import firewall as fw
-from udpscope.net import fwrules
+from udpscope.net import fw_iptables, fwrules
 
 IN4, OUT4 = fw.igmp_packets("eth0", 4, "10.0.0.254", "10.0.0.2")
 IN6, OUT6 = fw.igmp_packets("eth0", 6, "fe80::1", "fe80::2")
@@ -199,7 +199,7 @@ COMMIT
 
 
 def test_iptables_save_chains_policies_and_fixes() -> None:
-    chains = fwrules.parse_iptables_save(IPTABLES)
+    chains = fw_iptables.parse_iptables_save(IPTABLES)
     assert {(c.table, c.name, c.hook, c.policy) for c in chains} >= {
         ("filter", "INPUT", "input", "drop"), ("filter", "SUB", None, None),
         ("raw", "PREROUTING", "prerouting", "accept")}
@@ -223,19 +223,19 @@ def test_ip6tables_save_and_old_negation_syntax() -> None:
     text = ("*filter\n:INPUT ACCEPT [0:0]\n"
             "-A INPUT -p ipv6-icmp -m icmp6 --icmpv6-type 130 -j DROP\n"
             "-A INPUT -p ! udp -j ACCEPT\nCOMMIT\n")
-    chains = fwrules.parse_iptables_save(text, 6)
+    chains = fw_iptables.parse_iptables_save(text, 6)
     v = fw.evaluate(chains, IN6)
     assert v.outcome == "dropped" and v.chain is not None and v.chain.source == "ip6tables"
     assert "--icmpv6-type 143" in v.fix
     assert fw.evaluate(chains, OUT6).outcome == "passes"
-    assert fw.evaluate(fwrules.parse_iptables_save(text.replace("130", "mld-listener-query"), 6),
+    assert fw.evaluate(fw_iptables.parse_iptables_save(text.replace("130", "mld-listener-query"), 6),
                        IN6).outcome == "dropped"
 
 
 def test_iptables_unknown_target_and_odd_lines() -> None:
     text = ("*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -p igmp -j NFQUEUE --queue-num 1\n"
             "-A INPUT -p igmp -j DROP\n-A INPUT 'unbalanced\n-A\ngarbage\nCOMMIT\n")
-    chains = fwrules.parse_iptables_save(text)
+    chains = fw_iptables.parse_iptables_save(text)
     assert fw.evaluate(chains, IN4).outcome == "may-drop"
 
 

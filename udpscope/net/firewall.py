@@ -17,7 +17,8 @@ import subprocess
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from .fwrules import Chain, Packet, Rule, parse_iptables_save, parse_nft_json
+from .fw_iptables import parse_iptables_save
+from .fwrules import Chain, Packet, Rule, parse_nft_json
 
 _HOOK_ORDER = {"prerouting": 0, "input": 1, "forward": 1, "output": 0, "postrouting": 1}
 _MAX_DEPTH = 16

@@ -1,5 +1,5 @@
-"""Firewall rules from `nft -j list ruleset` and `iptables-save`, as conditions a packet can be
-tested against.
+"""Firewall rules as conditions a test packet can be checked against, and the reader of
+`nft -j list ruleset` (`fw_iptables` reads iptables-save into the same model).
 
 A rule that drops IGMP is invisible from the application: the join works, the kernel's
 membership list is right, and the switch still prunes the group because the reports never
@@ -17,7 +17,6 @@ address type. Parsing never raises on odd input; a rule it cannot read gets an u
 from __future__ import annotations
 
 import ipaddress
-import shlex
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -85,20 +84,14 @@ ICMPV6_TYPES = {"destination-unreachable": 1, "packet-too-big": 2, "time-exceede
                 "mld2-listener-report": 143}
 IGMP_TYPES = {"membership-query": 0x11, "membership-report-v1": 0x12,
               "membership-report-v2": 0x16, "leave-group": 0x17, "membership-report-v3": 0x22}
-_PROTO_NUMBER = {"igmp": 2, "udp": 17, "icmpv6": 58}
-_IPT_HOOKS = {"PREROUTING": "prerouting", "INPUT": "input", "FORWARD": "forward",
-              "OUTPUT": "output", "POSTROUTING": "postrouting"}
-_IPT_PRIORITY = {"raw": -300, "mangle": -150, "nat": -100, "filter": 0, "security": 50}
-_IPT_NONTERMINAL = {"LOG", "NFLOG", "ULOG", "MARK", "CONNMARK", "CT", "NOTRACK", "TRACE",
-                    "CLASSIFY", "DSCP", "TOS", "TTL", "HL", "TCPMSS", "AUDIT", "SECMARK",
-                    "CONNSECMARK", "CHECKSUM", "TEE", "RATEEST", "IDLETIMER", "LED"}
+PROTO_NUMBER = {"igmp": 2, "udp": 17, "icmpv6": 58}
 
 
 def unknown(_pkt: Packet) -> Tri:
     return None
 
 
-def _neg(cond: Cond, negate: bool) -> Cond:
+def negate(cond: Cond, negate: bool) -> Cond:
     if not negate:
         return cond
 
@@ -108,14 +101,14 @@ def _neg(cond: Cond, negate: bool) -> Cond:
     return inverted
 
 
-def _proto_number(name: object) -> int | None:
+def proto_number(name: object) -> int | None:
     if isinstance(name, int):
         return name
     text = str(name).lower()
     return int(text) if text.isdigit() else PROTOCOLS.get(text)
 
 
-def _addr_in(value: str | None, spec: object) -> Tri:
+def addr_in(value: str | None, spec: object) -> Tri:
     """Whether address `value` is in `spec`: an address, a prefix, a range or a set of those."""
     if value is None:
         return None
@@ -125,10 +118,10 @@ def _addr_in(value: str | None, spec: object) -> Tri:
         return None
     if isinstance(spec, dict):
         if "set" in spec:
-            return _any(_addr_in(value, e) for e in _as_list(spec["set"]))
+            return _any(addr_in(value, e) for e in _as_list(spec["set"]))
         if "prefix" in spec:
             p = spec["prefix"]
-            return _addr_in(value, f"{p.get('addr')}/{p.get('len')}")
+            return addr_in(value, f"{p.get('addr')}/{p.get('len')}")
         if "range" in spec:
             lo, hi = spec["range"]
             try:
@@ -137,7 +130,7 @@ def _addr_in(value: str | None, spec: object) -> Tri:
                 return None
         return None
     if isinstance(spec, list):
-        return _any(_addr_in(value, e) for e in spec)
+        return _any(addr_in(value, e) for e in spec)
     text = str(spec)
     if text.startswith("@") or text.startswith("$"):
         return None   # a named set or variable: contents unknown here
@@ -162,19 +155,19 @@ def _as_list(value: object) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
 
-def _num_in(value: int | None, spec: object, names: dict[str, int] | None = None) -> Tri:
+def num_in(value: int | None, spec: object, names: dict[str, int] | None = None) -> Tri:
     """Whether number `value` is in `spec`: a number, a name, a range or a set of those."""
     if value is None:
         return None
     if isinstance(spec, dict):
         if "set" in spec:
-            return _any(_num_in(value, e, names) for e in _as_list(spec["set"]))
+            return _any(num_in(value, e, names) for e in _as_list(spec["set"]))
         if "range" in spec:
             lo, hi = (_num_in_one(x, names) for x in spec["range"])
             return None if lo is None or hi is None else lo <= value <= hi
         return None
     if isinstance(spec, list):
-        return _any(_num_in(value, e, names) for e in spec)
+        return _any(num_in(value, e, names) for e in spec)
     n = _num_in_one(spec, names)
     return None if n is None else n == value
 
@@ -190,11 +183,11 @@ def _num_in_one(spec: object, names: dict[str, int] | None) -> int | None:
     return (names or {}).get(text)
 
 
-def _ifname_is(value: str | None, spec: object) -> Tri:
+def ifname_is(value: str | None, spec: object) -> Tri:
     if value is None:
         return None
     if isinstance(spec, dict) and "set" in spec:
-        return _any(_ifname_is(value, e) for e in _as_list(spec["set"]))
+        return _any(ifname_is(value, e) for e in _as_list(spec["set"]))
     text = str(spec)
     if text.startswith("@") or text.isdigit():
         return None
@@ -211,7 +204,7 @@ def _nft_match(match: dict[str, Any]) -> Cond:
     if op not in ("==", "!=", "in"):
         return unknown
     test = _nft_test(left, right)
-    return _neg(test, op == "!=") if test is not None else unknown
+    return negate(test, op == "!=") if test is not None else unknown
 
 
 def _nft_test(left: Any, right: Any) -> Cond | None:
@@ -220,20 +213,20 @@ def _nft_test(left: Any, right: Any) -> Cond | None:
     if "meta" in left:
         key = left["meta"].get("key") if isinstance(left["meta"], dict) else None
         if key == "l4proto":
-            return lambda p: _num_in(_PROTO_NUMBER[p.proto], right, PROTOCOLS)
+            return lambda p: num_in(PROTO_NUMBER[p.proto], right, PROTOCOLS)
         if key == "nfproto":
-            return lambda p: _ifname_is("ipv4" if p.family == 4 else "ipv6", right)
+            return lambda p: ifname_is("ipv4" if p.family == 4 else "ipv6", right)
         if key in ("iif", "iifname"):
-            return lambda p: _ifname_is(p.iif, right)
+            return lambda p: ifname_is(p.iif, right)
         if key in ("oif", "oifname"):
-            return lambda p: _ifname_is(p.oif, right)
+            return lambda p: ifname_is(p.oif, right)
         if key == "pkttype":
-            return lambda p: _ifname_is(p.pkttype, right) if p.pkttype else None
+            return lambda p: ifname_is(p.pkttype, right) if p.pkttype else None
         return None
     if "ct" in left:
         key = left["ct"].get("key") if isinstance(left["ct"], dict) else None
         if key == "state":
-            return lambda p: _any(_ifname_is(p.ct_state, e) for e in _as_list(
+            return lambda p: _any(ifname_is(p.ct_state, e) for e in _as_list(
                 right["set"] if isinstance(right, dict) and "set" in right else right))
         return None
     if "payload" in left and isinstance(left["payload"], dict):
@@ -249,14 +242,14 @@ def _nft_payload(proto: Any, fld: Any, right: Any) -> Cond | None:
             if p.family != version:
                 return False   # an ip/ip6 payload match implies that family
             if fld == "saddr":
-                return _addr_in(p.src, right)
+                return addr_in(p.src, right)
             if fld == "daddr":
-                return _addr_in(p.dst, right)
+                return addr_in(p.dst, right)
             if fld == "protocol":
-                return _num_in(_PROTO_NUMBER[p.proto], right, PROTOCOLS)
+                return num_in(PROTO_NUMBER[p.proto], right, PROTOCOLS)
             if fld == "nexthdr":
                 # MLD carries a hop-by-hop header (router alert): ip6 nexthdr is then 0
-                return _num_in(0 if p.proto == "icmpv6" else _PROTO_NUMBER[p.proto], right,
+                return num_in(0 if p.proto == "icmpv6" else PROTO_NUMBER[p.proto], right,
                                PROTOCOLS)
             return None
         return addr_or_proto
@@ -265,14 +258,14 @@ def _nft_payload(proto: Any, fld: Any, right: Any) -> Cond | None:
             if p.proto != "udp" or proto not in ("udp", "th"):
                 return False
             if fld == "dport":
-                return _num_in(p.dport, right)
+                return num_in(p.dport, right)
             return None
         return ports
     if proto == "icmpv6":
-        return lambda p: (_num_in(p.icmp_type, right, ICMPV6_TYPES) if fld == "type" else None) \
+        return lambda p: (num_in(p.icmp_type, right, ICMPV6_TYPES) if fld == "type" else None) \
             if p.proto == "icmpv6" else False
     if proto == "igmp":
-        return lambda p: (_num_in(p.igmp_type, right, IGMP_TYPES) if fld == "type" else None) \
+        return lambda p: (num_in(p.igmp_type, right, IGMP_TYPES) if fld == "type" else None) \
             if p.proto == "igmp" else False
     if proto == "icmp":
         return lambda p: False
@@ -371,151 +364,3 @@ def parse_nft_json(text: str) -> tuple[list[Chain], set[tuple[str, str]]]:
             if any(isinstance(e, dict) and "xt" in e for e in r.get("expr") or []):
                 xt_tables.add((key[0], key[1]))
     return list(chains.values()), xt_tables
-
-
-# --- iptables-save -----------------------------------------------------------------------------
-
-def parse_iptables_save(text: str, family: int = 4) -> list[Chain]:
-    """Chains from `iptables-save` (family 4) or `ip6tables-save` (family 6) output."""
-    source, fam = ("iptables", "ip") if family == 4 else ("ip6tables", "ip6")
-    chains: dict[tuple[str, str], Chain] = {}
-    table = None
-    for raw in text.splitlines():
-        line = raw.strip()
-        if line.startswith("*"):
-            table = line[1:].strip()
-        elif line.startswith(":") and table is not None:
-            name, _, rest = line[1:].partition(" ")
-            policy = rest.split()[0].lower() if rest.split() else "-"
-            chains[(table, name)] = Chain(
-                source, fam, table, name, _IPT_HOOKS.get(name), _IPT_PRIORITY.get(table, 0),
-                None if policy == "-" else policy)
-        elif line.startswith("-A ") and table is not None:
-            try:
-                tokens = shlex.split(line)
-            except ValueError:
-                continue
-            if len(tokens) < 2:
-                continue
-            key = (table, tokens[1])
-            chain = chains.setdefault(key, Chain(source, fam, table, tokens[1]))
-            user_chains = {n for (t, n) in chains if t == table and n not in _IPT_HOOKS}
-            chain.rules.append(_ipt_rule(tokens[2:], line, user_chains))
-    return list(chains.values())
-
-
-def _ipt_rule(tokens: list[str], line: str, user_chains: set[str]) -> Rule:
-    conds: list[Cond] = []
-    verdict: str | None = None
-    target = None
-    neg = False
-    i = 0
-    while i < len(tokens):
-        t = tokens[i]
-        nxt = tokens[i + 1] if i + 1 < len(tokens) else ""
-        if t == "!":
-            neg = True
-            i += 1
-            continue
-        if nxt == "!":   # old syntax: -p ! igmp
-            neg, nxt = True, tokens[i + 2] if i + 2 < len(tokens) else ""
-            i += 1
-        step = 2
-        if t in ("-p", "--protocol"):
-            conds.append(_neg(_ipt_proto(nxt), neg))
-        elif t in _IPT_VALUE_OPTIONS:
-            conds.append(_neg(_ipt_cond(t, nxt), neg))
-        elif t in ("-m", "--match"):
-            if nxt not in ("comment", "udp", "tcp", "icmp6", "multiport", "conntrack", "state",
-                           "pkttype", "addrtype", "icmp", "igmp"):
-                conds.append(unknown)
-        elif t in ("-f", "--fragment"):
-            conds.append(_neg(lambda p: False, neg))
-            step = 1
-        elif t in ("-j", "--jump", "-g", "--goto"):
-            verdict, target = _ipt_target(nxt, t in ("-g", "--goto"), user_chains)
-            step = len(tokens)   # target options follow; nothing after decides the match
-        elif t in ("--comment", "-c", "--set-counters"):
-            step = 2 if t == "--comment" else 3
-        elif t.startswith("-"):
-            conds.append(unknown)   # an option of a match we don't read
-            step = 1
-            while i + step < len(tokens) and not tokens[i + step].startswith("-") \
-                    and tokens[i + step] != "!":
-                step += 1
-        i += step
-        neg = False
-    return Rule(tuple(conds), verdict, target, line)
-
-
-_IPT_VALUE_OPTIONS = {
-    "-s", "--source", "-d", "--destination", "-i", "--in-interface", "-o", "--out-interface",
-    "--dport", "--destination-port", "--dports", "--destination-ports", "--sport",
-    "--source-port", "--sports", "--source-ports", "--icmpv6-type", "--ctstate", "--state",
-    "--pkt-type", "--dst-type"}
-
-
-def _ipt_cond(option: str, value: str) -> Cond:
-    """The condition of one iptables option that takes a value."""
-    if option in ("-s", "--source", "-d", "--destination"):
-        specs = value.split(",")
-        if option in ("-s", "--source"):
-            return lambda p: _addr_in(p.src, specs)
-        return lambda p: _addr_in(p.dst, specs)
-    if option in ("-i", "--in-interface"):
-        return lambda p: _ifname_is(p.iif, value)
-    if option in ("-o", "--out-interface"):
-        return lambda p: _ifname_is(p.oif, value)
-    if option in ("--dport", "--destination-port", "--dports", "--destination-ports"):
-        return _ipt_ports(value)
-    if option in ("--sport", "--source-port", "--sports", "--source-ports"):
-        return lambda p: False if p.proto != "udp" else None   # the sender's port is unknown
-    if option == "--icmpv6-type":
-        want = value.split("/")[0]
-        return lambda p: _num_in(p.icmp_type, want, ICMPV6_TYPES) if p.proto == "icmpv6" else False
-    if option in ("--ctstate", "--state"):
-        states = [s.lower() for s in value.split(",")]
-        return lambda p: p.ct_state in states
-    if option == "--pkt-type":
-        kind = value.lower()
-        return lambda p: None if p.pkttype is None else p.pkttype == kind
-    if option == "--dst-type":
-        return lambda p: "MULTICAST" in value.upper().split(",")   # our destinations are groups
-    return unknown
-
-
-def _ipt_proto(name: str) -> Cond:
-    want = _proto_number(name)
-    if want == -1:
-        return lambda p: True
-    if want is None:
-        return unknown
-    return lambda p: _PROTO_NUMBER[p.proto] == want
-
-
-def _ipt_ports(spec: str) -> Cond:
-    ranges = []
-    for part in spec.split(","):
-        lo, _, hi = part.partition(":")
-        try:
-            ranges.append((int(lo or 0), int(hi or 65535) if _ else int(lo)))
-        except ValueError:
-            return unknown
-
-    def match(p: Packet) -> Tri:
-        if p.proto != "udp":
-            return False
-        if p.dport is None:
-            return None
-        return any(lo <= p.dport <= hi for lo, hi in ranges)
-    return match
-
-
-def _ipt_target(name: str, goto: bool, user_chains: set[str]) -> tuple[str | None, str | None]:
-    if name in ("ACCEPT", "DROP", "REJECT", "RETURN"):
-        return name.lower(), None
-    if name in _IPT_NONTERMINAL:
-        return None, None
-    if name in user_chains:
-        return ("goto" if goto else "jump"), name
-    return "unknown", None
