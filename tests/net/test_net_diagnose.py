@@ -105,7 +105,10 @@ def test_forced_igmp_version() -> None:
     assert by_id(D.check_forced_version(watch(group="ff15::1"), six))["forced-mld-version"]
 
 
-def test_mld_join_limit() -> None:
+def test_join_limits() -> None:
+    f = D.check_join_limits(watch(), SystemView(igmp_max_memberships=20), socket_joins=21)
+    assert f[0].level == "error" and f[0].fix == "sysctl -w net.ipv4.igmp_max_memberships=40"
+    assert D.check_join_limits(watch(), SystemView(igmp_max_memberships=20), 3) == []
     f = D.check_join_limits(watch(group="ff15::1"), SystemView(mld_max_memberships=1))
     assert f[0].id == "join-limit" and f[0].level == "warning"
     assert D.check_join_limits(watch(group="ff15::1"), SystemView(mld_max_memberships=64)) == []

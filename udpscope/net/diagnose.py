@@ -226,16 +226,18 @@ def check_forced_version(w: Watch, system: SystemView) -> list[Finding]:
 
 
 def check_join_limits(w: Watch, system: SystemView, socket_joins: int = 1) -> list[Finding]:
-    """join-limit for IPv6 (mld_max_memberships); IPv4's is in why_no_traffic."""
-    limit = system.mld_max_memberships
-    if w.family != "IPv6" or limit is None or socket_joins < limit:
+    """join-limit: a socket holding `socket_joins` memberships (join everywhere holds one per
+    interface) against net.ipv4.igmp_max_memberships / net.ipv6.mld_max_memberships."""
+    v4 = w.family == "IPv4"
+    limit = system.igmp_max_memberships if v4 else system.mld_max_memberships
+    if limit is None or socket_joins < limit:
         return []
+    key = f"net.{'ipv4.igmp' if v4 else 'ipv6.mld'}_max_memberships"
     out = _Out()
     out.add("error" if socket_joins > limit else "warning", "join-limit",
-            "at the MLD join limit" if socket_joins == limit else "too many joins on one socket",
-            f"this socket holds {socket_joins} joins; net.ipv6.mld_max_memberships={limit}: "
-            "joins past it fail with ENOBUFS",
-            f"sysctl -w net.ipv6.mld_max_memberships={max(limit * 2, socket_joins)}")
+            "at the join limit" if socket_joins == limit else "too many joins on one socket",
+            f"this socket holds {socket_joins} joins; {key}={limit}: joins past it fail with "
+            "ENOBUFS", f"sysctl -w {key}={max(limit * 2, socket_joins)}")
     return out.items
 
 
