@@ -74,6 +74,8 @@ def test_nft_rule_dropping_igmp_is_named_with_its_handle_and_fix() -> None:
     ([match(IP_PROTO, {"set": ["tcp", "udp"]}), DROP], False),
     ([match(IP_DADDR, {"prefix": {"addr": "224.0.0.0", "len": 4}}), {"reject": None}], True),
     ([match(IP_DADDR, {"prefix": {"addr": "10.0.0.0", "len": 8}}), DROP], False),
+    ([match(IP_DADDR, {"range": ["224.0.0.0", "224.0.0.255"]}), DROP], True),
+    ([match(IP_DADDR, {"range": ["ff02::", "ff02::ffff"]}), DROP], False),
     ([match(META_L4, "igmp", "!="), DROP], False),
     ([match(META_L4, "tcp", "!="), DROP], True),
     ([match(UDP_DPORT, 5000), DROP], False),             # a UDP port match misses IGMP

@@ -19,7 +19,7 @@ from typing import Literal
 
 from . import groups as _groups
 from .interfaces import Interface, list_interfaces
-from .membership import KernelMembership, net_dir, read_memberships
+from .membership import ByteOrder, KernelMembership, net_dir, read_memberships
 
 Level = Literal["error", "warning", "info"]
 _ORDER = {"error": 0, "warning": 1, "info": 2}
@@ -86,7 +86,7 @@ class SystemView:
 
 # --- readers ----------------------------------------------------------------------------------
 
-def parse_routes(text: str, byteorder: str = sys.byteorder) -> list[Route]:
+def parse_routes(text: str, byteorder: ByteOrder = sys.byteorder) -> list[Route]:
     """Parse /proc/net/route (addresses there are raw words in host byte order)."""
     out = []
     for line in text.splitlines()[1:]:
@@ -94,8 +94,8 @@ def parse_routes(text: str, byteorder: str = sys.byteorder) -> list[Route]:
         if len(parts) < 8:
             continue
         try:
-            dest = ipaddress.IPv4Address(int(parts[1], 16).to_bytes(4, byteorder))  # type: ignore[arg-type]
-            mask = ipaddress.IPv4Address(int(parts[7], 16).to_bytes(4, byteorder))  # type: ignore[arg-type]
+            dest = ipaddress.IPv4Address(int(parts[1], 16).to_bytes(4, byteorder))
+            mask = ipaddress.IPv4Address(int(parts[7], 16).to_bytes(4, byteorder))
             net = ipaddress.IPv4Network(f"{dest}/{mask}", strict=False)
             out.append(Route(parts[0], str(net), int(parts[6])))
         except ValueError:

@@ -125,9 +125,12 @@ def addr_in(value: str | None, spec: object) -> Tri:
         if "range" in spec:
             lo, hi = spec["range"]
             try:
-                return ipaddress.ip_address(str(lo)) <= a <= ipaddress.ip_address(str(hi))  # type: ignore[operator]  # mixed families raise TypeError, caught below
-            except (ValueError, TypeError):
+                first, last = ipaddress.ip_address(str(lo)), ipaddress.ip_address(str(hi))
+            except ValueError:
                 return None
+            if first.version != a.version:
+                return False
+            return int(first) <= int(a) <= int(last)
         return None
     if isinstance(spec, list):
         return _any(addr_in(value, e) for e in spec)

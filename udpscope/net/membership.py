@@ -24,6 +24,7 @@ from typing import Literal
 from .interfaces import Interface, interface_of_address
 
 Family = Literal["IPv4", "IPv6"]
+ByteOrder = Literal["little", "big"]
 
 
 @dataclass(frozen=True)
@@ -70,17 +71,17 @@ _IGMP_GROUP = re.compile(r"^\s+([0-9A-Fa-f]{8})\s+(\d+)")
 _HEX32 = re.compile(r"^[0-9A-Fa-f]{32}$")
 
 
-def _v4_from_raw_word(hex8: str, byteorder: str) -> str:
+def _v4_from_raw_word(hex8: str, byteorder: ByteOrder) -> str:
     # The kernel printed the in-memory big-endian bytes read as a native integer; turning that
     # integer back into bytes in the same native order recovers them (same as socket.ntohl).
-    return str(ipaddress.IPv4Address(int(hex8, 16).to_bytes(4, byteorder)))  # type: ignore[arg-type]
+    return str(ipaddress.IPv4Address(int(hex8, 16).to_bytes(4, byteorder)))
 
 
 def _v6_from_hex(hex32: str) -> str:
     return str(ipaddress.IPv6Address(bytes.fromhex(hex32)))
 
 
-def parse_igmp(text: str, byteorder: str = sys.byteorder) -> list[KernelMembership]:
+def parse_igmp(text: str, byteorder: ByteOrder = sys.byteorder) -> list[KernelMembership]:
     """Parse /proc/net/igmp. `byteorder` is the host's that produced the text."""
     out: list[KernelMembership] = []
     dev: tuple[int, str] | None = None
