@@ -277,3 +277,38 @@ def test_read_ruleset_says_why_it_could_not() -> None:
     assert not rs.readable and rs.problems == ["neither nft nor iptables-save is installed"]
     rs = fw.read_ruleset(*fake_tools({"nft": (0, "{broken", "")}))
     assert not rs.readable and "unreadable output" in rs.problems[0]
+
+
+def test_firewalld_style_ruleset_rejects_igmp_but_accepts_mld() -> None:
+    """firewalld's nft layout (tsduck #180): IGMP ends at the final reject of filter_INPUT,
+    ICMPv6 (so MLD) is accepted in the zone chain."""
+    fam, table = "inet", "firewalld"
+
+    def r(chain_name: str, *expr: dict) -> dict:
+        return rule(chain_name, *expr, family=fam, table=table)
+
+    text = nft(chain("filter_INPUT", "input", family=fam, table=table, prio=10),
+               chain("filter_INPUT_ZONES", family=fam, table=table),
+               chain("filter_IN_public", family=fam, table=table),
+               chain("filter_IN_public_allow", family=fam, table=table),
+               r("filter_INPUT", match(CT_STATE, {"set": ["established", "related"]}), ACCEPT),
+               r("filter_INPUT", match({"ct": {"key": "status"}}, "dnat"), ACCEPT),
+               r("filter_INPUT", match(IIF, "lo"), ACCEPT),
+               r("filter_INPUT", {"jump": {"target": "filter_INPUT_ZONES"}}),
+               r("filter_INPUT", match(CT_STATE, {"set": ["invalid"]}), DROP),
+               r("filter_INPUT", {"reject": {"type": "icmpx", "expr": "admin-prohibited"}}),
+               r("filter_INPUT_ZONES", {"goto": {"target": "filter_IN_public"}}),
+               r("filter_IN_public", {"jump": {"target": "filter_IN_public_allow"}}),
+               r("filter_IN_public", match(META_L4, {"set": ["icmp", "ipv6-icmp"]}), ACCEPT),
+               r("filter_IN_public_allow",
+                 match({"payload": {"protocol": "tcp", "field": "dport"}}, 22),
+                 match(CT_STATE, {"set": ["new", "untracked"]}), ACCEPT),
+               r("filter_IN_public_allow",
+                 match({"payload": {"protocol": "ip6", "field": "daddr"}},
+                       {"prefix": {"addr": "fe80::", "len": 64}}),
+                 match(UDP_DPORT, 546), ACCEPT))
+    v = outcome(text, IN4)
+    assert v.outcome == "dropped" and v.rule is not None and v.rule.text.startswith("reject")
+    assert v.fix == "firewall-cmd --permanent --add-protocol=igmp && firewall-cmd --reload"
+    assert outcome(text, IN6).outcome == "passes"
+    assert outcome(text, UDP).outcome == "dropped"

@@ -70,6 +70,13 @@ class Verdict:
         c, p = self.chain, self.packet
         if c is None:
             return ""
+        if c.source == "nft" and c.table == "firewalld":
+            # firewalld rewrites its table on reload: change its configuration instead
+            what = {"igmp": "--add-protocol=igmp", "icmpv6": "--add-protocol=ipv6-icmp",
+                    "udp": f"--add-port={p.dport}/udp" if p.dport else
+                           f"--add-rich-rule='rule family=ipv{p.family} destination "
+                           f"address={p.dst} accept'"}[p.proto]
+            return f"firewall-cmd --permanent {what} && firewall-cmd --reload"
         if c.source == "nft":
             match = {"igmp": "meta l4proto igmp",
                      "icmpv6": "icmpv6 type { mld-listener-query, mld-listener-report, "

@@ -84,6 +84,7 @@ ICMPV6_TYPES = {"destination-unreachable": 1, "packet-too-big": 2, "time-exceede
                 "mld2-listener-report": 143}
 IGMP_TYPES = {"membership-query": 0x11, "membership-report-v1": 0x12,
               "membership-report-v2": 0x16, "leave-group": 0x17, "membership-report-v3": 0x22}
+_CT_STATUS_NOT_OURS = {"dnat", "snat", "expected", "seen-reply", "assured"}
 PROTO_NUMBER = {"igmp": 2, "udp": 17, "icmpv6": 58}
 
 
@@ -228,9 +229,14 @@ def _nft_test(left: Any, right: Any) -> Cond | None:
         return None
     if "ct" in left:
         key = left["ct"].get("key") if isinstance(left["ct"], dict) else None
+        values = [str(v) for v in _as_list(
+            right["set"] if isinstance(right, dict) and "set" in right else right)]
         if key == "state":
-            return lambda p: _any(ifname_is(p.ct_state, e) for e in _as_list(
-                right["set"] if isinstance(right, dict) and "set" in right else right))
+            return lambda p: _any(ifname_is(p.ct_state, v) for v in values)
+        if key == "status" and all(v in _CT_STATUS_NOT_OURS for v in values):
+            return lambda p: False   # one-way, un-NATed multicast has none of these
+        if key == "direction":
+            return lambda p: "original" in values
         return None
     if "payload" in left and isinstance(left["payload"], dict):
         return _nft_payload(left["payload"].get("protocol"), left["payload"].get("field"), right)

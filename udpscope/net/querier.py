@@ -311,7 +311,7 @@ class QuerierObserver:
         if name is None:
             try:
                 name = socket.if_indextoname(ifindex)
-            except OSError:
+            except (OSError, ValueError, OverflowError):
                 return None
             if len(self._names_by_index) < _MAX_KEYS:
                 self._names_by_index[ifindex] = name
