@@ -155,8 +155,11 @@ class QuerierObserver:
         """Open the raw sockets and start reading on `loop` (default: the running loop).
 
         Raises RuntimeError without a loop; a family that can't be observed gets its status
-        ("unobservable" / "unsupported") instead of an exception.
+        ("unobservable" / "unsupported") instead of an exception. A second start is a no-op.
+        Sockets and the interface list belong to the calling thread's network namespace.
         """
+        if self._socks:
+            return   # already running
         self._loop = loop or asyncio.get_running_loop()
         self._started_at = self._clock()
         self._refresh_interfaces()
