@@ -3,6 +3,7 @@ and the developer options handed to the source checkout's harness or refused wit
 
 from __future__ import annotations
 
+import argparse
 import sys
 from pathlib import Path
 
@@ -111,15 +112,25 @@ def test_developer_options_without_a_checkout_say_how_to_run_them(
 def test_the_user_bench_runs_without_the_harness(monkeypatch: pytest.MonkeyPatch) -> None:
     """Plain `udpscope bench` never looks for a checkout (it needs nothing but the wheel)."""
     monkeypatch.setattr(bench, "find_checkout", lambda: pytest.fail("must not look"))
-    ran = []
-    monkeypatch.setattr(bench, "run", lambda ns: ran.append(ns) or 0)
+    ran: list[argparse.Namespace] = []
+
+    def run(ns: argparse.Namespace) -> int:
+        ran.append(ns)
+        return 0
+
+    monkeypatch.setattr(bench, "run", run)
     assert bench.main(["--only", "send", "--repeat", "1"]) == 0
     assert len(ran) == 1 and bench.developer_options(ran[0]) == []
 
 
 def test_developer_options_are_handed_over_unchanged(monkeypatch: pytest.MonkeyPatch) -> None:
-    calls = []
-    monkeypatch.setattr(bench, "delegate", lambda argv, root: calls.append((argv, root)) or 7)
+    calls: list[tuple[list[str], Path]] = []
+
+    def delegate(argv: list[str], root: Path) -> int:
+        calls.append((argv, root))
+        return 7
+
+    monkeypatch.setattr(bench, "delegate", delegate)
     argv = ["--compare", "--c-ceiling", "--tui", "--repeat", "5"]
     assert bench.main(argv) == 7
     assert calls == [(argv, ROOT)]  # this checkout (the package was imported from it)
