@@ -173,3 +173,23 @@ def test_delegate_passes_the_exit_status_through(tmp_path: Path,
         "import sys, os\nprint('harness', sys.argv[1:], os.getcwd())\nraise SystemExit(3)\n")
     assert bench.delegate(["--compare", "--repeat", "2"], tmp_path) == 3
     assert capfd.readouterr().out.strip() == f"harness ['--compare', '--repeat', '2'] {tmp_path}"
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+def test_an_interrupt_is_passed_on_to_a_harness_that_did_not_get_it() -> None:
+    """A SIGINT sent to `udpscope bench` alone reaches the harness, which stops its peers."""
+    import subprocess
+
+    code = ("import signal, sys, time\n"
+            "signal.signal(signal.SIGINT, lambda *a: sys.exit(130))\n"
+            "print('ready', flush=True)\n"
+            "time.sleep(60)\n")
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE)
+    try:
+        assert proc.stdout is not None and proc.stdout.readline() == b"ready\n"
+        bench._stop(proc)
+        assert proc.returncode == 130  # it stopped on the passed-on SIGINT, not by SIGKILL
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()

@@ -20,6 +20,7 @@ import contextlib
 import json
 import os
 import shlex
+import signal
 import subprocess
 import sys
 import tomllib
@@ -212,14 +213,26 @@ def delegate(argv: Sequence[str], root: Path) -> int:
         return 1
     try:
         status = proc.wait()
-    except KeyboardInterrupt:  # the harness got the same Ctrl-C: let it stop its peers
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+    except KeyboardInterrupt:
+        _stop(proc)
         return 130
     return 128 - status if status < 0 else status
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    """After our Ctrl-C: a terminal's Ctrl-C reached the harness too and it stops its peers; a
+    SIGINT sent to this process alone is passed on; a harness that does not stop is killed."""
+    for wait_s, then in ((2.0, proc.send_signal), (15.0, None)):
+        try:
+            proc.wait(wait_s)
+            return
+        except subprocess.TimeoutExpired:
+            if then is not None:
+                then(signal.SIGINT)
+        except KeyboardInterrupt:  # pressed again: stop waiting politely
+            break
+    proc.kill()
+    proc.wait()
 
 
 def no_checkout(argv: Sequence[str], used: Sequence[str]) -> int:
