@@ -9,9 +9,4 @@ peers and scenarios. Run it from a source checkout: `python -m bench --help`; `u
 --compare/--c-ceiling/--tui` hands over to it when it finds the checkout.
 """
 
-from __future__ import annotations
-
-from pathlib import Path
-
-ROOT = Path(__file__).resolve().parent.parent
-PEERS = Path(__file__).resolve().parent / "peers"
+# Nothing imported here: the TUI worker imports this package first and measures its own memory.

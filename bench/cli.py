@@ -11,8 +11,8 @@ from __future__ import annotations
 import argparse
 import sys
 from dataclasses import dataclass
+from pathlib import Path
 
-from bench import ROOT
 from bench.reference import build_c, c_receiver, find_cc, find_node, node_receiver, node_sender
 from bench.tui import TuiScenario
 from udpscope.benchkit.host import HostInfo, detect
@@ -31,6 +31,7 @@ from udpscope.cli.bench import (
 from udpscope.cli.common import _silence_stdout, err_line
 
 PROG = "python -m bench"
+ROOT = Path(__file__).resolve().parent.parent  # the checkout: workers import bench from it
 RECEIVE_RATIOS = (Ratio("engine", "node"), Ratio("engine", "c", "engine / C ceiling"),
                   Ratio("c", "node"))
 

@@ -13,10 +13,10 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from bench import PEERS
 from udpscope.benchkit.scenario import Peer, ReceiverSpec, SenderSpec
 
 NODE_BATCH = 64
+PEERS = Path(__file__).resolve().parent / "peers"
 
 
 def find_node() -> tuple[str | None, str | None]:

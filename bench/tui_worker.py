@@ -136,11 +136,11 @@ async def run(host: str, rcvbuf: int, idle_s: float, max_s: float) -> dict[str, 
             shown = Shown(log, lambda: selected_seq(log) not in (None, before),
                           lambda: cursor_line(log))
         name, char = LOG_KEYS[kind]
+        driver = app._driver
+        assert driver is not None  # inside run_test the headless driver is running
         frames.waiting.append(shown)
         t0 = perf()
         try:
-            driver = app._driver
-            assert driver is not None
             driver.send_message(events.Key(name, char))
             if not await _until(lambda: shown.at is not None, KEY_TIMEOUT, 0.001):
                 return None

@@ -12,9 +12,10 @@ from typing import Any
 import pytest
 
 import bench.cli as harness
-from bench import PEERS, ROOT, tui_worker
+from bench import tui_worker
+from bench.cli import ROOT
 from bench.frames import covers
-from bench.reference import build_c, find_cc
+from bench.reference import PEERS, build_c, find_cc
 from bench.tui import TuiScenario
 from udpscope.benchkit.host import detect
 from udpscope.benchkit.proc import child_env, python_argv
