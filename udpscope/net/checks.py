@@ -272,7 +272,10 @@ def why_no_traffic(setup: ReceiveSetup, system: SystemView) -> list[Finding]:
                 add("error", "not-joined", "nobody joined",
                     f"no socket on this host has joined {group}{where}, so the host doesn't "
                     "accept it")
-        elif setup.source is not None:
+        elif setup.source is not None and any(m.sources for m in mine):
+            # Only a group that shows sources proves ours missing: /proc/net/mcfilter skips a
+            # device whose most recently joined group has no sources, so an empty list says
+            # nothing.
             src = str(ipaddress.ip_address(setup.source))
             if not any(f.source == src and f.include > 0 for m in mine for f in m.sources):
                 add("error", "source-not-joined", "source not in the kernel's filter",
