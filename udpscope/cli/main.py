@@ -21,12 +21,13 @@ Debug UDP services and multicast groups. Without a subcommand, open the terminal
 (--bind/--join create sockets at start-up). Subcommands are headless, for scripts and pipes:
   listen   bind (and join groups), print one line per datagram
   send     send datagrams (text, hex, file or stdin), optionally paced
+  doctor   join a group for a while and diagnose it (querier, firewall, rp_filter, ...)
   bench    measure throughput on loopback
 Run `udpscope COMMAND --help` for a command's options."""
 
 
 def build_parser() -> Parser:
-    from udpscope.cli import listen, send
+    from udpscope.cli import doctor, listen, send
 
     parser = Parser(prog="udpscope", description=DESCRIPTION,
                     formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -52,6 +53,11 @@ def build_parser() -> Parser:
                         formatter_class=argparse.RawDescriptionHelpFormatter)
     send.configure(sp)
     sp.set_defaults(run=send.run, parser=sp)
+    dp = sub.add_parser("doctor", help="join a group for a while and diagnose it",
+                        description=doctor.DESCRIPTION,
+                        formatter_class=argparse.RawDescriptionHelpFormatter)
+    doctor.configure(dp)
+    dp.set_defaults(run=doctor.run, parser=dp)
     bp = sub.add_parser("bench", help="measure throughput on loopback (see `udpscope bench --help`)",
                         add_help=False)
     bp.add_argument("bench_args", nargs=argparse.REMAINDER)
@@ -91,6 +97,10 @@ def _main(argv: list[str]) -> int:
         from udpscope.cli import listen
 
         return listen.main(argv[1:])
+    if argv and argv[0] == "doctor":
+        from udpscope.cli import doctor
+
+        return doctor.main(argv[1:])
     if argv and argv[0] == "send":
         from udpscope.cli import send
 
