@@ -103,7 +103,9 @@ def run(ns: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     family, joins = _plan(ns, parser)
     from udpscope import dgram
 
-    return dgram.run(_listen(ns, family, joins, Output()))
+    out = Output(prog=PROG)
+    status = dgram.run(_listen(ns, family, joins, out))
+    return 1 if out.error is not None and status == 0 else status
 
 
 class _Formatter:

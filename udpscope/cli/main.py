@@ -13,7 +13,15 @@ from collections.abc import Sequence
 
 from udpscope import __version__
 from udpscope.addresses import family_of
-from udpscope.cli.common import Parser, _silence_stdout, bind_arg, err_line, group_arg, int_range
+from udpscope.cli.common import (
+    Parser,
+    _silence_stdout,
+    bind_arg,
+    err_line,
+    group_arg,
+    guard_standard_streams,
+    int_range,
+)
 from udpscope.textsafe import safe_text
 
 DESCRIPTION = """\
@@ -113,6 +121,7 @@ def _main(argv: list[str]) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Console-script entry point; returns the exit status (0 ok, 1 runtime failure, 2 usage)."""
     args = list(sys.argv[1:] if argv is None else argv)
+    guard_standard_streams()
     try:
         return _main(args)
     except SystemExit as e:  # argparse: --help, --version, usage errors

@@ -160,7 +160,7 @@ def socket_spec_of(entry: SocketEntry, responder: Responder | None = None,
     bound (or closed): there is nothing to reopen. ``bind`` keeps the address as the user gave
     it (port 0 stays "random" rather than the port this run happened to get)."""
     local = entry.local()
-    if local is None or entry.state == "closed":
+    if local is None or entry.state not in ("bound", "connected"):  # closed, or a capture file
         return None
     sock = entry.sock
     known = {(j.group, j.source): j for j in joins}
