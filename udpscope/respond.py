@@ -201,12 +201,12 @@ class Responder:
         return None
 
     def attach(self, sock: Any, send: Sender | None = None,
-               on_sent: Callable[[bytes, str, int, int], None] | None = None) -> Callable[[], None]:
+               on_sent: Callable[[bytes, Any, int], None] | None = None) -> Callable[[], None]:
         """Answer ``sock``'s datagrams from now on; returns a function that detaches.
 
         ``send(data, port, address, callback)`` defaults to ``sock.send`` (the TUI passes its
-        capture layer's send so replies are logged); ``on_sent(data, address, port, nbytes)``
-        is called for each reply the kernel took.
+        capture layer's send so replies are logged); ``on_sent(data, rinfo, nbytes)`` is called
+        for each reply the kernel took (``rinfo``: the datagram it answered).
         """
         do_send: Sender = send if send is not None else sock.send
 
@@ -214,7 +214,6 @@ class Responder:
             reply = self.reply_for(msg)
             if reply is None:
                 return
-            address, port = rinfo.address, rinfo.port
 
             def done(err: BaseException | None, nbytes: int | None = None) -> None:
                 if err is not None:
@@ -223,10 +222,10 @@ class Responder:
                     return
                 self.replies += 1
                 if on_sent is not None:
-                    on_sent(reply, address, port, nbytes or 0)
+                    on_sent(reply, rinfo, nbytes or 0)
 
             try:
-                do_send(reply, port, address, done)
+                do_send(reply, rinfo.port, rinfo.address, done)
             except Exception as err:  # the socket closed under us
                 done(err)
 
