@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from udpscope import __version__
 from udpscope.addresses import family_of
@@ -29,12 +30,14 @@ Debug UDP services and multicast groups. Without a subcommand, open the terminal
 (--bind/--join create sockets at start-up). Subcommands are headless, for scripts and pipes:
   listen   bind (and join groups), print one line per datagram
   send     send datagrams (text, hex, file or stdin), optionally paced
+  replay   send a pcap/pcapng capture's UDP datagrams again, at the recorded pace
+  open     show a pcap/pcapng capture in the terminal UI (read-only)
   bench    measure throughput on loopback
 Run `udpscope COMMAND --help` for a command's options."""
 
 
 def build_parser() -> Parser:
-    from udpscope.cli import listen, send
+    from udpscope.cli import listen, open_file, replay, send
 
     parser = Parser(prog="udpscope", description=DESCRIPTION,
                     formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -46,6 +49,9 @@ def build_parser() -> Parser:
     parser.add_argument("--join", metavar="GROUP[@IFACE]", dest="tui_joins", action="append",
                         type=group_arg, default=[], help="TUI: join a group at start-up (repeatable)")
     parser.add_argument("--theme", metavar="NAME", help="TUI: colour theme")
+    parser.add_argument("--workspace", metavar="FILE.toml", dest="tui_workspace",
+                        help="TUI: open the sockets, options, joins, responders and saved "
+                             "payloads of a workspace file")
     parser.add_argument("--ring-size", metavar="N", dest="tui_ring_size",
                         type=int_range(1000, 10_000_000, "ring-size"), default=None,
                         help="TUI: records kept for the live log (default 100000; older ones "
@@ -60,6 +66,12 @@ def build_parser() -> Parser:
                         formatter_class=argparse.RawDescriptionHelpFormatter)
     send.configure(sp)
     sp.set_defaults(run=send.run, parser=sp)
+    for name, module, summary in (("replay", replay, "send a capture file's datagrams again"),
+                                  ("open", open_file, "show a capture file in the terminal UI")):
+        cp = sub.add_parser(name, help=summary, description=module.DESCRIPTION,
+                            formatter_class=argparse.RawDescriptionHelpFormatter)
+        module.configure(cp)
+        cp.set_defaults(run=module.run, parser=cp)
     bp = sub.add_parser("bench", help="measure throughput on loopback (see `udpscope bench --help`)",
                         add_help=False)
     bp.add_argument("bench_args", nargs=argparse.REMAINDER)
@@ -81,13 +93,22 @@ def run_tui(ns: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         for addr, _port in ns.tui_binds:
             if addr and family_of(addr) == "udp4":
                 parser.error(f"argument --udp6: --bind {addr} is an IPv4 address")
+    workspace = None
+    if ns.tui_workspace is not None:
+        from udpscope.workspace import WorkspaceError, load_workspace
+
+        try:
+            workspace = load_workspace(ns.tui_workspace)
+        except WorkspaceError as e:
+            parser.error(f"argument --workspace: {e}")
     try:
         from udpscope.tui.app import run_app
     except ImportError as e:
         err_line(f"udpscope: the terminal UI is not available: {safe_text(str(e), limit=300)}")
         return 1
-    extra = {} if ns.tui_ring_size is None else {"ring_size": ns.tui_ring_size}
-    return int(run_app(list(ns.tui_binds), list(ns.tui_joins), ns.tui_udp6, ns.theme, **extra) or 0)
+    extra: dict[str, Any] = {} if ns.tui_ring_size is None else {"ring_size": ns.tui_ring_size}
+    return int(run_app(list(ns.tui_binds), list(ns.tui_joins), ns.tui_udp6, ns.theme,
+                       workspace=workspace, **extra) or 0)
 
 
 def _main(argv: list[str]) -> int:
@@ -103,13 +124,21 @@ def _main(argv: list[str]) -> int:
         from udpscope.cli import send
 
         return send.main(argv[1:])
+    if argv and argv[0] == "replay":
+        from udpscope.cli import replay
+
+        return replay.main(argv[1:])
+    if argv and argv[0] == "open":
+        from udpscope.cli import open_file
+
+        return open_file.main(argv[1:])
     parser = build_parser()
     ns = parser.parse_args(argv)
     if ns.command is None:
         return run_tui(ns, parser)
     for flag, value in (("--bind", ns.tui_binds), ("--join", ns.tui_joins),
                         ("--udp6", ns.tui_udp6), ("--theme", ns.theme),
-                        ("--ring-size", ns.tui_ring_size)):
+                        ("--ring-size", ns.tui_ring_size), ("--workspace", ns.tui_workspace)):
         if value:
             parser.error(f"argument {flag}: is a TUI option; put options after "
                          f"'{ns.command}' (udpscope {ns.command} ...)")
