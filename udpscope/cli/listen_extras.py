@@ -1,8 +1,8 @@
 """`listen --write` and `listen --respond`: the capture file and the responder beside the output.
 
 Kept apart from listen.py so the output loop stays readable. The capture file is fed from the
-`message` listener (exactly the datagrams `listen` reports, no more after `--count`) and flushed
-once per received batch (a `call_soon` after the engine's drain step), so a kill after any batch
+`message` listener (exactly the datagrams `listen` reports, no more after `--count`; replies
+as they are handed to the kernel) and flushed once per received batch (a `call_soon` after the engine's drain step), so a kill after any batch
 loses nothing already reported; closing flushes the rest. A write failure (disk full) is an
 error that ends `listen` with exit status 1, never a silent gap in the file.
 """
@@ -108,18 +108,20 @@ class ListenExtras:
                 responder.last_error = err
                 return
             responder.replies += 1
-            now = time.time()
-            if self.writer is not None:
-                self.writer.add(reply, source, self._local[1], address, port, now, interface,
-                                sent=True)
-                self._schedule_flush()
-            if not self._show_sent(reply, address, family, port, now):
+            if not self._show_sent(reply, address, family, port, time.time()):
                 self._stop()
 
         try:
             sock.send(reply, port, address, done)
         except Exception as err:  # closed under us
             done(err)
+            return
+        if self.writer is not None:
+            # Written when handed to the kernel, not when its callback comes back (a loop turn
+            # or two later, after datagrams that arrived meanwhile): the file keeps the order.
+            self.writer.add(reply, source, self._local[1], address, port, time.time(), interface,
+                            sent=True)
+            self._schedule_flush()
 
     def _schedule_flush(self) -> None:
         if not self._flush_scheduled:
