@@ -152,7 +152,7 @@ class _Locator:
     def _anywhere(self, key: str | None) -> int | None:
         if key is None:
             return None
-        key_re = re.compile(rf"^\s*{re.escape(key)}\s*=")
+        key_re = re.compile(rf"^\s*(?:{re.escape(key)}\s*=|\[+\s*{re.escape(key)}\s*\]+)")
         return next((n + 1 for n, line in enumerate(self.lines) if key_re.match(line)), None)
 
 
