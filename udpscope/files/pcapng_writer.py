@@ -31,7 +31,7 @@ SNAPLEN = 262_144
 SENT_COMMENT = "sent by udpscope"
 UNKNOWN_INTERFACE = "unknown"
 
-_EPB = struct.Struct("<IIIIIII")  # type, length, interface, ts high, ts low, caplen, len
+_TS = struct.Struct("<II")  # an Enhanced Packet Block's timestamp: high, low
 _U32 = struct.Struct("<I")
 _FLAGS_IN = struct.pack("<HHI", 2, 4, 1)  # epb_flags: direction inbound
 _FLAGS_OUT = struct.pack("<HHI", 2, 4, 2)  # epb_flags: direction outbound
@@ -75,6 +75,7 @@ class PcapngWriter:
         self._stream = stream
         self._parts: list[bytes] = [_section_header(application)]
         self._interfaces: dict[str, int] = {}
+        self._templates: dict[tuple[Any, ...], tuple[bytes, bytes, bytes]] = {}
         self.written = 0
         self.skipped = 0
         self.pending = 0
@@ -111,25 +112,44 @@ class PcapngWriter:
         ``when`` is seconds since the epoch (the kernel's receive time; now when None),
         ``sent`` marks a datagram this side sent (direction outbound, with a comment).
         """
-        try:
-            frame = ip_udp_header(src, sport, dst, dport, payload, ttl) + payload
-        except ValueError:
-            self.skipped += 1
-            return False
-        ifid = self._interface(interface)
+        size = len(payload)
+        key = (src, sport, dst, dport, ttl, size, interface, sent)
+        template = self._templates.get(key)
+        if template is None or ":" in src:  # IPv6: the UDP checksum covers the payload
+            template = self._template(key, payload)
+            if template is None:
+                return False
+        head, middle, tail = template
         micros = int((time.time() if when is None else when) * 1_000_000)
-        size = len(frame)
-        pad = _PADS[size % 4]
-        options = _SENT_OPTIONS if sent else _RECV_OPTIONS
-        length = 32 + size + len(pad) + len(options)
         parts = self._parts
-        parts.append(_EPB.pack(6, length, ifid, micros >> 32, micros & 0xFFFFFFFF, size, size))
-        parts.append(frame)
-        parts.append(pad)
-        parts.append(options)
-        parts.append(_U32.pack(length))
+        parts.append(head)
+        parts.append(_TS.pack(micros >> 32, micros & 0xFFFFFFFF))
+        parts.append(middle)
+        parts.append(payload)
+        parts.append(tail)
         self.pending += 1
         return True
+
+    def _template(self, key: tuple[Any, ...], payload: bytes) -> tuple[bytes, bytes, bytes] | None:
+        """(block start, lengths + IP/UDP header, padding + options + trailer) for one flow and
+        size: everything of an Enhanced Packet Block but the timestamp and the payload."""
+        src, sport, dst, dport, ttl, size, interface, sent = key
+        try:
+            header = ip_udp_header(src, sport, dst, dport, payload, ttl)
+        except ValueError:
+            self.skipped += 1
+            return None
+        frame = len(header) + size
+        options = _SENT_OPTIONS if sent else _RECV_OPTIONS
+        pad = _PADS[frame % 4]
+        length = 32 + frame + len(pad) + len(options)
+        template = (_U32.pack(6) + _U32.pack(length) + _U32.pack(self._interface(interface)),
+                    _U32.pack(frame) + _U32.pack(frame) + header,
+                    pad + options + _U32.pack(length))
+        if len(self._templates) >= 4096:  # many flows or sizes: start over, stay bounded
+            self._templates.clear()
+        self._templates[key] = template
+        return template
 
     def add_received(self, payload: bytes, rinfo: Any, local: tuple[str, int],
                      when: float | None = None) -> bool:
@@ -138,10 +158,9 @@ class PcapngWriter:
         The destination is the metadata's (the group for multicast) when the socket has it, else
         the local address; the time is the kernel's timestamp when known, else ``when``.
         """
-        destination = rinfo.destination or local[0]
-        stamp = rinfo.timestamp if rinfo.timestamp is not None else when
-        return self.add(payload, rinfo.address, rinfo.port, destination, local[1], stamp,
-                        rinfo.interface, rinfo.ttl)
+        address, _family, port, _size, destination, interface, ttl, stamp = rinfo
+        return self.add(payload, address, port, destination or local[0], local[1],
+                        when if stamp is None else stamp, interface, ttl)
 
     def add_many(self, items: Iterable[tuple[bytes, Any]], local: tuple[str, int],
                  when: float | None = None) -> int:
