@@ -5,6 +5,9 @@ Until the bench harness has a scenario for it, this is the measurement the READM
 
     python scripts/bench_listen_write.py [--runs 5] [--seconds 2] [--json]
 
+Rates swing with whatever else the machine runs; the CPU time listen spends per datagram
+(user + system, from wait4) is the steadier figure, and both are printed.
+
 Each run starts `udpscope listen 127.0.0.1:0 --format jsonl` (stdout to a file), floods it from
 `udpscope send --count` (loopback only, bounded in count), stops it with SIGINT and counts the
 `message` events it printed and the kernel drops it reported. The rate is messages / (last
@@ -58,7 +61,8 @@ def one_run(write: bool, count: int, workdir: Path) -> dict[str, float]:
                                str(count)], 1), capture_output=True, timeout=120, check=True)
         time.sleep(0.5)  # let listen print what the kernel still holds
         listener.send_signal(signal.SIGINT)
-        listener.wait(30)
+        _pid, status, usage = os.wait4(listener.pid, 0)  # its CPU time, not just the wall clock
+        listener.returncode = os.waitstatus_to_exitcode(status)
     times = []
     drops = 0
     for line in out.read_text().splitlines():
@@ -69,7 +73,9 @@ def one_run(write: bool, count: int, workdir: Path) -> dict[str, float]:
             drops = event.get("kernel_drops", 0)
     received = len(times)
     span = (times[-1] - times[0]) if received > 1 else float("nan")
-    result = {"received": received, "kernel_drops": drops, "rate": received / span if span else 0.0}
+    cpu = usage.ru_utime + usage.ru_stime
+    result = {"received": received, "kernel_drops": drops, "rate": received / span if span else 0.0,
+              "cpu_us": cpu / received * 1e6 if received else float("nan")}
     if write:
         result["file_bytes"] = cap.stat().st_size
     return result
@@ -105,6 +111,7 @@ def main() -> int:
             for name in ("plain", "write"):
                 runs[name].append(one_run(name == "write", ns.count, Path(tmp)))
     summary = {name: {"rate_median": statistics.median(r["rate"] for r in rs),
+                      "cpu_us_median": statistics.median(r["cpu_us"] for r in rs),
                       "rates": [round(r["rate"]) for r in rs],
                       "received": [r["received"] for r in rs],
                       "kernel_drops": [r["kernel_drops"] for r in rs]} for name, rs in runs.items()}
@@ -115,8 +122,8 @@ def main() -> int:
         return 0
     for name, s in summary.items():
         print(f"listen {'--write' if name == 'write' else '(no file)':10s} "
-              f"{s['rate_median'] / 1000:8.1f} k datagrams/s  (runs: "
-              f"{', '.join(f'{r / 1000:.0f}k' for r in s['rates'])})")
+              f"{s['rate_median'] / 1000:8.1f} k datagrams/s, {s['cpu_us_median']:6.1f} us CPU "
+              f"per datagram (runs: {', '.join(f'{r / 1000:.0f}k' for r in s['rates'])})")
     print(f"--write keeps {ratio:.0%} of listen's receive rate (the bound: at least 67%)")
     print(f"the writer alone: {alone / 1e6:.2f} M datagrams/s ({1e6 / alone:.2f} us each, "
           "64-byte payloads, one flush per 256)")
