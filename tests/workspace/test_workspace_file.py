@@ -141,3 +141,21 @@ def test_cli_refuses_a_bad_workspace_before_anything_starts(tmp_path: Path) -> N
     assert "Traceback" not in err and not res.stdout  # the TUI never started
     res = run_cli("listen", "0", "--workspace", str(path))
     assert res.returncode == 2
+
+
+def test_cli_hands_a_good_workspace_to_the_tui(tmp_path: Path, monkeypatch) -> None:
+    import sys
+    import types
+
+    from udpscope.cli import main as cli_main
+
+    calls = []
+    fake = types.ModuleType("udpscope.tui.app")
+    fake.run_app = lambda *args, **kwargs: calls.append((args, kwargs)) or 0  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "udpscope.tui.app", fake)
+    path = tmp_path / "ok.toml"
+    path.write_text('[[socket]]\nbind = "127.0.0.1:0"\nttl = 3\n')
+    assert cli_main.main(["--workspace", str(path), "--theme", "dark"]) == 0
+    ((args, kwargs),) = calls
+    assert args == ([], [], False, "dark")
+    assert [s.ttl for s in kwargs["workspace"].sockets] == [3]

@@ -107,8 +107,9 @@ def run_tui(ns: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         err_line(f"udpscope: the terminal UI is not available: {safe_text(str(e), limit=300)}")
         return 1
     extra: dict[str, Any] = {} if ns.tui_ring_size is None else {"ring_size": ns.tui_ring_size}
-    return int(run_app(list(ns.tui_binds), list(ns.tui_joins), ns.tui_udp6, ns.theme,
-                       workspace=workspace, **extra) or 0)
+    if workspace is not None:
+        extra["workspace"] = workspace
+    return int(run_app(list(ns.tui_binds), list(ns.tui_joins), ns.tui_udp6, ns.theme, **extra) or 0)
 
 
 def _main(argv: list[str]) -> int:
