@@ -10,10 +10,19 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from udpscope import __version__
 from udpscope.addresses import family_of
-from udpscope.cli.common import Parser, _silence_stdout, bind_arg, err_line, group_arg, int_range
+from udpscope.cli.common import (
+    Parser,
+    _silence_stdout,
+    bind_arg,
+    err_line,
+    group_arg,
+    guard_standard_streams,
+    int_range,
+)
 from udpscope.textsafe import safe_text
 
 DESCRIPTION = """\
@@ -22,12 +31,14 @@ Debug UDP services and multicast groups. Without a subcommand, open the terminal
   listen   bind (and join groups), print one line per datagram
   send     send datagrams (text, hex, file or stdin), optionally paced
   doctor   join a group for a while and diagnose it (querier, firewall, rp_filter, ...)
+  replay   send a pcap/pcapng capture's UDP datagrams again, at the recorded pace
+  open     show a pcap/pcapng capture in the terminal UI (read-only)
   bench    measure throughput on loopback
 Run `udpscope COMMAND --help` for a command's options."""
 
 
 def build_parser() -> Parser:
-    from udpscope.cli import doctor, listen, send
+    from udpscope.cli import doctor, listen, open_file, replay, send
 
     parser = Parser(prog="udpscope", description=DESCRIPTION,
                     formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -39,6 +50,9 @@ def build_parser() -> Parser:
     parser.add_argument("--join", metavar="GROUP[@IFACE]", dest="tui_joins", action="append",
                         type=group_arg, default=[], help="TUI: join a group at start-up (repeatable)")
     parser.add_argument("--theme", metavar="NAME", help="TUI: colour theme")
+    parser.add_argument("--workspace", metavar="FILE.toml", dest="tui_workspace",
+                        help="TUI: open the sockets, options, joins, responders and saved "
+                             "payloads of a workspace file")
     parser.add_argument("--ring-size", metavar="N", dest="tui_ring_size",
                         type=int_range(1000, 10_000_000, "ring-size"), default=None,
                         help="TUI: records kept for the live log (default 100000; older ones "
@@ -58,6 +72,12 @@ def build_parser() -> Parser:
                         formatter_class=argparse.RawDescriptionHelpFormatter)
     doctor.configure(dp)
     dp.set_defaults(run=doctor.run, parser=dp)
+    for name, module, summary in (("replay", replay, "send a capture file's datagrams again"),
+                                  ("open", open_file, "show a capture file in the terminal UI")):
+        cp = sub.add_parser(name, help=summary, description=module.DESCRIPTION,
+                            formatter_class=argparse.RawDescriptionHelpFormatter)
+        module.configure(cp)
+        cp.set_defaults(run=module.run, parser=cp)
     bp = sub.add_parser("bench", help="measure throughput on loopback (see `udpscope bench --help`)",
                         add_help=False)
     bp.add_argument("bench_args", nargs=argparse.REMAINDER)
@@ -79,12 +99,22 @@ def run_tui(ns: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         for addr, _port in ns.tui_binds:
             if addr and family_of(addr) == "udp4":
                 parser.error(f"argument --udp6: --bind {addr} is an IPv4 address")
+    workspace = None
+    if ns.tui_workspace is not None:
+        from udpscope.workspace import WorkspaceError, load_workspace
+
+        try:
+            workspace = load_workspace(ns.tui_workspace)
+        except WorkspaceError as e:
+            parser.error(f"argument --workspace: {e}")
     try:
         from udpscope.tui.app import run_app
     except ImportError as e:
         err_line(f"udpscope: the terminal UI is not available: {safe_text(str(e), limit=300)}")
         return 1
-    extra = {} if ns.tui_ring_size is None else {"ring_size": ns.tui_ring_size}
+    extra: dict[str, Any] = {} if ns.tui_ring_size is None else {"ring_size": ns.tui_ring_size}
+    if workspace is not None:
+        extra["workspace"] = workspace
     return int(run_app(list(ns.tui_binds), list(ns.tui_joins), ns.tui_udp6, ns.theme, **extra) or 0)
 
 
@@ -105,13 +135,21 @@ def _main(argv: list[str]) -> int:
         from udpscope.cli import send
 
         return send.main(argv[1:])
+    if argv and argv[0] == "replay":
+        from udpscope.cli import replay
+
+        return replay.main(argv[1:])
+    if argv and argv[0] == "open":
+        from udpscope.cli import open_file
+
+        return open_file.main(argv[1:])
     parser = build_parser()
     ns = parser.parse_args(argv)
     if ns.command is None:
         return run_tui(ns, parser)
     for flag, value in (("--bind", ns.tui_binds), ("--join", ns.tui_joins),
                         ("--udp6", ns.tui_udp6), ("--theme", ns.theme),
-                        ("--ring-size", ns.tui_ring_size)):
+                        ("--ring-size", ns.tui_ring_size), ("--workspace", ns.tui_workspace)):
         if value:
             parser.error(f"argument {flag}: is a TUI option; put options after "
                          f"'{ns.command}' (udpscope {ns.command} ...)")
@@ -123,6 +161,7 @@ def _main(argv: list[str]) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Console-script entry point; returns the exit status (0 ok, 1 runtime failure, 2 usage)."""
     args = list(sys.argv[1:] if argv is None else argv)
+    guard_standard_streams()
     try:
         return _main(args)
     except SystemExit as e:  # argparse: --help, --version, usage errors
