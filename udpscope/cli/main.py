@@ -22,6 +22,8 @@ Debug UDP services and multicast groups. Without a subcommand, open the terminal
   listen   bind (and join groups), print one line per datagram
   send     send datagrams (text, hex, file or stdin), optionally paced
   bench    measure throughput on loopback
+  matrix   who hears whom: probe a group between many hosts (agents over ssh, kubectl, netns)
+  agent    the other end of `matrix` (JSON lines on stdin/stdout; not for typing)
 Run `udpscope COMMAND --help` for a command's options."""
 
 
@@ -55,6 +57,10 @@ def build_parser() -> Parser:
     bp = sub.add_parser("bench", help="measure throughput on loopback (see `udpscope bench --help`)",
                         add_help=False)
     bp.add_argument("bench_args", nargs=argparse.REMAINDER)
+    for name, text in (("matrix", "who hears whom between hosts (see `udpscope matrix --help`)"),
+                       ("agent", "the other end of `matrix` (JSON lines on stdin/stdout)")):
+        xp = sub.add_parser(name, help=text, add_help=False)
+        xp.add_argument("sub_args", nargs=argparse.REMAINDER)
     return parser
 
 
@@ -95,6 +101,14 @@ def _main(argv: list[str]) -> int:
         from udpscope.cli import send
 
         return send.main(argv[1:])
+    if argv and argv[0] == "agent":
+        from udpscope.cli import agent
+
+        return agent.main(argv[1:])
+    if argv and argv[0] == "matrix":
+        from udpscope.cli import matrix
+
+        return matrix.main(argv[1:])
     parser = build_parser()
     ns = parser.parse_args(argv)
     if ns.command is None:
@@ -107,6 +121,8 @@ def _main(argv: list[str]) -> int:
                          f"'{ns.command}' (udpscope {ns.command} ...)")
     if ns.command == "bench":
         return run_bench(ns.bench_args)
+    if ns.command in ("matrix", "agent"):
+        return _main([ns.command, *ns.sub_args])
     return ns.run(ns, ns.parser)
 
 
