@@ -114,6 +114,15 @@ def test_result_json_has_the_spec_keys() -> None:
     assert {"sent", "received", "loss_pct"} <= set(cell["unicast"])
     text = "\n".join(result_text(coord.config, snap))
     assert text.endswith("result: OK")
+    # A view's cell detail, and a new report shows in the next snapshot.
+    detail = coord.pair("a", "b")
+    assert detail.multicast_stream is not None and detail.multicast_stream["received"] == 10
+    assert detail.unicast_sent == grid.SentStream(10, 0, True)
+    reports[1]["streams"] = [s for s in reports[1]["streams"] if s["stream"] != plan.multicast(0)]
+    coord._hosts[1].report = dict(reports[1])
+    later = coord.snapshot()
+    assert later.ok is False
+    assert later.cell("a", "b") is not None and later.cell("a", "b").multicast.loss_pct == 100.0
 
 
 def test_text_output_escapes_hostile_host_names_and_errors() -> None:

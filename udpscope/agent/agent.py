@@ -317,7 +317,8 @@ class Agent:
                             "rx_datagrams": e.rx_datagrams, "rx_bytes": e.rx_bytes,
                             "kernel_drops": e.kernel_drops, "last_error": e.last_error})
         jobs = [j.to_json() for j in (*self.finished, *self.jobs.values())]
-        return {"time": self.clock(), "sockets": sockets, "jobs": jobs,
+        return {"time": self.clock(), "cpu_s": round(time.process_time(), 3),
+                "sockets": sockets, "jobs": jobs,
                 "streams": self.streams.to_json(), "dropped_streams": self.streams.dropped_streams,
                 "non_probe": self.streams.non_probe}
 

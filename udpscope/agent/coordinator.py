@@ -99,6 +99,7 @@ class HostView:
     kernel_drops: int
     late_ms_max: float | None  # how far behind schedule its sender ran, at worst
     loss: grid.HostLoss | None
+    agent_cpu_s: float | None = None   # the agent process's CPU time so far
 
 
 @dataclass(frozen=True)
@@ -196,10 +197,11 @@ class Coordinator:
         self._ended: float | None = None
         self._cpu0 = time.process_time()
         self._cpu1: float | None = None
-        self._lags: deque[float] = deque(maxlen=20_000)
+        self._lags: deque[float] = deque(maxlen=6_000)   # the last five minutes
         self._polls = 0
         self._poll_times: deque[float] = deque(maxlen=10_000)
         self._done = False
+        self._cache: tuple[Any, tuple[HostView, ...], tuple[grid.Cell, ...]] | None = None
 
     # ---- the view API -----------------------------------------------------------------------
 
@@ -210,12 +212,18 @@ class Coordinator:
             self._stop.set()
 
     def snapshot(self) -> MatrixSnapshot:
-        """The hosts, cells and phase now; cheap enough for a few times a second."""
-        cells = tuple(grid.build_cells(
-            self.plan, [h.report for h in self._hosts],
-            [h.report is not None and h.error is None for h in self._hosts],
-            count=self.config.count, rate=self.config.rate))
-        hosts = tuple(self._host_view(h, cells) for h in self._hosts)
+        """The hosts, cells and phase now. Cells are rebuilt only when a report or a host's
+        state changed since the last call, so a view may call this at any frame rate."""
+        key = (self._done, tuple((id(h.report), h.state, h.error, h.seen_address, h.route_source)
+                                 for h in self._hosts))
+        if self._cache is None or self._cache[0] != key:
+            cells = tuple(grid.build_cells(
+                self.plan, [h.report for h in self._hosts],
+                [h.report is not None and h.error is None for h in self._hosts],
+                count=self.config.count, rate=self.config.rate))
+            hosts = tuple(self._host_view(h, cells) for h in self._hosts)
+            self._cache = (key, hosts, cells)
+        _key, hosts, cells = self._cache
         ok = self._ok(hosts, cells) if self._done else None
         return MatrixSnapshot(self.phase, hosts, cells, ok, self.interrupted, self.timed_out,
                               self._stats())
@@ -423,9 +431,11 @@ class Coordinator:
         hello = h.client.hello if h.client is not None else None
         version = hello.get("udpscope") if hello else None
         loss = grid.host_loss(h.spec.name, cells, self.config.max_loss) if h.report else None
+        cpu = report.get("cpu_s")
         return HostView(h.spec.name, h.state, h.error, h.address, h.seen_address is not None,
                         str(version) if version is not None else None, errors,
-                        str(last_error) if last_error else None, drops, late, loss)
+                        str(last_error) if last_error else None, drops, late, loss,
+                        float(cpu) if isinstance(cpu, int | float) else None)
 
     def _ok(self, hosts: tuple[HostView, ...], cells: tuple[grid.Cell, ...]) -> bool:
         if self.interrupted or self.timed_out or len(hosts) < 2:
