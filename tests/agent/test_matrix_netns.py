@@ -135,6 +135,22 @@ def test_unreachable_host_is_reported_while_the_others_are_measured(lan: bn.Brid
     assert all(hosts(result)[h]["error"] is None for h in lan.hosts[:3])
 
 
+def test_a_hanging_host_cannot_eat_the_others_time(lan: bn.BridgeNet) -> None:
+    # One "host" whose transport never answers (a blackholed ssh, say): --timeout still bounds
+    # the run, and the others are measured in it.
+    via = (f"sh -c 'case \"$0\" in *hang*) exec sleep 60;; esac; exec ip netns exec \"$0\" "
+           f"{bn.VENV_UDPSCOPE} agent' {{host}}")
+    began = time.monotonic()
+    rc, result, err = matrix([*lan.hosts[:3], "usc-hang"], "--timeout", "8", via=via)
+    assert time.monotonic() - began < 8 + 2
+    assert rc == 1, err
+    assert result["timed_out"] is False
+    assert "no answer from the agent within" in hosts(result)["usc-hang"]["error"]
+    for (src, dst), cell in cells(result).items():
+        if "usc-hang" not in (src, dst):
+            assert cell["multicast"]["loss_pct"] == 0.0 and cell["unicast"]["loss_pct"] == 0.0
+
+
 def _children(pid: int) -> list[int]:
     found = []
     for entry in os.listdir("/proc"):

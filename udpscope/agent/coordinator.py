@@ -201,6 +201,7 @@ class Coordinator:
         self._polls = 0
         self._poll_times: deque[float] = deque(maxlen=10_000)
         self._done = False
+        self._start_budget = config.start_timeout
         self._cache: tuple[Any, tuple[HostView, ...], tuple[grid.Cell, ...]] | None = None
 
     # ---- the view API -----------------------------------------------------------------------
@@ -251,6 +252,11 @@ class Coordinator:
         self._cpu0 = time.process_time()
         timeout = self.config.effective_timeout
         reserve = min(SHUTDOWN_RESERVE_S, timeout * 0.2)
+        # A host that hangs (a blackholed ssh) must not eat the time the others need: starting
+        # gets what is left after the sending phases, however long start_timeout is.
+        cfg = self.config
+        sending = cfg.send_time_s + cfg.address_wait + cfg.grace + 2 * cfg.poll_interval + 1.0
+        self._start_budget = min(cfg.start_timeout, max(1.0, timeout - reserve - sending))
         lag = loop.create_task(self._measure_lag())
         work = loop.create_task(self._work())
         stopper = loop.create_task(self._stop.wait())
@@ -312,24 +318,29 @@ class Coordinator:
 
     async def _start_host(self, h: _Host) -> None:
         cfg = self.config
+        budget = self._start_budget
         h.state = "starting"
+        link: Link | None = None
         try:
-            link = self._link_factory(h.spec)
-            h.client = AgentClient(link)
-            await link.start()
-            await h.client.connect(cfg.start_timeout)
-            limits = {"max_count": cfg.count, "max_rate": cfg.rate, "max_ttl": cfg.ttl,
-                      "groups": [cfg.group]}
-            t = cfg.request_timeout
-            await h.client.request("hello", t, protocol=PROTOCOL_VERSION, limits=limits)
-            opened = await h.client.request("open", t, port=cfg.port, family=cfg.family)
-            h.socket = int(opened["socket"])
-            joined = await h.client.request("join", t, socket=h.socket, group=cfg.group)
+            async with asyncio.timeout(budget):
+                link = self._link_factory(h.spec)
+                h.client = AgentClient(link)
+                await link.start()
+                await h.client.connect(budget)
+                limits = {"max_count": cfg.count, "max_rate": cfg.rate, "max_ttl": cfg.ttl,
+                          "groups": [cfg.group]}
+                t = cfg.request_timeout
+                await h.client.request("hello", t, protocol=PROTOCOL_VERSION, limits=limits)
+                opened = await h.client.request("open", t, port=cfg.port, family=cfg.family)
+                h.socket = int(opened["socket"])
+                joined = await h.client.request("join", t, socket=h.socket, group=cfg.group)
             source = joined.get("source")
             h.route_source = source if isinstance(source, str) else None
             h.state = "ready"
         except TimeoutError:
-            h.fail(f"no answer from the agent within {cfg.start_timeout:g} s")
+            said = link.last_error() if link is not None else None
+            h.fail(f"no answer from the agent within {budget:g} s"
+                   + (f" (it said: {said})" if said else ""))
         except (AgentError, AgentGone, LinkError) as e:
             h.fail(_agent_failure(h, e))
         except asyncio.CancelledError:
