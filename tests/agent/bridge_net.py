@@ -1,7 +1,7 @@
 """A switched LAN in namespaces: one bridge namespace and N host namespaces, each host with a
 veth whose other end is a port of the bridge (created inside the namespaces, never in the
-host's own). Hosts are 10.77.0.1..N/24 on `eth0`, with the multicast route on eth0; the
-bridge does IGMP snooping as its kernel default.
+host's own). Hosts are 10.77.0.1..N/24 and fd77::1..N/64 on `eth0`, with the IPv4 multicast route on eth0;
+the bridge does IGMP/MLD snooping as its kernel default.
 
 Used by the matrix tests and the 16-host measurement (scripts/matrix_scale.py).
 """
@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from tests.netns import NetnsFactory, _ip, run_in
 
 SUBNET = "10.77.0"
+SUBNET6 = "fd77::"
 VENV_UDPSCOPE = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__)))), ".venv", "bin", "udpscope")
 
@@ -31,6 +32,9 @@ class BridgeNet:
     def address(self, i: int) -> str:
         return f"{SUBNET}.{i + 1}"
 
+    def address6(self, i: int) -> str:
+        return f"{SUBNET6}{i + 1:x}"
+
 
 def build(factory: NetnsFactory, n_hosts: int, *, control: bool = False) -> BridgeNet:
     bridge = factory.namespace()
@@ -39,20 +43,22 @@ def build(factory: NetnsFactory, n_hosts: int, *, control: bool = False) -> Brid
     net = BridgeNet(bridge)
     for i in range(n_hosts):
         ns = factory.namespace()
-        _attach(bridge, ns, f"p{i + 1}", f"{SUBNET}.{i + 1}")
+        _attach(bridge, ns, f"p{i + 1}", f"{SUBNET}.{i + 1}", f"{SUBNET6}{i + 1:x}")
         net.hosts.append(ns)
     if control:
         ns = factory.namespace()
-        _attach(bridge, ns, "pc", f"{SUBNET}.254", route=False)
+        _attach(bridge, ns, "pc", f"{SUBNET}.254", f"{SUBNET6}fe", route=False)
         net.control = ns
     return net
 
 
-def _attach(bridge: str, ns: str, port: str, address: str, *, route: bool = True) -> None:
+def _attach(bridge: str, ns: str, port: str, address: str, address6: str, *,
+            route: bool = True) -> None:
     _ip("-n", ns, "link", "add", "eth0", "type", "veth", "peer", "name", port, "netns", bridge)
     _ip("-n", bridge, "link", "set", port, "master", "br0")
     _ip("-n", bridge, "link", "set", port, "up")
     _ip("-n", ns, "addr", "add", f"{address}/24", "dev", "eth0")
+    _ip("-n", ns, "-6", "addr", "add", f"{address6}/64", "dev", "eth0", "nodad")
     _ip("-n", ns, "link", "set", "eth0", "up")
     if route:
         _ip("-n", ns, "route", "add", "224.0.0.0/4", "dev", "eth0")

@@ -80,6 +80,19 @@ def test_healthy_grid(lan: bn.BridgeNet) -> None:
         assert host["address_seen"] is True           # learnt from its multicast probes
 
 
+def test_healthy_ipv6_grid(lan: bn.BridgeNet) -> None:
+    argv = [bn.VENV_UDPSCOPE, "matrix", *lan.hosts, "--group", "[ff15::1234]:5000", "--via",
+            bn.agent_template(), "--count", "20", "--rate", "200", "--format", "json"]
+    proc = subprocess.run(argv, capture_output=True, text=True, timeout=90, env=_env(),
+                          check=False)
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(proc.stdout)
+    assert result["group"] == "[ff15::1234]:5000" and len(result["cells"]) == 12
+    assert all(c["multicast"]["received"] == 20 and c["unicast"]["received"] == 20
+               for c in result["cells"])
+    assert [h["address"] for h in result["hosts"]] == [lan.address6(i) for i in range(4)]
+
+
 def test_loss_on_one_link_shows_as_loss_into_that_host(lan: bn.BridgeNet) -> None:
     lossy = lan.hosts[2]
     _input_rule(lossy, f"udp dport {PORT} numgen random mod 5 0 drop")    # 20 % in
