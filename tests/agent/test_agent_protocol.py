@@ -263,3 +263,42 @@ def test_agent_process_exits_when_its_stdin_closes() -> None:
         if proc.poll() is None:
             proc.kill()
             proc.wait(timeout=10)
+
+
+# ---- the receive table ------------------------------------------------------------------------
+
+def test_stream_table_is_bounded_and_keys_by_stream_id() -> None:
+    from udpscope.agent.streams import StreamTable
+    from udpscope.dgram import RemoteInfo
+    from udpscope.probe import encode_probe
+
+    table = StreamTable(max_streams=2, clock=lambda: 100.0)
+    via_a = RemoteInfo("10.0.0.1", "IPv4", 5000, 64, GROUP, "eth0", 1, 100.0)
+    via_b = via_a._replace(address="10.0.0.9", ttl=3)
+    for seq in (0, 1, 3):
+        table.observe(encode_probe(seq, 99.999, 64, stream=7), via_a)
+    table.observe(encode_probe(1, 99.999, 64, stream=7), via_b)   # the same stream, 2nd path
+    table.observe(encode_probe(0, 99.999, 64, stream=8), via_a)
+    table.observe(encode_probe(0, 99.999, 64, stream=9), via_a)   # past the bound
+    table.observe(b"not a probe", via_a)
+    first = next(s for s in table.to_json() if s["stream"] == 7)
+    assert (first["received"], first["lost"], first["duplicates"]) == (3, 1, 1)
+    assert (first["kind"], first["source"], first["other_sources"]) == ("multicast", "10.0.0.1", 1)
+    assert (first["ttl_min"], first["ttl_max"]) == (1, 3)
+    assert first["delay_ms_avg"] == pytest.approx(1.0, abs=0.01)
+    assert sorted(s["stream"] for s in table.to_json()) == [7, 8]
+    assert (table.dropped_streams, table.non_probe) == (1, 1)
+
+
+async def test_a_bug_in_a_command_costs_that_command_not_the_agent() -> None:
+    wire = Wire()
+    agent = Agent(wire)
+    await wire.ask(agent, HELLO)
+
+    async def broken(args: dict[str, Any]) -> dict[str, Any]:
+        raise KeyError("oops")
+
+    agent._cmd_ping = broken  # type: ignore[method-assign]
+    reply = await wire.ask(agent, {"id": 9, "cmd": "ping"})
+    assert (reply["code"], reply["id"]) == ("internal-error", 9)
+    assert (await wire.ask(agent, {"cmd": "report"}))["type"] == "ok"

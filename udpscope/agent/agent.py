@@ -138,6 +138,11 @@ class Agent:
             return p.error_reply(p.ProtocolError("os-error", str(err) or str(code),
                                                  errno_code=code if isinstance(code, str) else None),
                                  id=command.id, cmd=command.name)
+        except Exception as err:  # a bug must cost one command, not the agent and its sockets
+            self.errors += 1
+            return p.error_reply(p.ProtocolError("internal-error",
+                                                 f"{type(err).__name__}: {str(err)[:300]}"),
+                                 id=command.id, cmd=command.name)
 
     # ---- commands ----------------------------------------------------------------------------
 

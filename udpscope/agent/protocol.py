@@ -53,7 +53,7 @@ class ProtocolError(Exception):
 
     `code` is stable (scripts and the coordinator match on it): bad-line, bad-command,
     unknown-command, bad-argument, version-mismatch, hello-required, limit, not-found, busy,
-    os-error. `argument` names the offending argument when there is one.
+    os-error, internal-error. `argument` names the offending argument when there is one.
     """
 
     def __init__(self, code: str, message: str, *, argument: str | None = None,

@@ -19,7 +19,8 @@ from typing import Any
 from udpscope.addresses import is_multicast
 from udpscope.probe import MAGIC, ProbeTracker, decode_probe
 
-MAX_STREAMS = 4096
+MAX_STREAMS = 1024
+WINDOW = 1024          # duplicates are told apart within the last 1024 sequence numbers
 
 
 @dataclass(slots=True)
@@ -107,8 +108,8 @@ class StreamTable:
                 return
             dest = rinfo.destination
             entry = StreamEntry(probe.stream, rinfo.address, rinfo.port, dest,
-                                dest is not None and is_multicast(dest), ProbeTracker(), now, now,
-                                interface=rinfo.interface)
+                                dest is not None and is_multicast(dest), ProbeTracker(WINDOW),
+                                now, now, interface=rinfo.interface)
             self.streams[probe.stream] = entry
         elif rinfo.address != entry.source:
             entry.other_sources += 1
