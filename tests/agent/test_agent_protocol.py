@@ -302,3 +302,17 @@ async def test_a_bug_in_a_command_costs_that_command_not_the_agent() -> None:
     reply = await wire.ask(agent, {"id": 9, "cmd": "ping"})
     assert (reply["code"], reply["id"]) == ("internal-error", 9)
     assert (await wire.ask(agent, {"cmd": "report"}))["type"] == "ok"
+
+
+async def test_leave_without_join_close_and_bye() -> None:
+    wire = Wire()
+    agent = Agent(wire)
+    await wire.ask(agent, HELLO)
+    opened = await wire.ask(agent, {"cmd": "open", "port": 0, "address": "127.0.0.1"})
+    leave = await wire.ask(agent, {"cmd": "leave", "socket": opened["socket"], "group": GROUP})
+    assert (leave["code"], leave["argument"]) == ("not-found", "group")
+    closed = await wire.ask(agent, {"cmd": "close", "socket": opened["socket"]})
+    assert closed["type"] == "ok" and not agent.sockets
+    assert (await wire.ask(agent, {"cmd": "report"}))["sockets"] == []
+    bye = await wire.ask(agent, {"id": "last", "cmd": "bye"})
+    assert (bye["type"], bye["id"]) == ("ok", "last") and agent.bye_requested
