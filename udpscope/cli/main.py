@@ -1,4 +1,4 @@
-"""`udpscope` entry point: the TUI when no subcommand is given, else `listen` / `send` / `bench`.
+"""`udpscope` entry point: the TUI when no subcommand is given, else one of the headless commands.
 
 Everything heavy (the engine, Textual, the bench) is imported only by the branch that needs it,
 so `udpscope --help` and usage errors are instant and a missing part fails with a message,
@@ -8,6 +8,7 @@ not a traceback.
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -25,21 +26,27 @@ from udpscope.cli.common import (
 )
 from udpscope.textsafe import safe_text
 
+# Each subcommand: the module under udpscope.cli that implements it (its `main(argv)` parses its
+# own arguments) and the line `udpscope --help` shows. Imported only when named.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "listen": ("listen", "bind (and join groups), print one line per datagram"),
+    "send": ("send", "send datagrams (text, hex, file or stdin), optionally paced"),
+    "doctor": ("doctor", "join a group for a while and diagnose it (querier, firewall, ...)"),
+    "replay": ("replay", "send a pcap/pcapng capture's UDP datagrams again, at the recorded pace"),
+    "open": ("open_file", "show a pcap/pcapng capture in the terminal UI (read-only)"),
+    "matrix": ("matrix", "who hears whom: probe a group between many hosts (ssh, kubectl, netns)"),
+    "agent": ("agent", "the other end of `matrix` (JSON lines on stdin/stdout; not for typing)"),
+    "bench": ("bench", "measure the engine's throughput on loopback"),
+}
+
 DESCRIPTION = """\
 Debug UDP services and multicast groups. Without a subcommand, open the terminal UI
-(--bind/--join create sockets at start-up). Subcommands are headless, for scripts and pipes:
-  listen   bind (and join groups), print one line per datagram
-  send     send datagrams (text, hex, file or stdin), optionally paced
-  doctor   join a group for a while and diagnose it (querier, firewall, rp_filter, ...)
-  replay   send a pcap/pcapng capture's UDP datagrams again, at the recorded pace
-  open     show a pcap/pcapng capture in the terminal UI (read-only)
-  bench    measure throughput on loopback
+(--bind/--join create sockets at start-up). Subcommands are headless, for scripts and pipes.
 Run `udpscope COMMAND --help` for a command's options."""
 
 
 def build_parser() -> Parser:
-    from udpscope.cli import doctor, listen, open_file, replay, send
-
+    """The top-level parser: TUI flags, and the subcommands only as names (each parses its own)."""
     parser = Parser(prog="udpscope", description=DESCRIPTION,
                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"udpscope {__version__}")
@@ -58,40 +65,23 @@ def build_parser() -> Parser:
                         help="TUI: records kept for the live log (default 100000; older ones "
                              "are evicted and counted)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
-    lp = sub.add_parser("listen", help="bind and print one line per event",
-                        description=listen.DESCRIPTION,
-                        formatter_class=argparse.RawDescriptionHelpFormatter)
-    listen.configure(lp)
-    lp.set_defaults(run=listen.run, parser=lp)
-    sp = sub.add_parser("send", help="send datagrams", description=send.DESCRIPTION,
-                        formatter_class=argparse.RawDescriptionHelpFormatter)
-    send.configure(sp)
-    sp.set_defaults(run=send.run, parser=sp)
-    dp = sub.add_parser("doctor", help="join a group for a while and diagnose it",
-                        description=doctor.DESCRIPTION,
-                        formatter_class=argparse.RawDescriptionHelpFormatter)
-    doctor.configure(dp)
-    dp.set_defaults(run=doctor.run, parser=dp)
-    for name, module, summary in (("replay", replay, "send a capture file's datagrams again"),
-                                  ("open", open_file, "show a capture file in the terminal UI")):
-        cp = sub.add_parser(name, help=summary, description=module.DESCRIPTION,
-                            formatter_class=argparse.RawDescriptionHelpFormatter)
-        module.configure(cp)
-        cp.set_defaults(run=module.run, parser=cp)
-    bp = sub.add_parser("bench", help="measure throughput on loopback (see `udpscope bench --help`)",
-                        add_help=False)
-    bp.add_argument("bench_args", nargs=argparse.REMAINDER)
+    for name, (_module, summary) in COMMANDS.items():
+        command = sub.add_parser(name, help=summary, add_help=False)
+        command.add_argument("sub_args", nargs=argparse.REMAINDER)
     return parser
 
 
-def run_bench(argv: list[str]) -> int:
+def run_command(name: str, argv: list[str]) -> int:
+    """Run subcommand `name` with its own arguments; a part missing from the installation is a
+    message and exit 1, not a traceback."""
+    module_name = f"udpscope.cli.{COMMANDS[name][0]}"
     try:
-        from udpscope.cli.bench import main as bench_main
+        module = importlib.import_module(module_name)
     except ImportError as e:
-        err_line("udpscope bench: not available in this installation "
-                 f"(cannot import udpscope.cli.bench: {safe_text(str(e), limit=300)})")
+        err_line(f"udpscope {name}: not available in this installation "
+                 f"(cannot import {module_name}: {safe_text(str(e), limit=300)})")
         return 1
-    return int(bench_main(list(argv)) or 0)
+    return int(module.main(list(argv)) or 0)
 
 
 def run_tui(ns: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
@@ -119,30 +109,11 @@ def run_tui(ns: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
 
 
 def _main(argv: list[str]) -> int:
-    # A subcommand named first gets its own parser (prog "udpscope listen", intermixed
-    # positionals for send); the full parser below only sees TUI flags or misplaced ones.
-    if argv and argv[0] == "bench":
-        return run_bench(argv[1:])
-    if argv and argv[0] == "listen":
-        from udpscope.cli import listen
-
-        return listen.main(argv[1:])
-    if argv and argv[0] == "doctor":
-        from udpscope.cli import doctor
-
-        return doctor.main(argv[1:])
-    if argv and argv[0] == "send":
-        from udpscope.cli import send
-
-        return send.main(argv[1:])
-    if argv and argv[0] == "replay":
-        from udpscope.cli import replay
-
-        return replay.main(argv[1:])
-    if argv and argv[0] == "open":
-        from udpscope.cli import open_file
-
-        return open_file.main(argv[1:])
+    # A subcommand named first parses its own arguments (prog "udpscope listen", intermixed
+    # positionals for send); the parser below only sees TUI flags, or options put before a
+    # subcommand by mistake.
+    if argv and argv[0] in COMMANDS:
+        return run_command(argv[0], argv[1:])
     parser = build_parser()
     ns = parser.parse_args(argv)
     if ns.command is None:
@@ -153,9 +124,7 @@ def _main(argv: list[str]) -> int:
         if value:
             parser.error(f"argument {flag}: is a TUI option; put options after "
                          f"'{ns.command}' (udpscope {ns.command} ...)")
-    if ns.command == "bench":
-        return run_bench(ns.bench_args)
-    return ns.run(ns, ns.parser)
+    return run_command(ns.command, ns.sub_args)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
