@@ -29,7 +29,10 @@ from udpscope.cli.common import (
     resolve_iface,
     run_subcommand,
 )
+from udpscope.cli.listen_extras import ListenExtras, open_capture_writer, rule_arg
+from udpscope.files.pcapng_writer import PcapngWriter
 from udpscope.hexdump import hexdump_lines
+from udpscope.respond import DEFAULT_LIMIT, MAX_LIMIT, Responder
 from udpscope.textsafe import safe_text
 
 PROG = "udpscope listen"
@@ -57,6 +60,14 @@ def configure(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
     p.add_argument("--format", choices=("text", "hex", "jsonl"), default="text",
                    help="text (default): one line per datagram; hex: plus a hex dump; "
                         "jsonl: one JSON object per event")
+    p.add_argument("--write", metavar="FILE.pcapng",
+                   help="also write every datagram (and every reply) to a pcapng file, as it goes")
+    p.add_argument("--respond", metavar="RULE", action="append", type=rule_arg, default=[],
+                   help="answer matching datagrams: MATCH=>REPLY, MATCH one of *, text:STR, "
+                        "prefix:HEX, re:REGEX; REPLY one of echo, text:STR, hex:HEX (repeatable; "
+                        "the first matching rule answers)")
+    p.add_argument("--respond-limit", metavar="PPS", type=int_range(1, MAX_LIMIT, "respond-limit"),
+                   default=DEFAULT_LIMIT, help=f"replies per second at most (default {DEFAULT_LIMIT})")
     return p
 
 
@@ -103,7 +114,12 @@ def run(ns: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     family, joins = _plan(ns, parser)
     from udpscope import dgram
 
-    return dgram.run(_listen(ns, family, joins, Output()))
+    if ns.respond_limit != DEFAULT_LIMIT and not ns.respond:
+        parser.error("argument --respond-limit: needs --respond RULE (it limits the replies)")
+    writer = open_capture_writer(ns.write, parser) if ns.write is not None else None
+    out = Output(prog=PROG)
+    status = dgram.run(_listen(ns, family, joins, out, writer))
+    return 1 if out.error is not None and status == 0 else status
 
 
 class _Formatter:
@@ -168,21 +184,44 @@ class _Formatter:
             head += ": " + safe_text(msg, limit=TEXT_LIMIT)
         return self.out.line(head)
 
+    def sent(self, data: bytes, address: str, family: str, port: int, now: float) -> bool:
+        """A reply the responder sent (shown like a datagram, marked as sent)."""
+        if self.fmt == "jsonl":
+            return self.emit_json({"event": "sent", "time": round(now, 6), "address": address,
+                                   "family": family, "port": port, "size": len(data),
+                                   "hex": data.hex()})
+        size = len(data)
+        head = (f"{self._clock(now)} sent to {hostport(address, port)} "
+                f"{size} byte{'' if size == 1 else 's'}")
+        if self.fmt == "hex":
+            if not self.out.line(head):
+                return False
+            return all(self.out.line("  " + row) for row in hexdump_lines(data))
+        if data:
+            head += ": " + safe_text(data, limit=TEXT_LIMIT)
+        return self.out.line(head)
+
     def error(self, code: str, message: str) -> bool:
         if self.fmt == "jsonl":
             return self.emit_json({"event": "error", "code": code, "message": message})
         return True  # text/hex: the error line goes to stderr
 
-    def close(self, kernel_drops: int = 0) -> bool:
+    def close(self, kernel_drops: int = 0, extra: dict[str, int] | None = None) -> bool:
         if self.fmt == "jsonl":
             event: dict[str, Any] = {"event": "close"}
             if kernel_drops:
                 event["kernel_drops"] = kernel_drops
+            event.update(extra or {})
             return self.emit_json(event)
+        if extra:
+            replies, dropped = extra.get("replies", 0), extra.get("replies_dropped", 0)
+            return self.out.line(f"closed ({replies} repl{'y' if replies == 1 else 'ies'}, "
+                                 f"{dropped} held back by --respond-limit)")
         return self.out.line("closed")
 
 
-async def _listen(ns: argparse.Namespace, family: str, joins: list, out: Output) -> int:
+async def _listen(ns: argparse.Namespace, family: str, joins: list, out: Output,
+                  writer: PcapngWriter | None = None) -> int:
     import asyncio  # here, not at the top: --help and --version need no event loop
 
     from udpscope import dgram
@@ -193,6 +232,7 @@ async def _listen(ns: argparse.Namespace, family: str, joins: list, out: Output)
     done: asyncio.Future[None] = loop.create_future()
     state = {"status": 0, "received": 0, "listening": False, "closing": False, "drops": 0}
     sock: Any = None
+    extras: ListenExtras | None = None
 
     def fail(err: BaseException) -> None:
         state["status"] = 1
@@ -212,6 +252,8 @@ async def _listen(ns: argparse.Namespace, family: str, joins: list, out: Output)
 
     def on_listening() -> None:
         state["listening"] = True
+        if extras is not None:
+            extras.listening(sock)
         if not fmt.listening(sock.address()):
             stop()
             return
@@ -233,11 +275,16 @@ async def _listen(ns: argparse.Namespace, family: str, joins: list, out: Output)
         if state["closing"]:
             return
         state["received"] += 1
-        if not fmt.message(msg, rinfo, time.time()):
+        now = time.time()
+        if not fmt.message(msg, rinfo, now):
             stop()
             return
+        if extras is not None:
+            extras.received(sock, msg, rinfo, now)
         if ns.count is not None and state["received"] >= ns.count:
-            stop()
+            # Close after this loop turn: a reply to the last datagram still leaves first.
+            state["closing"] = True
+            loop.call_soon(stop)
 
     def on_error(err: BaseException) -> None:
         nonlocal sock
@@ -261,7 +308,7 @@ async def _listen(ns: argparse.Namespace, family: str, joins: list, out: Output)
         if drops:
             err_line(f"{PROG}: the kernel dropped {drops} datagram{'s' if drops != 1 else ''} "
                      "this socket could not take in time (receive buffer full)")
-        fmt.close(drops)
+        fmt.close(drops, extras.close() if extras is not None else None)
         if not done.done():
             done.set_result(None)
 
@@ -278,6 +325,9 @@ async def _listen(ns: argparse.Namespace, family: str, joins: list, out: Output)
         s.bind(port, addr)
         return s
 
+    if writer is not None or ns.respond:
+        responder = Responder(ns.respond, ns.respond_limit) if ns.respond else None
+        extras = ListenExtras(writer, responder, ns.write, fail, stop, fmt.sent)
     isolated = True
     installed = install_signals(loop, stop)
     timer = loop.call_later(ns.timeout, stop) if ns.timeout is not None else None
@@ -292,4 +342,8 @@ async def _listen(ns: argparse.Namespace, family: str, joins: list, out: Output)
         if timer is not None:
             timer.cancel()
         remove_signals(loop, installed)
+        if extras is not None:
+            extras.close()  # a bind that failed never closes the socket: the file still ends
+        elif writer is not None:
+            writer.close()
     return state["status"]

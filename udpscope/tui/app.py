@@ -39,6 +39,8 @@ if TYPE_CHECKING:
     from textual.app import SystemCommand
 
     from udpscope.tui.forms import EndpointRequest, SocketRequest
+    from udpscope.workspace import Workspace
+    from udpscope.workspace.apply import WorkspaceSession
 
 TICK_HZ = 20
 SLOW_EVERY = 5  # tables and status at TICK_HZ / SLOW_EVERY
@@ -83,9 +85,20 @@ class UdpscopeApp(OrderedKeysApp[int]):
         ring_size: int = DEFAULT_RING_SIZE,
         theme_dirs: list[Path] | None = None,
         handle_signals: bool = False,
+        workspace: Workspace | None = None,
+        notice: str | None = None,
+        title: str | None = None,
     ) -> None:
         super().__init__()
+        # ``capture`` may come preloaded (udpscope open FILE: a file's datagrams, no sockets);
+        # ``workspace`` is opened at mount through the capture layer (see workspace.apply);
+        # ``notice`` is shown once at mount (untrusted text: shown without markup).
         self.capture = capture or Capture(ring_size=ring_size, clock=clock or time.time)
+        self.startup_workspace = workspace
+        self.workspace_session: WorkspaceSession | None = None
+        self.startup_notice = notice
+        if title:
+            self.sub_title = safe_text(title, 120)
         self.tz = tz
         self.startup_binds = list(binds)
         self.startup_joins = list(joins)
@@ -133,11 +146,26 @@ class UdpscopeApp(OrderedKeysApp[int]):
     def on_mount(self) -> None:
         for note in self._theme_notes:
             self.notify(note, title="Themes", severity="warning", markup=False)
+        if self.startup_notice:
+            self.notify(safe_text(self.startup_notice, 400), title="File", markup=False)
         self._errors_seen = self.capture.error_count
         self.set_interval(1 / TICK_HZ, self._tick)
         if self.handle_signals:
             self._catch_signals()
         self._startup_sockets()
+        self._startup_workspace()
+        if self.selected_socket is None and self.capture.sockets:
+            self.selected_socket = next(iter(self.capture.sockets))
+
+    def _startup_workspace(self) -> None:
+        if self.startup_workspace is None:
+            return  # nothing to open: the workspace code stays off the start-up path
+        from udpscope.workspace.apply import WorkspaceSession
+
+        self.workspace_session = WorkspaceSession(self.capture, self.report_error)
+        entries = self.workspace_session.open(self.startup_workspace)
+        if entries and self.selected_socket is None:
+            self.selected_socket = entries[0].id
 
     def _catch_signals(self) -> None:
         """SIGTERM and SIGHUP end the app the normal way, so the terminal is restored."""
@@ -422,8 +450,14 @@ def run_app(
     udp6: bool,
     theme: str | None,
     ring_size: int = DEFAULT_RING_SIZE,
+    *,
+    capture: Capture | None = None,
+    workspace: Workspace | None = None,
+    notice: str | None = None,
+    title: str | None = None,
 ) -> int:
     """Entry point used by the CLI; returns the process exit status."""
-    app = UdpscopeApp(binds, joins, udp6, theme, ring_size=ring_size, handle_signals=True)
+    app = UdpscopeApp(binds, joins, udp6, theme, ring_size=ring_size, capture=capture,
+                      workspace=workspace, notice=notice, title=title, handle_signals=True)
     result = app.run()
     return int(result or 0)
