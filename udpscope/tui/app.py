@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from textual import events
+from textual.app import ScreenStackError
 from textual.binding import Binding
 from textual.reactive import reactive
 from textual.screen import Screen
@@ -29,6 +30,7 @@ from udpscope.capture import DEFAULT_RING_SIZE, Capture, Record, SocketEntry
 from udpscope.net.hints import errno_hint
 from udpscope.textsafe import safe_text
 from udpscope.tui.keys import OrderedKeysApp
+from udpscope.tui.limits import RESERVED_FDS, fd_room, fit_address_space, preload_later_modules
 from udpscope.tui.screens.main import MainScreen
 from udpscope.tui.themes import install_themes, switch_theme
 from udpscope.tui.workbench import DetailSource, TimerPane
@@ -150,6 +152,8 @@ class UdpscopeApp(OrderedKeysApp[int]):
             self.notify(safe_text(self.startup_notice, 400), title="File", markup=False)
         self._errors_seen = self.capture.error_count
         self.set_interval(1 / TICK_HZ, self._tick)
+        # After the first frame: what later screens import, while files can still be opened.
+        self.call_after_refresh(preload_later_modules)
         if self.handle_signals:
             self._catch_signals()
         self._startup_sockets()
@@ -232,7 +236,10 @@ class UdpscopeApp(OrderedKeysApp[int]):
             self.capture.tick()
         if slow:
             self._announce_errors()
-        screen = self.screen
+        try:
+            screen = self.screen
+        except ScreenStackError:  # shutting down: no screen left to refresh
+            return
         if isinstance(screen, TimerPane):
             try:
                 screen.refresh_data(slow)
@@ -282,6 +289,13 @@ class UdpscopeApp(OrderedKeysApp[int]):
 
     def create_socket(self, req: SocketRequest) -> SocketEntry | None:
         """Create (and bind, if asked) a socket; a failure is notified and None returned."""
+        room = fd_room()
+        if room is not None and room[1] - room[0] <= RESERVED_FDS:
+            used, limit = room
+            self.notify(f"Too many open files: {used} of the limit of {limit} are in use, and "
+                        f"udpscope keeps {RESERVED_FDS} for itself. Close a socket (x) or raise "
+                        "the limit (ulimit -n).", title="New socket", severity="error")
+            return None
         options = dgram.SocketOptions(
             type="udp6" if req.type == "udp6" else "udp4",
             reuse_addr=req.reuse_addr,
@@ -457,6 +471,7 @@ def run_app(
     title: str | None = None,
 ) -> int:
     """Entry point used by the CLI; returns the process exit status."""
+    fit_address_space()  # before Textual starts its threads
     app = UdpscopeApp(binds, joins, udp6, theme, ring_size=ring_size, capture=capture,
                       workspace=workspace, notice=notice, title=title, handle_signals=True)
     result = app.run()
