@@ -81,6 +81,8 @@ class MulticastScreen(Screen[None]):
         self.action_reload()
 
     def on_screen_resume(self) -> None:
+        # Each arrival starts the same way: the view focused, one tab from the group field.
+        self.set_focus(self.query_one("#mc-body"))
         self.action_reload()
 
     def _own(self) -> list[tuple[str, str | None, str | None]]:
