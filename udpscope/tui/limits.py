@@ -23,6 +23,8 @@ __all__ = ["LATER_MODULES", "RESERVED_FDS", "fd_room", "fit_address_space", "pre
 RESERVED_FDS = 8
 # Imported on first use by a screen, a dialog, the palette or Textual's own error report.
 LATER_MODULES = (
+    "udpscope.tui.widgets.compose",
+    "udpscope.tui.widgets.options",
     "udpscope.tui.screens.stats",
     "udpscope.tui.screens.multicast",
     "udpscope.tui.screens.detail",

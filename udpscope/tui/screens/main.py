@@ -12,6 +12,7 @@ bar goes and the socket list gets shorter.
 from __future__ import annotations
 
 from datetime import tzinfo
+from typing import TYPE_CHECKING
 
 from textual import on
 from textual.actions import SkipAction
@@ -28,13 +29,17 @@ from udpscope.capture import Capture
 from udpscope.logfilter import FilterError, parse_filter
 from udpscope.textsafe import safe_text
 from udpscope.tui.logcolumns import fit_parts
-from udpscope.tui.widgets.compose import ComposePane
 from udpscope.tui.widgets.fields import FieldMessage
 from udpscope.tui.widgets.footer import KeyFooter
 from udpscope.tui.widgets.message_log import MessageLog
-from udpscope.tui.widgets.options import OptionsPane
 from udpscope.tui.widgets.socket_list import SocketList
 from udpscope.tui.workbench import app_of
+
+if TYPE_CHECKING:
+    from textual.widget import AwaitMount
+
+    from udpscope.tui.widgets.compose import ComposePane
+    from udpscope.tui.widgets.options import OptionsPane
 
 NARROW = 110  # below this many columns the side pane and the log take turns
 
@@ -74,6 +79,8 @@ class MainScreen(Screen[None]):
         self.tz = tz
         self._status = ""
         self._options: OptionsPane | None = None
+        self._composer: ComposePane | None = None
+        self._composer_mounted: AwaitMount | None = None
         self.message_log = MessageLog(capture, tz=tz, id="log")
 
     def compose(self) -> ComposeResult:
@@ -83,11 +90,11 @@ class MainScreen(Screen[None]):
         yield sockets
         with Horizontal(id="work"):
             with TabbedContent(id="side", initial="compose-tab"):
-                # The options pane is built when its tab is first shown (see _show_options):
-                # it is hidden at start and the costliest pane to build.
+                # Both panes are built after the first frame (the composer right after it, the
+                # options when first shown): together they were half the work before anything
+                # could be drawn.
                 yield TabPane("2 Options", id="options-tab")
-                with TabPane("3 Composer", id="compose-tab"):
-                    yield ComposePane(id="compose")
+                yield TabPane("3 Composer", id="compose-tab")
             with Vertical(id="log-pane") as pane:
                 pane.border_title = "4 Live log"
                 yield Input(placeholder="/ filter: #1 dir:rx peer:127.0.0.1 hex:6869 text:hello",
@@ -108,6 +115,16 @@ class MainScreen(Screen[None]):
         self.watch(log, "columns", self._update_header)
         self.update_status()
         self.set_focus(log)
+        self.call_after_refresh(self._build_composer)
+
+    def _build_composer(self) -> AwaitMount:
+        """Mount the composer (once); returns what to await for it to be there."""
+        if self._composer_mounted is None:
+            from udpscope.tui.widgets.compose import ComposePane
+
+            self._composer = ComposePane(id="compose")
+            self._composer_mounted = self.query_one("#compose-tab", TabPane).mount(self._composer)
+        return self._composer_mounted
 
     # ---- the tick ------------------------------------------------------------------------------
 
@@ -116,7 +133,8 @@ class MainScreen(Screen[None]):
         self.message_log.pull()
         if slow:
             self.query_one(SocketList).refresh_rows()
-            self.query_one(ComposePane).update_result()
+            if self._composer is not None and self._composer.is_mounted:
+                self._composer.update_result()
             self.update_status()
 
     def _update_header(self) -> None:
@@ -225,7 +243,11 @@ class MainScreen(Screen[None]):
         elif pane == "compose":
             self._show_side(True)
             tabs.active = "compose-tab"
-            self.set_focus(self.query_one("#dest-host", Input))
+            if self._composer is not None and self._composer.is_mounted:
+                self.set_focus(self.query_one("#dest-host", Input))
+            else:  # keys typed after "3" wait for the composer
+                app_of(self).hold_keys_until(
+                    self._build_composer(), lambda: self.set_focus(self.query_one("#dest-host", Input)))
         elif pane == "log":
             self._show_side(False)
             self.set_focus(self.message_log)
@@ -233,6 +255,8 @@ class MainScreen(Screen[None]):
     def _show_options(self, focus: bool) -> None:
         options = self._options
         if options is None:
+            from udpscope.tui.widgets.options import OptionsPane
+
             options = self._options = OptionsPane(id="options")
             mounted = self.query_one("#options-tab", TabPane).mount(options)  # loads on mount
             if focus:
@@ -274,4 +298,5 @@ class MainScreen(Screen[None]):
             sockets = self.query_one(SocketList)
             sockets.refresh_rows()  # a socket made a moment ago must be listed before the tick
             sockets.select_id(sid)
-        self.query_one(ComposePane).update_from()
+        if self._composer is not None and self._composer.is_mounted:
+            self._composer.update_from()
