@@ -91,7 +91,7 @@ def fit(text: str, width: int, *, right: bool = False) -> str:
     """``text`` in exactly ``width`` cells: padded, or cut with a final "…" when too long."""
     if width <= 0:
         return ""
-    n = cell_len(text)
+    n = len(text) if text.isascii() else cell_len(text)
     if n <= width:
         pad = " " * (width - n)
         return pad + text if right else text + pad

@@ -25,6 +25,7 @@ import time
 from collections.abc import Callable
 from datetime import datetime, tzinfo
 
+from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
 from rich.style import Style
 from textual.binding import Binding
@@ -69,12 +70,33 @@ def _worth_showing(destination: str) -> bool:
     return ip.is_multicast or (ip.version == 4 and str(ip).endswith(".255"))
 
 
+def _cells(text: str) -> int:
+    return len(text) if text.isascii() else cell_len(text)
+
+
 def _fit_segments(segments: list[Segment], width: int, style: Style) -> list[Segment]:
     """``segments`` in exactly ``width`` cells: padded, or cut with "…" in ``style``."""
-    strip = Strip(segments)
-    if strip.cell_length <= width:
-        return list(strip.extend_cell_length(width, style))
-    return [*strip.crop(0, max(0, width - 1)), Segment(ELLIPSIS, style)]
+    if width <= 0:
+        return []
+    total = sum(_cells(seg.text) for seg in segments)
+    if total <= width:
+        return [*segments, Segment(" " * (width - total), style)] if total < width else segments
+    out: list[Segment] = []
+    used = 0
+    room_for_text = width - 1
+    for seg in segments:
+        n = _cells(seg.text)
+        if used + n <= room_for_text:
+            out.append(seg)
+            used += n
+            continue
+        room = room_for_text - used
+        if room > 0:
+            text = seg.text[:room] if seg.text.isascii() else set_cell_size(seg.text, room)
+            out.append(Segment(text, seg.style))
+        break
+    out.append(Segment(ELLIPSIS, style))
+    return out
 
 
 class MessageLog(ScrollView, can_focus=True):
@@ -168,6 +190,7 @@ class MessageLog(ScrollView, can_focus=True):
         self._cache: LRUCache[tuple[int, int, bool], Strip] = LRUCache(2048)
         self._auto_scroll = False
         self._styles: dict[str, Style] = {}
+        self._mixed: dict[tuple[Style, str], Style] = {}
         self._frame_base: Style | None = None
         self._frame_width = 0
         self._last_big_pull = -1e9
@@ -390,7 +413,7 @@ class MessageLog(ScrollView, can_focus=True):
             target = self.cursor + delta
         index = max(0, min(len(self.rows) - 1, target))
         self._move_cursor(index)
-        if index < len(self.rows) - 1:
+        if delta < 0 or index < len(self.rows) - 1:
             self.following = False  # a row picked under a flood must not scroll away
 
     def action_page(self, direction: int) -> None:
@@ -450,6 +473,7 @@ class MessageLog(ScrollView, can_focus=True):
         if key != self._style_key:
             self._style_key = key
             self._styles.clear()
+            self._mixed.clear()
             self._cache.clear()
 
     def _style(self, name: str) -> Style:
@@ -505,46 +529,60 @@ class MessageLog(ScrollView, can_focus=True):
             self._meta_seen = self._meta_seen or meta
             self.call_later(self._plan)
 
+    def _mix(self, base: Style, name: str) -> Style:
+        """``base`` + a component style, computed once per pair (rows repeat a handful)."""
+        key = (base, name)
+        style = self._mixed.get(key)
+        if style is None:
+            style = self._mixed[key] = base + self._style(name)
+        return style
+
     def _format(self, r: Record, width: int, base: Style, selected: bool = False) -> Strip:
+        # Column widths are known from the plan: the row is assembled without measuring it.
         c = self.columns
         segs: list[Segment] = []
+        used = c.sock + 1
         if c.time:
-            segs.append(Segment(self.format_time(r.time, c.time).ljust(c.time) + " ", base + self._style("time")))
+            segs.append(Segment(self.format_time(r.time, c.time).ljust(c.time) + " ", self._mix(base, "time")))
+            used += c.time + 1
         segs.append(Segment(fit(f"#{r.sock_id}", c.sock) + " ", base))
         meta = r.kind != "event" and r.destination is not None and _worth_showing(r.destination)
         self._note_row_shape(r, meta)
-        # Everything right of the direction column, as one run of cells.
-        rest = width - sum(seg.cell_length for seg in segs) - c.dir - 1
+        used += c.dir + 1
         if r.kind == "event":
             err = r.event == "error"
-            style = base + self._style("error" if err else "event")
+            style = self._mix(base, "error" if err else "event")
             segs.append(Segment(("!!" if err else "ev") + " ", style))
+            rest = width - used
             body = [Segment(f"{r.event} ", style)]
             if r.text:
                 body += safe_rich_segments(r.text, rest * 4 + 16, style, style + self._style("escape"))
             segs += _fit_segments(body, rest, style)
         else:
             failed = r.error is not None
-            dstyle = base + self._style("error" if failed else r.kind)
+            dstyle = self._mix(base, "error" if failed else r.kind)
             segs.append(Segment(DIRECTION.get(r.kind, r.kind) + " ", dstyle))
             peer = safe_text(format_endpoint(r.address, r.port), 64)
             segs.append(Segment(fit(peer, c.peer) + " ", base))
+            used += c.peer + 1
             if c.size:
                 segs.append(Segment(fit(str(r.size), c.size, right=True) + " ", base))
+                used += c.size + 1
             if c.meta:
-                mstyle = base + self._style("meta")
+                mstyle = self._mix(base, "meta")
                 shown = meta and r.destination is not None
                 segs.append(Segment(fit(safe_text(r.destination or "", 48) if shown else "", c.group) + " ", mstyle))
                 segs.append(Segment(fit(safe_text(r.interface or "", 24) if shown else "", c.iface) + " ", mstyle))
                 ttl = str(r.ttl) if shown and r.ttl is not None else ""
                 segs.append(Segment(fit(ttl, c.ttl, right=True) + " ", mstyle))
-            left = width - sum(seg.cell_length for seg in segs)
+                used += c.group + c.iface + c.ttl + 3
+            left = width - used
             segs += _fit_segments(self._preview(r, left, base, dstyle, failed), left, base)
-        strip = Strip(segs).crop_extend(0, width, base)
         if selected:
             # Over each segment's own colours (apply_style would put it under them, unseen).
-            strip = Strip(Segment.apply_style(list(strip), post_style=self._style("cursor")))
-        return strip
+            segs = list(Segment.apply_style(segs, post_style=self._style("cursor")))
+        # Runs of one style as one segment: every later step (filters, offsets) is per segment.
+        return Strip(Segment.simplify(segs), width)
 
     def _preview(self, r: Record, width: int, base: Style, dstyle: Style, failed: bool) -> list[Segment]:
         limit = width * 4 + 16  # bytes: enough to fill the cells, whatever the encoding
