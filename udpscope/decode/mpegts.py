@@ -33,8 +33,9 @@ def _pid_name(pid: int) -> str:
     return {0: "PAT", 1: "CAT", 0x11: "SDT", 0x12: "EIT", 0x14: "TDT", 0x1FFF: "null"}.get(pid, "")
 
 
-def _psi(data: bytes, start: int, end: int, tree: Tree) -> str | None:
-    """Decode a PAT or PMT section that starts in this packet; its name for the summary."""
+def _psi(data: bytes, start: int, end: int, tree: Tree, base: int) -> str | None:
+    """Decode a PAT or PMT section that starts in this packet; its name for the summary.
+    Offsets in `data` are shifted by `base` in the fields."""
     r = Reader(data, start, end)
     pointer = r.u8("pointer field")
     r.take(pointer, "pointer filler")
@@ -42,17 +43,19 @@ def _psi(data: bytes, start: int, end: int, tree: Tree) -> str | None:
     table_id = r.u8("table id")
     length = r.u16("section length") & 0x0FFF
     if table_id not in (0x00, 0x02):
-        tree.add("Section", f"table id 0x{table_id:02x}, {length} bytes", at, min(end, at + 3 + length))
+        tree.add("Section", f"table id 0x{table_id:02x}, {length} bytes", base + at,
+                 base + min(end, at + 3 + length))
         return None
     name = "PAT" if table_id == 0 else "PMT"
     body_end = min(end, at + 3 + length - 4)  # the CRC-32 is the section's last 4 bytes
-    with tree.node(name, f"{length} bytes", at, end=min(end, at + 3 + length)):
-        tree.add("Table id", f"0x{table_id:02x}", at, at + 1)
-        tree.add("Section length", length, at + 1, at + 3)
+    with tree.node(name, f"{length} bytes", base + at, end=base + min(end, at + 3 + length)):
+        tree.add("Table id", f"0x{table_id:02x}", base + at, base + at + 1)
+        tree.add("Section length", length, base + at + 1, base + at + 3)
         ident = r.u16("table id extension")
-        tree.add("Transport stream id" if table_id == 0 else "Program number", ident, at + 3, at + 5)
+        tree.add("Transport stream id" if table_id == 0 else "Program number", ident,
+                 base + at + 3, base + at + 5)
         version = (r.u8("version") >> 1) & 0x1F
-        tree.add("Version", version, at + 5, at + 6)
+        tree.add("Version", version, base + at + 5, base + at + 6)
         r.take(2, "section numbers")
         if table_id == 0:
             while r.pos + 4 <= body_end:
@@ -60,11 +63,11 @@ def _psi(data: bytes, start: int, end: int, tree: Tree) -> str | None:
                 program = r.u16("program number")
                 pid = r.u16("program map PID") & 0x1FFF
                 label = "network PID" if program == 0 else f"program {program}: PMT PID"
-                tree.add(label, f"0x{pid:04x}", p, p + 4)
+                tree.add(label, f"0x{pid:04x}", base + p, base + p + 4)
         else:
             p = r.pos
             pcr_pid = r.u16("PCR PID") & 0x1FFF
-            tree.add("PCR PID", f"0x{pcr_pid:04x}", p, p + 2)
+            tree.add("PCR PID", f"0x{pcr_pid:04x}", base + p, base + p + 2)
             info = r.u16("program info length") & 0x0FFF
             r.take(info, "program descriptors")
             while r.pos + 5 <= body_end:
@@ -74,7 +77,7 @@ def _psi(data: bytes, start: int, end: int, tree: Tree) -> str | None:
                 es_info = r.u16("ES info length") & 0x0FFF
                 r.take(es_info, "ES descriptors")
                 kind = STREAM_TYPES.get(stype, f"type 0x{stype:02x}")
-                tree.add(f"PID 0x{pid:04x}", kind, p, r.pos)
+                tree.add(f"PID 0x{pid:04x}", kind, base + p, base + r.pos)
     return name
 
 
@@ -135,7 +138,7 @@ def _packet(data: bytes, at: int, base: int, tree: Tree, index: int) -> None:
                 first = data[payload:at + PACKET]
                 if pid == 0 or (len(first) > 1 and first[1 + first[0]:2 + first[0]] == b"\x02"):
                     try:
-                        _psi(data, payload, at + PACKET, tree)
+                        _psi(data, payload, at + PACKET, tree, base)
                     except Truncated:  # a section may go on in the next packet: not an error
                         tree.add("Section", "continues in a later packet", base + payload,
                                  o + PACKET)

@@ -42,6 +42,7 @@ def decode_ntp(data: bytes, tree: Tree) -> None:
     tree.add("Mode", f"{mode} ({MODES[mode]})", 0, 1)
     tree.summary = f"NTPv{version} {MODES[mode]}"
     if mode in (6, 7):
+        r.need(11 if mode == 6 else 3, "control header")
         tree.add("Control data", f"{len(data) - 1} bytes", 1, len(data))
         return
     stratum = r.u8("stratum")

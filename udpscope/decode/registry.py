@@ -7,7 +7,7 @@ port says, partially, so the view shows *why* it is malformed. Without a known p
 protocols with a signature strong enough to be told from random bytes are recognised by
 content (probe magic, SSDP and WS-Discovery text, SAP, syslog's `<PRI>`, TS sync bytes, RTCP
 lengths that add up, PTP's length field, RTP's header, a DNS message that parses to its last
-byte). NTP and CoAP are recognised only on their ports, as in Wireshark: their headers are too
+byte, tried before RTP's header test, which random bytes pass more often). NTP and CoAP are recognised only on their ports, as in Wireshark: their headers are too
 short to be told from noise.
 
 Every entry point is total: whatever the bytes, the result is a `Decoded`, never an exception.
@@ -46,10 +46,17 @@ PORTS: dict[int, str] = {
     319: "ptp", 320: "ptp", 123: "ntp", 514: "syslog", 5683: "coap",
 }
 
+def _dns_header(d: bytes) -> bool:
+    """A DNS header whose opcode and record counts are plausible (RTP's would not be)."""
+    if len(d) < 12 or (d[2] >> 3) & 0xF not in (0, 1, 2, 4, 5):
+        return False
+    qd, an, ns, ar = (int.from_bytes(d[i:i + 2], "big") for i in (4, 6, 8, 10))
+    return qd <= 64 and an + ns + ar <= 512
+
+
 # A port names its protocol unless this cheap check says the bytes are plainly not it.
 _PORT_CHECK: dict[str, Callable[[bytes], bool]] = {
-    "dns": lambda d: len(d) >= 12, "mdns": lambda d: len(d) >= 12,
-    "llmnr": lambda d: len(d) >= 12, "ssdp": ssdp.looks_like_ssdp, "wsd": wsd.looks_like_wsd,
+    "dns": _dns_header, "mdns": _dns_header, "llmnr": _dns_header, "ssdp": ssdp.looks_like_ssdp, "wsd": wsd.looks_like_wsd,
     "sap": lambda d: len(d) >= 4 and d[0] >> 5 == 1, "ptp": ptp.looks_like_ptp,
     "ntp": lambda d: len(d) >= 48 and 1 <= (d[0] >> 3) & 7 <= 4,
     "syslog": lambda d: d.startswith(b"<"), "coap": lambda d: len(d) >= 4 and d[0] >> 6 == 1,
@@ -64,8 +71,8 @@ _BY_CONTENT: tuple[tuple[str, Callable[[bytes], bool]], ...] = (
     ("mpegts", mpegts.looks_like_ts),
     ("rtcp", rtcp.looks_like_rtcp),
     ("ptp", ptp.looks_like_ptp),
+    ("dns", dns.looks_like_dns),    # strict (parses to the last byte): before RTP's weak test
     ("rtp", rtp.looks_like_rtp),
-    ("dns", dns.looks_like_dns),
 )
 
 

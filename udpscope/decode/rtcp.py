@@ -131,6 +131,7 @@ def _one(r: Reader, tree: Tree, index: int) -> str:
 
 def decode_rtcp(data: bytes, tree: Tree) -> None:
     r = Reader(data)
+    r.need(8, "RTCP header")
     parts: list[str] = []
     try:
         while r.remaining() and len(parts) < MAX_PACKETS:

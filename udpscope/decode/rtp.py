@@ -102,7 +102,7 @@ def decode_rtp(data: bytes, tree: Tree) -> None:
     payload = data[r.pos:end]
     tree.add("Payload", f"{len(payload)} bytes", r.pos, end)
     if padding:
-        tree.add("Padding", f"{len(data) - end} bytes", end, len(data))
+        tree.add("Padding bytes", f"{len(data) - end} bytes", end, len(data))
     if payload and (pt == 33 or looks_like_ts(payload)):
         tree.summary += f" MPEG-TS: {ts_summary(payload)}"
         if len(payload) >= PACKET:

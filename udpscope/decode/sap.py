@@ -43,6 +43,7 @@ def decode_sdp_lines(data: bytes, base: int, tree: Tree) -> dict[str, str]:
         nl = data.find(b"\n", pos)
         end = len(data) if nl < 0 else nl
         line = data[pos:end].rstrip(b"\r")
+        end = pos + len(line)
         if line:
             key, eq, value = line.partition(b"=")
             k = key.decode("latin-1")

@@ -30,7 +30,7 @@ def _lines(data: bytes) -> list[tuple[int, int, bytes]]:
         line = data[pos:end].rstrip(b"\r")
         if not line:
             break
-        out.append((pos, end, line))
+        out.append((pos, pos + len(line), line))
         if nl < 0:
             break
         pos = nl + 1
@@ -91,5 +91,7 @@ def decode_ssdp(data: bytes, tree: Tree) -> None:
         if "LOCATION" in found:
             bits.append(found["LOCATION"])
     tree.summary = " ".join([kind, *bits])
+    if not first.startswith(_STARTS):
+        raise DecodeError("the first line is not an SSDP request or response")
     if bad:
         raise DecodeError(bad)
