@@ -193,22 +193,23 @@ class TsTracker:
         """Learn the PMT PIDs from a PAT, and whether a PMT was seen (a few packets a second)."""
         if not pusi.any():
             return
-        watch = pid == 0
-        if self._pmt_pids and not self._pmt_seen:
-            watch |= np.isin(pid, list(self._pmt_pids))
-        for i in np.flatnonzero(watch & pusi)[:4]:
-            raw = packet(int(i) if index is None else int(index[i]))
-            table = _section(raw)
-            if table is None:
-                continue
-            table_id, body = table
-            if table_id == 0 and int(pid[i]) == 0:
+
+        def row(i: int) -> int:
+            return i if index is None else int(index[i])
+
+        for i in np.flatnonzero((pid == 0) & pusi)[:1]:      # the PAT: which PIDs are PMTs
+            table = _section(packet(row(int(i))))
+            if table is not None and table[0] == 0:
+                body = table[1]
                 for at in range(0, len(body) - 3, 4):
                     program = (body[at] << 8) | body[at + 1]
                     if program and len(self._pmt_pids) < 64:
                         self._pmt_pids.add(((body[at + 2] & 0x1F) << 8) | body[at + 3])
-            elif table_id == 2:
-                self._pmt_seen = True
+        if self._pmt_pids and not self._pmt_seen:
+            for i in np.flatnonzero(pusi & np.isin(pid, list(self._pmt_pids)))[:2]:
+                table = _section(packet(row(int(i))))
+                if table is not None and table[0] == 2:
+                    self._pmt_seen = True
 
     def stats(self) -> TsStats:
         """The counts now."""
