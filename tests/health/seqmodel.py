@@ -22,7 +22,7 @@ class ReferenceCounter:
         self.first: int | None = None
         self.top: int | None = None
         self.seen: set[int] = set()
-        self.pending: tuple[int, str, int | None] | None = None
+        self.pending: list | None = None   # [ext, kind, old first, copies]
 
     def _epoch_lost(self) -> int:
         if self.top is None or self.first is None:
@@ -49,36 +49,47 @@ class ReferenceCounter:
         self.last_raw, self.last_ext = raw, ext
         self.packets += 1
         pending, self.pending = self.pending, None
+        if pending is not None and ext == pending[0]:
+            # another copy of a possible restart's first number: counted as it comes, waits
+            self.pending = pending
+            pending[3] += 1
+            self._judge(ext)
+            return
         if pending is not None and ext == pending[0] + 1:
-            kind = pending[1]
-            if kind == "dup":
-                self.duplicates -= 1
-            elif kind == "stale":
-                self.stale -= 1
+            kind, copies = pending[1], pending[3]
+            if kind == "stale":
+                self.stale -= 1 + copies
             else:
-                self.reordered -= 1
-                self.seen.discard(pending[0])
-                self.first = pending[2]
+                self.duplicates -= copies
+                if kind == "dup":
+                    self.duplicates -= 1
+                else:
+                    self.reordered -= 1
+                    self.seen.discard(pending[0])
+                    self.first = pending[2]
             self._restart(pending[0])
+            self.duplicates += copies
         if self.top is None:
             self.first, self.top = ext, ext - 1
-        assert self.first is not None
         behind = ext < self.top - self.gap
         old_first = self.first
+        kind = self._judge(ext)
+        if behind:
+            self.pending = [ext, kind, old_first, 0]
+
+    def _judge(self, ext: int) -> str:
+        assert self.first is not None and self.top is not None
         if ext > self.top:
-            kind = "new"
             self.top = ext
             self.seen.add(ext)
-        elif ext <= self.top - self.window:
-            kind = "stale"
+            return "new"
+        if ext <= self.top - self.window:
             self.stale += 1
-        elif ext in self.seen:
-            kind = "dup"
+            return "stale"
+        if ext in self.seen:
             self.duplicates += 1
-        else:
-            kind = "reordered"
-            self.reordered += 1
-            self.seen.add(ext)
-            self.first = min(self.first, ext)
-        if behind:
-            self.pending = (ext, kind, old_first)
+            return "dup"
+        self.reordered += 1
+        self.seen.add(ext)
+        self.first = min(self.first, ext)
+        return "reordered"

@@ -80,14 +80,19 @@ def test_arbitration_needs_a_sequence_field() -> None:
 
 def test_kernel_drops_are_those_while_the_stream_ran() -> None:
     book = HealthBook(seq=parse_seq_spec("0:4"))
-    feed_seq(book, ("10.0.0.1", 1), [0, 1, 2], drops=100)
+    feed_seq(book, ("10.0.0.1", 1), [0, 1, 2], drops=100)   # the first reading: the baseline
     feed_seq(book, ("10.0.0.1", 1), [3, 9], drops=105)       # 5 dropped meanwhile
-    feed_seq(book, ("10.0.0.3", 1), [0, 1], drops=112)       # this one started later
+    feed_seq(book, ("10.0.0.3", 1), [0, 1], drops=112)       # 7 dropped while it was queued
     feed_seq(book, ("10.0.0.1", 1), [10], drops=112)
+    feed_seq(book, ("10.0.0.4", 1), [0, 1], drops=112)       # nothing dropped in its time
     streams = {s.source: s for s in kinds(book)["seq"]}
     assert streams["10.0.0.1:1"].kernel_drops == 12
     assert streams["10.0.0.1:1"].lost == 5
-    assert streams["10.0.0.3:1"].kernel_drops == 0
+    assert streams["10.0.0.3:1"].kernel_drops == 7
+    assert streams["10.0.0.4:1"].kernel_drops == 0
+    fresh = HealthBook(seq=parse_seq_spec("0:4"), kernel_drops_base=0)   # a new socket
+    feed_seq(fresh, ("10.0.0.1", 1), [0, 5], drops=4)        # dropped before the first read
+    assert fresh.streams()[0].kernel_drops == 4
 
 
 def test_probe_streams_are_always_followed() -> None:

@@ -131,3 +131,37 @@ def test_batches_count_exactly_what_one_by_one_and_the_reference_do(
     assert summary(single) == expected
     assert summary(batched) == expected
     assert single.stats() == batched.stats()
+
+
+@pytest.mark.parametrize("batch", [None, 1, 3])
+def test_a_merged_ab_feed_restarting_is_a_restart(batch: int | None) -> None:
+    before = [s for s in range(5000, 5010) for _line in "ab"]
+    after = [s for s in range(0, 6) for _line in "ab"]
+    c = count(before + after, batch=batch)
+    s = c.stats()
+    assert (s.restarts, s.lost, s.stale, s.reordered) == (1, 0, 0, 0)
+    assert s.duplicates == len(before + after) // 2
+    assert (s.first, s.highest) == (0, 5)
+
+
+@settings(max_examples=200, deadline=None)
+@given(seqs=st.lists(st.integers(0, 30), min_size=1, max_size=60),
+       jumps=st.lists(st.integers(0, 59), max_size=3),
+       cuts=st.lists(st.integers(1, 120), max_size=6))
+def test_interleaved_lines_with_restarts_batch_equals_reference(
+        seqs: list[int], jumps: list[int], cuts: list[int]) -> None:
+    # two lines carrying the same numbers, a restart (back to low numbers) at `jumps`
+    numbers, base = [], 40000
+    for i, s in enumerate(sorted(seqs)):
+        if i in jumps:
+            base = 0
+        numbers += [base + s, base + s]
+    ref = ReferenceCounter(16, 64, 30)
+    for s in numbers:
+        ref.feed(s)
+    batched = SequenceCounter(16, 64, 30)
+    edges = sorted({c for c in cuts if c < len(numbers)})
+    for lo, hi in zip([0, *edges], [*edges, len(numbers)], strict=True):
+        batched.feed(np.array(numbers[lo:hi], dtype=np.uint64))
+    assert summary(batched) == (ref.packets, ref.lost, ref.duplicates, ref.reordered, ref.stale,
+                                ref.restarts)

@@ -124,12 +124,17 @@ class HealthBook:
     Arguments: `rtp`/`mpegts` follow those media streams; `seq` reads a sequence field from
     every payload; `arbitrate` (with `seq`) merges all streams' sequence numbers into one A/B
     line; `discovery` checks mDNS/SSDP (see discovery.py); `local` names the socket for the
-    arbitrated stream's destination.
+    arbitrated stream's destination; `kernel_drops_base` is the socket's drop counter when the
+    book starts (0 for a new socket; None: the first value it is told).
+
+    A stream's `kernel_drops` are the socket's drops from just before the batch that brought
+    its first datagram to the batch that brought its last: datagrams dropped while its
+    datagrams were queued are counted beside it.
     """
 
     def __init__(self, *, rtp: bool = False, mpegts: bool = False, seq: SeqSpec | None = None,
                  arbitrate: bool = False, discovery: bool = False, local: str | None = None,
-                 limits: Limits | None = None) -> None:
+                 limits: Limits | None = None, kernel_drops_base: int | None = None) -> None:
         self.rtp = rtp
         self.mpegts = mpegts
         self.seq = seq
@@ -137,8 +142,9 @@ class HealthBook:
         self.local = local
         self.pairs: dict[Key, _Pair] = {}
         self.untracked = 0            # datagrams of streams past a bound
-        self.kernel_drops = 0         # the socket's, as last told
-        self._drops_base: int | None = None
+        self.kernel_drops = kernel_drops_base or 0   # the socket's, as last told
+        self._drops_base = kernel_drops_base         # when the book started
+        self._drops_before = self.kernel_drops       # before the batch being fed
         self._counts = {"rtp": 0, "ts": 0, "seq": 0, "probe": 0}
         self.discovery = DiscoveryCheck() if discovery else None
         self.arbitrated: SequenceCounter | None = None
@@ -223,7 +229,8 @@ class HealthBook:
         if kernel_drops is None:
             return
         if self._drops_base is None:
-            self._drops_base = kernel_drops
+            self._drops_base = self.kernel_drops = kernel_drops
+        self._drops_before = self.kernel_drops
         self.kernel_drops = kernel_drops
 
     def _pair(self, key: Key, now: float) -> _Pair | None:
@@ -234,7 +241,7 @@ class HealthBook:
             pair = self.pairs[key] = _Pair(key, now, self.limits.history_s)
         if self._drops_base is not None:
             if pair.drops_base is None:
-                pair.drops_base = self.kernel_drops
+                pair.drops_base = self._drops_before
             pair.drops_last = self.kernel_drops
         return pair
 

@@ -15,8 +15,9 @@ the counts of feeding it one number at a time (a property test holds it to that)
 
 Restarts: a sender that restarts from a low number would otherwise look like one huge
 reordering. As in RFC 3550 (A.1), a number more than `restart_gap` behind the highest that is
-immediately followed by its successor starts a new epoch: the old epoch's losses are kept,
-numbering starts again. A lone stray old number does not.
+followed by its successor starts a new epoch: the old epoch's losses are kept, numbering starts
+again. Copies of it in between (the other line of an A/B merge) do not break the pair. A lone
+stray old number does not restart anything.
 """
 
 from __future__ import annotations
@@ -53,11 +54,13 @@ class SequenceStats:
 
 @dataclass(slots=True)
 class _Pending:
-    """A number far behind the highest: a restart if the next number is its successor."""
+    """A number far behind the highest: a restart if the next different number is its
+    successor (copies of it in between -- an A/B merge -- wait along)."""
 
     ext: int
     counted: str       # "dup", "reordered" or "stale": what to take back on a restart
     old_first: int
+    copies: int = 0    # later copies, counted "stale" if it was, else "dup"
 
 
 class SequenceCounter:
@@ -157,14 +160,24 @@ class SequenceCounter:
             self._seen[:b] = value
 
     def _account(self, ext: I64) -> None:
+        i = 0
+        n = len(ext)
         pending = self._pending
         if pending is not None:
             self._pending = None
-            if int(ext[0]) == pending.ext + 1:
+            differ = np.flatnonzero(ext != pending.ext)
+            m = int(differ[0]) if len(differ) else n
+            if m:                                   # more copies of the pending number
+                self._judge(ext[:m], self._running_max(ext[:m]))
+                pending.copies += m
+                if m == n:
+                    self._pending = pending
+                    return
+            if int(ext[m]) == pending.ext + 1:
                 self._undo(pending)
                 self._restart(pending.ext)
-        i = 0
-        n = len(ext)
+                self.duplicates += pending.copies
+            i = m
         while i < n:
             seg = ext[i:]
             mprev = self._running_max(seg)
@@ -172,19 +185,29 @@ class SequenceCounter:
             if not behind.any():
                 self._judge(seg, mprev)
                 return
-            follows = np.zeros(len(seg), dtype=np.bool_)
-            follows[:-1] = seg[1:] == seg[:-1] + 1
-            starts = np.flatnonzero(behind & follows)
-            if len(starts) == 0:
-                kind, old_first = self._judge(seg, mprev)
-                if behind[-1]:
-                    self._pending = _Pending(int(seg[-1]), kind, old_first)
+            size = len(seg)
+            run_start = np.empty(size, dtype=np.bool_)
+            run_start[0] = True
+            run_start[1:] = seg[1:] != seg[:-1]
+            starts_at = np.flatnonzero(run_start)
+            run_of = np.cumsum(run_start) - 1
+            next_run = np.append(starts_at[1:], size)[run_of]
+            follows = run_start & (next_run < size)
+            follows[follows] = seg[next_run[follows]] == seg[follows] + 1
+            restarts = np.flatnonzero(behind & follows)
+            if len(restarts) == 0:
+                last = int(starts_at[-1])
+                kind, old_first = self._judge(seg, mprev, last)
+                if behind[last]:
+                    self._pending = _Pending(int(seg[last]), kind, old_first, size - last - 1)
                 return
-            j = int(starts[0])
+            j = int(restarts[0])
+            k = int(next_run[j])
             if j:
                 self._judge(seg[:j], mprev[:j])
             self._restart(int(seg[j]))
-            i += j + 1
+            self.duplicates += k - j - 1            # its copies, in the new epoch
+            i += k
 
     def _running_max(self, seg: I64) -> I64:
         """The highest number seen before each element of `seg` arrived."""
@@ -195,19 +218,21 @@ class SequenceCounter:
             np.maximum(mprev[1:], self._top, out=mprev[1:])
         return mprev
 
-    def _judge(self, seg: I64, mprev: I64) -> tuple[str, int]:
-        """Count a segment with no restart in it. Returns how its last number counted and
-        what `first` was before that number (both for a pending restart to take back)."""
+    def _judge(self, seg: I64, mprev: I64, at: int = -1) -> tuple[str, int]:
+        """Count a segment with no restart in it. Returns how number `at` (default: the
+        last) counted and what `first` was before it (for a pending restart to take back)."""
         top0 = self._top
         if top0 < self._first:  # nothing counted in this epoch yet: it starts here
             self._first = int(seg[0])
             top0 = self._top = int(seg[0]) - 1
             mprev = np.maximum(mprev, top0)
-        first_before_last = self._first
+        if at < 0:
+            at += len(seg)
+        first_before = self._first
         new = seg > mprev
         stale = seg <= mprev - self.window
         maybe = ~(new | stale)
-        last = "new"
+        kind = "stale" if stale[at] else "new"
         n_late = 0
         late = maybe
         if maybe.any():
@@ -226,17 +251,15 @@ class SequenceCounter:
             n_late = int(np.count_nonzero(late))
             self.reordered += n_late
             if n_late:
-                values = seg[late]
-                if late[-1]:
-                    last = "reordered"
-                    if len(values) > 1:
-                        first_before_last = min(self._first, int(values[:-1].min()))
-                self._first = min(self._first, int(values.min()))
-            if dup[-1]:
-                last = "dup"
+                earlier = seg[:at][late[:at]]
+                if len(earlier):
+                    first_before = min(self._first, int(earlier.min()))
+                self._first = min(self._first, int(seg[late].min()))
+            if dup[at]:
+                kind = "dup"
+            elif late[at]:
+                kind = "reordered"
         self.stale += int(np.count_nonzero(stale))
-        if stale[-1]:
-            last = "stale"
         n_new = int(np.count_nonzero(new))
         self._distinct += n_new + n_late
         top1 = max(top0, int(seg.max()))
@@ -245,10 +268,15 @@ class SequenceCounter:
         keep = keep & (seg > top1 - self.window)
         self._seen[seg[keep] & self._slot] = True
         self._top = top1
-        return last, first_before_last
+        return kind, first_before
 
     def _undo(self, p: _Pending) -> None:
-        """Take back how a restart's first number was counted in the epoch it ends."""
+        """Take back how a restart's first number (and its copies) counted in the epoch it
+        ends."""
+        if p.counted == "stale":
+            self.stale -= p.copies
+        else:
+            self.duplicates -= p.copies
         if p.counted == "dup":
             self.duplicates -= 1
         elif p.counted == "stale":
