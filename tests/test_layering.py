@@ -52,7 +52,8 @@ def test_every_core_module_is_under_the_no_ui_contract() -> None:
 
 
 def test_no_module_over_the_size_limit() -> None:
-    sizes = {p: len(p.read_text().splitlines()) for p in PACKAGE.rglob("*.py")}
+    modules = [*PACKAGE.rglob("*.py"), *(ROOT / "bench").rglob("*.py")]  # the dev harness too
+    sizes = {p: len(p.read_text().splitlines()) for p in modules}
     over = {str(p.relative_to(ROOT)): n for p, n in sizes.items() if n > MAX_MODULE_LINES}
     assert not over, f"split these modules (limit {MAX_MODULE_LINES} lines): {over}"
 

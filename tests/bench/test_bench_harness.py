@@ -1,4 +1,5 @@
-"""The bench harness: peers account for every datagram, refuse non-loopback, never outlive it.
+"""The wheel's bench machinery: peers account for every datagram, refuse non-loopback, never
+outlive the bench; a new scenario joins a run through the scenario interface.
 
 No speed is asserted anywhere (speed is shown by the bench's numbers, not by timed tests); what is
 checked is that the numbers are computed from the right counts and that the plumbing is safe.
@@ -7,7 +8,6 @@ checked is that the numbers are computed from the right counts and that the plum
 from __future__ import annotations
 
 import json
-import shutil
 import socket
 import subprocess
 import sys
@@ -15,12 +15,14 @@ import time
 
 import pytest
 
-from udpscope.benchkit import blaster, report, tui_worker
-from udpscope.benchkit.measure import Bench, Config, detect, limits, paired, summarize
+from udpscope.benchkit import blaster, report
+from udpscope.benchkit.host import detect
 from udpscope.benchkit.proc import Children, PeerError, python_argv
+from udpscope.benchkit.receive import ENGINE_RECEIVER, Ratio, ReceiveScenario
+from udpscope.benchkit.runner import Bench, Config
+from udpscope.benchkit.scenario import Peer, ReceiverSpec
+from udpscope.benchkit.stats import limits, paired, percentile, summarize
 from udpscope.cli import bench
-
-NODE = shutil.which("node")
 
 
 def _drain(sock: socket.socket, quiet: float = 0.3) -> int:
@@ -71,26 +73,15 @@ def test_gso_train_never_exceeds_the_udp_limit() -> None:
 def test_python_peers_refuse_anything_but_loopback(host: str) -> None:
     with pytest.raises(ValueError):
         blaster.blast(host, 9, 64, 0.1)
-    for module, args in (("blaster", [host, "9", "64", "0.1"]),
-                         ("sink", [host, "0", "100", "1"]),
-                         ("engine_worker", ["recv", host, "0", "100", "1"]),
-                         ("tui_worker", [host, "0", "100", "1"])):
+    for module, args in (("udpscope.benchkit.blaster", [host, "9", "64", "0.1"]),
+                         ("udpscope.benchkit.sink", [host, "0", "100", "1"]),
+                         ("udpscope.benchkit.engine_worker", ["recv", host, "0", "100", "1"]),
+                         ("udpscope.benchkit.engine_worker",
+                          ["send", host, "9", "64", "0.1", "connected"])):
         proc = subprocess.run(python_argv(module, *args), capture_output=True, text=True,
                               timeout=30)
         assert proc.returncode == 2, (module, proc.stderr)
         assert "loopback" in proc.stderr or "127.0.0.1" in proc.stderr
-
-
-@pytest.mark.skipif(NODE is None, reason="node is not installed")
-@pytest.mark.parametrize("script", ["recv.js", "send.js"])
-def test_node_peers_refuse_anything_but_loopback(script: str) -> None:
-    from importlib import resources
-
-    path = resources.files("udpscope.benchkit").joinpath("peers", script)
-    with resources.as_file(path) as p:
-        proc = subprocess.run([NODE, str(p), "10.0.0.1", "9", "64", "0.1"],
-                              capture_output=True, text=True, timeout=30)
-    assert proc.returncode == 2 and "loopback only" in proc.stderr
 
 
 def test_children_are_killed_when_the_block_ends() -> None:
@@ -126,6 +117,7 @@ def test_summaries_take_medians_and_name_the_limit() -> None:
                [{"pps": 100.0, "cpu_us": 2.0}, {"pps": 100.0, "cpu_us": 2.0}])
     assert r == {"rate": 2.0, "cpu_per_datagram": 0.75, "pairs": 2}
     assert summarize([{"error": "peer died"}], "send")["error"] == "peer died"
+    assert percentile([4.0, 1.0, 3.0, 2.0], 0.5) == 2.5 and percentile([], 0.5) is None
 
 
 def test_table_aligns_columns_and_numbers_carry_units() -> None:
@@ -137,20 +129,8 @@ def test_table_aligns_columns_and_numbers_carry_units() -> None:
     assert report.si(61234) == "61.2 k"
 
 
-@pytest.mark.skipif(shutil.which("cc") is None and shutil.which("gcc") is None,
-                    reason="no C compiler")
-def test_c_ceiling_compiles_into_a_temp_dir_that_is_removed() -> None:
-    cfg = Config(c_ceiling=True, seconds=0.2, repeat=1)
-    with Bench(cfg, detect(cfg)) as b:
-        binary = b.build_c()
-        assert binary is not None
-        proc = subprocess.run([binary, "10.0.0.1", "0", "100", "1"], capture_output=True,
-                              text=True, timeout=30)
-        assert proc.returncode == 2 and "loopback only" in proc.stderr
-    assert not __import__("os").path.exists(binary)
-
-
-def test_smoke_json_run_has_the_documented_keys(capsys) -> None:  # type: ignore[no-untyped-def]
+def test_smoke_json_run_has_the_documented_keys(capsys: pytest.CaptureFixture[str]) -> None:
+    """The user's bench: the engine alone, receive and send, nothing from the harness."""
     assert bench.main(["--seconds", "0.5", "--repeat", "1", "--json", "-q"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["schema"] == "udpscope-bench/1"
@@ -174,49 +154,43 @@ def test_smoke_json_run_has_the_documented_keys(capsys) -> None:  # type: ignore
             assert key in tx
         assert tx["sink_received"] + tx["sink_loss"] == tx["sent"] > 0
     assert data["host"]["loop"] in ("uvloop", "asyncio")
+    assert list(data["receive"]) == ["engine"] and set(data["send"]["connected"]) == {"engine"}
+    assert "tui" not in data and data["ratios"] == {}
+    assert "node" not in data["host"] and "cc" not in data["host"]
 
 
-def test_smoke_tui_run_accounts_for_every_datagram(capsys) -> None:  # type: ignore[no-untyped-def]
-    assert bench.main(["--only", "tui", "--tui-seconds", "0.5", "--tui-rate", "2000",
-                       "--repeat", "1", "--json", "-q"]) == 0
-    data = json.loads(capsys.readouterr().out)
-    tui = data["tui"]
-    for variant in ("flood", "paced"):
-        v = tui[variant]
-        assert "error" not in v, v
-        for key in ("ingest_pps", "received", "kernel_drops", "rows", "ring", "ring_evictions",
-                    "key_p50_ms", "key_p95_ms", "rss_before", "rss_after", "rss_peak",
-                    "startup_s", "fps"):
-            assert key in v
-        assert v["unaccounted"] == 0
-        assert v["received"] > 0 and v["startup_s"] > 0
-        assert v["rss_peak"] >= v["rss_after"] > v["rss_before"] > 0
-        assert v["key_idle_p50_ms"] is not None
-        # every kind of key is timed on its own, idle and under load, and seen at least idle
-        assert set(v["key_by_kind"]) == set(v["key_idle_by_kind"]) == set(tui_worker.CYCLE)
-        for kind, k in v["key_idle_by_kind"].items():
-            assert k["n"] >= 1 and k["p50_ms"] is not None, (kind, k)
-            assert k["n"] + k["missed"] == tui_worker.IDLE_PRESSES, (kind, k)
-        flood_n = sum(k["n"] for k in v["key_by_kind"].values())
-        assert flood_n == v["key_samples"] == len(v["key_ms"])
-        assert sum(k["missed"] for k in v["key_by_kind"].values()) == v["key_missed"]
-    assert tui["paced"]["kernel_drops"] == 0 and tui["paced"]["received"] == tui["paced"]["sent"]
-    assert tui["pty_startup"]["startup_s"] is not None
-    assert "space: pause" in report.render(data) and "page up" in report.render(data)
-    assert "tui_ingest_vs_node_receive" not in data["ratios"]  # no Node run: no ratio
-    data["ratios"]["tui_ingest_vs_node_receive"] = {"rate": 1.48}
-    line = next(x for x in report.render(data).splitlines() if "vs Node's bare receive" in x)
-    assert "1.48" in line
+def test_interleaving_reverses_every_other_round() -> None:
+    from udpscope.benchkit.runner import interleaved
+
+    assert interleaved("abc", 0) == ["a", "b", "c"]
+    assert interleaved("abc", 1) == ["c", "b", "a"]
+    assert interleaved("abc", 2) == ["a", "b", "c"]
 
 
-def test_a_frame_shows_a_line_only_if_its_update_covers_that_line() -> None:
-    from textual.geometry import Region
+def test_a_new_scenario_joins_a_run_and_gets_its_section_ratio_and_table() -> None:
+    """The extension path bench/README.md describes: two receivers in a scenario of their own
+    (here the engine twice, paced, so both see every datagram), a ratio, a titled table."""
+    twin: Peer[ReceiverSpec] = Peer("twin", "engine again", ENGINE_RECEIVER.argv)
+    toy = ReceiveScenario([ENGINE_RECEIVER, twin], key="toy", title="TOY  two engines",
+                          ratios=[Ratio("twin", "engine", "twin / engine")], baseline="engine",
+                          rate=2000.0, size=100)
+    cfg = Config(seconds=0.3, repeat=2)
+    order: list[str] = []
+    with Bench(cfg, detect(pin=True), progress=order.append) as b:
+        data = b.run([toy])
+    assert order == ["toy 1/2: engine", "toy 1/2: twin", "toy 2/2: twin", "toy 2/2: engine"]
+    for key in ("engine", "twin"):
+        s = data["toy"][key]
+        assert "error" not in s, s
+        assert s["ok"] == 2 and s["loss"] == 0 and s["received"] == s["sent"] > 0
+        assert all(r["sent"] == r["received"] for r in s["runs"])
+    assert data["toy_sender"]["runs"] == 4
+    # paced: a note about an unsaturated sender would be wrong here
+    assert not any("Python sender reached only" in n for n in data["notes"])
+    pair = data["ratios"]["toy_twin_vs_engine"]
+    assert pair["pairs"] == 2 and pair["rate"] > 0
+    text = report.render(data, [toy])
+    assert "TOY  two engines" in text and "twin / engine:" in text
+    row = next(line for line in text.splitlines() if line.lstrip().startswith("engine again"))
+    assert "k/s" in row and "vs engine" in text
 
-    line = Region(10, 5, 20, 1)
-    full = type("LayoutUpdate", (), {})()  # a full update has no spans: every line is redrawn
-    partial = type("ChopsUpdate", (), {"spans": [(4, 0, 120), (5, 0, 8), (6, 10, 30)]})()
-    assert tui_worker._covers(full, line)
-    assert not tui_worker._covers(partial, line)  # line 5 redrawn only left of the region
-    partial.spans.append((5, 29, 40))
-    assert tui_worker._covers(partial, line)
-    assert not tui_worker._covers(full, None)  # the change is not on screen: no frame shows it

@@ -1,9 +1,13 @@
-"""The `udpscope bench` harness: peers, workers and the process plumbing that runs them.
+"""The machinery behind `udpscope bench`: workers, peers and the process plumbing that runs them.
 
-Why a package of its own: a benchmark that users run on their machines must not need anything
-they do not have (no compiler, no /work/shared), must never leave a flood running, and must keep
-each measured process apart (fresh interpreter, pinned CPU) so the numbers mean something. Every
-peer here is bounded in time and count and refuses any destination but 127.0.0.1 / ::1.
+Why a package of its own: a benchmark that users run on their machines must need nothing but the
+wheel (no compiler, no Node), must never leave a flood running, and must keep each measured
+process apart (fresh interpreter, pinned CPU) so the numbers mean something. Every peer here is
+bounded in time and count and refuses any destination but 127.0.0.1 / ::1.
+
+Only `udpscope.cli.bench` imports this package (an import contract checks it). The side-by-side
+comparison with Node and C and the TUI under a flood are a developer harness in the source
+checkout (`bench/`), built on the scenario interface in `scenario.py`.
 """
 
 from __future__ import annotations

@@ -98,8 +98,13 @@ async def send(host: str, port: int, size: int, seconds: float,
     sock.on("error", on_error)
     await sock.bind_async(0, host)
     if connected:
-        done = asyncio.get_running_loop().create_future()
-        sock.connect(port, host, lambda *a: done.done() or done.set_result(None))
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+        def connected_cb(*_: object) -> None:
+            if not done.done():
+                done.set_result(None)
+
+        sock.connect(port, host, connected_cb)
         await asyncio.wait_for(done, 5)
     buf = bytes([0x5A]) * size
     seconds = min(seconds, MAX_SECONDS)

@@ -44,7 +44,9 @@ def pinning_cpus() -> tuple[int, int] | None:
     return cpus[0], cpus[1]
 
 
-def _child_setup(cpu: int | None) -> Callable[[], None]:
+def child_setup(cpu: int | None) -> Callable[[], None]:
+    """A `preexec_fn`: die with the parent (Linux) and run on `cpu` (when given)."""
+
     def setup() -> None:
         if sys.platform.startswith("linux"):
             with contextlib.suppress(Exception):
@@ -69,7 +71,7 @@ class Child:
             self.proc = subprocess.Popen(
                 list(argv), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=self._err,
                 env=env, cwd=cwd, start_new_session=True, close_fds=True,
-                preexec_fn=_child_setup(cpu),
+                preexec_fn=child_setup(cpu),
             )
         except OSError as exc:
             self._err.close()
@@ -180,16 +182,21 @@ class Children:
 
 
 def python_argv(module: str, *args: object) -> list[str]:
-    """`python -m udpscope.benchkit.<module> ARGS` with this interpreter."""
-    return [sys.executable, "-m", f"udpscope.benchkit.{module}", *map(str, args)]
+    """`python -m MODULE ARGS` with this interpreter (MODULE in full, e.g. `udpscope.benchkit.sink`)."""
+    return [sys.executable, "-m", module, *map(str, args)]
 
 
-def child_env(extra: dict[str, str] | None = None) -> dict[str, str]:
-    """This environment, with the package importable from wherever it was loaded."""
+def child_env(extra: dict[str, str] | None = None,
+              pythonpath: Sequence[str] = ()) -> dict[str, str]:
+    """This environment for a child, with `pythonpath` entries put first on PYTHONPATH.
+
+    The workers of this package need nothing added (the child runs this interpreter, which
+    imports udpscope as the parent does); the developer harness adds its checkout.
+    """
     env = dict(os.environ)
-    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    path = env.get("PYTHONPATH")
-    env["PYTHONPATH"] = root if not path else root + os.pathsep + path
+    if pythonpath:
+        path = env.get("PYTHONPATH")
+        env["PYTHONPATH"] = os.pathsep.join([*pythonpath, *([path] if path else [])])
     env.pop("PYTHONSTARTUP", None)
     if extra:
         env.update(extra)

@@ -1,7 +1,8 @@
 /* udpscope bench peer: the practical ceiling, a C recvmmsg loop that only counts.
  * usage: recv HOST RCVBUF IDLE_MS MAX_S   (HOST: 127.0.0.1 or ::1 only)
  * Prints "READY <port> <rcvbuf>", then one JSON line IDLE_MS after the last datagram (or MAX_S).
- * Built by `udpscope bench --c-ceiling` into a temporary directory when a C compiler exists. */
+ * Built by the developer harness (`python -m bench --c-ceiling`) into a temporary directory
+ * when a C compiler exists. */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>

@@ -22,19 +22,19 @@ Protocol: prints `READY <port> <rcvbuf>` once the socket is bound and the idle b
 then waits for the flood, presses keys while it lasts, and prints one JSON line when no datagram
 has arrived for IDLE_MS (or MAX_S passed).
 
-    python -m udpscope.benchkit.tui_worker HOST RCVBUF IDLE_MS MAX_S
+    python -m bench.tui_worker HOST RCVBUF IDLE_MS MAX_S   (from the checkout)
 """
 
 from __future__ import annotations
 
 import asyncio
-import os
 import socket
 import sys
 import time
 from collections.abc import Callable
 from typing import Any
 
+from bench.frames import Frames, Shown, peak_rss_bytes, rss_bytes
 from udpscope.benchkit import LOOPBACK, finish
 
 TICK = 0.01
@@ -54,116 +54,8 @@ LOG_KEYS = {
 }
 
 
-def rss_bytes() -> int | None:
-    """Resident set size of this process now."""
-    try:
-        import psutil
-
-        return int(psutil.Process().memory_info().rss)
-    except Exception:
-        pass
-    try:
-        with open("/proc/self/statm") as f:
-            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-    except (OSError, ValueError, IndexError):
-        return None
-
-
-def peak_rss_bytes() -> int | None:
-    """The largest RSS this process has had (Linux reports KiB, macOS bytes)."""
-    try:
-        import resource
-
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    except (ImportError, OSError):
-        return None
-    return int(peak if sys.platform == "darwin" else peak * 1024)
-
-
-class Shown:
-    """Waits for the first frame that shows a widget in a wanted state.
-
-    `wanted()` is asked each time the widget renders (what it renders then is that state); the
-    frame counts once the widget rendered it and the frame's update covers `line()`, the screen
-    line where the change is drawn (a full-screen update covers every line).
-    """
-
-    def __init__(self, widget: Any, wanted: Callable[[], bool], line: Callable[[], Any]) -> None:
-        self.widget = widget
-        self.wanted = wanted
-        self.line = line
-        self.rendered = False
-        self.at: float | None = None
-
-
-def _covers(renderable: Any, line: Any) -> bool:
-    """Does a compositor update redraw (part of) this one-line screen region?"""
-    if line is None:
-        return False
-    spans = getattr(renderable, "spans", None)
-    if spans is None:  # a full update (LayoutUpdate) redraws every line
-        return True
-    x0, y, width = line.x, line.y, line.width
-    return any(sy == y and x1 < x0 + width and x2 > x0 for sy, x1, x2 in spans)
-
-
-class Frames:
-    """Times of the frames the app composes, per screen class, via a wrapper on `_display`."""
-
-    def __init__(self, app: Any, visible: Callable[[Any], bool]) -> None:
-        self.first: float | None = None
-        self.count = 0
-        self.latest: dict[type, float] = {}
-        self.waiting: list[Shown] = []
-        self._visible = visible
-        original = app._display
-        perf = time.perf_counter
-
-        def display(screen: Any, renderable: Any) -> None:
-            if renderable is not None and not app._batch_count:
-                now = perf()
-                self.count += 1
-                if self.first is None:
-                    self.first = now
-                if self._visible(screen):
-                    self.latest[type(screen)] = now
-                for shown in self.waiting:
-                    if shown.rendered and shown.at is None and _covers(renderable, shown.line()):
-                        shown.at = now
-            original(screen, renderable)
-
-        app._display = display
-
-    def watch_renders(self, widget: Any) -> None:
-        """Note, each time `widget` renders, which waiting states it renders (harness-only)."""
-        original = widget.render_lines
-
-        def render_lines(crop: Any) -> Any:
-            lines = original(crop)
-            for shown in self.waiting:
-                if shown.widget is widget and not shown.rendered and shown.wanted():
-                    shown.rendered = True
-            return lines
-
-        widget.render_lines = render_lines
-
-    def since(self, cls: type, t0: float) -> float | None:
-        t = self.latest.get(cls)
-        return t if t is not None and t >= t0 else None
-
-
 def ms(seconds: list[float]) -> list[float]:
     return [round(x * 1000, 3) for x in seconds]
-
-
-def percentile(values: list[float], q: float) -> float | None:
-    if not values:
-        return None
-    ordered = sorted(values)
-    k = (len(ordered) - 1) * q
-    lo = int(k)
-    hi = min(lo + 1, len(ordered) - 1)
-    return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
 
 
 async def _until(cond: Callable[[], bool], timeout: float, step: float = 0.005) -> bool:
@@ -208,6 +100,7 @@ async def run(host: str, rcvbuf: int, idle_s: float, max_s: float) -> dict[str, 
 
     async def toggle(open_help: bool) -> float | None:
         driver = app._driver
+        assert driver is not None  # inside run_test the headless driver is running
         key = events.Key("question_mark", "?") if open_help else events.Key("escape", "\x1b")
         target = HelpScreen if open_help else MainScreen
         t0 = perf()
@@ -243,10 +136,12 @@ async def run(host: str, rcvbuf: int, idle_s: float, max_s: float) -> dict[str, 
             shown = Shown(log, lambda: selected_seq(log) not in (None, before),
                           lambda: cursor_line(log))
         name, char = LOG_KEYS[kind]
+        driver = app._driver
+        assert driver is not None  # inside run_test the headless driver is running
         frames.waiting.append(shown)
         t0 = perf()
         try:
-            app._driver.send_message(events.Key(name, char))
+            driver.send_message(events.Key(name, char))
             if not await _until(lambda: shown.at is not None, KEY_TIMEOUT, 0.001):
                 return None
             return (shown.at or t0) - t0
@@ -297,7 +192,8 @@ async def run(host: str, rcvbuf: int, idle_s: float, max_s: float) -> dict[str, 
                 result["rcvbuf_error"] = str(exc)
         got = entry.sock.get_recv_buffer_size()
         # Rows for the log keys to move over: a few hundred datagrams from here, over loopback.
-        port = entry.local()[1] if entry.local() else 0
+        local = entry.local()
+        port = local[1] if local else 0
         log, _ = log_widgets()
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         with socket.socket(family, socket.SOCK_DGRAM) as tx:
