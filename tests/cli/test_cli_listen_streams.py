@@ -299,3 +299,19 @@ def test_random_payloads_never_break_decode_or_health() -> None:
     assert all(is_terminal_safe(e["info"]) for e in got if e["event"] == "message")
     assert got[-1]["event"] == "close"
     assert not any(e["event"] == "stream" and e["kind"] == "rtp" for e in got)
+
+
+def test_plain_listen_loads_neither_numpy_nor_the_decoders() -> None:
+    """A plain `listen` starts as fast as before: health and decoding load when needed."""
+    code = ("import sys; from udpscope.cli.main import main; "
+            "rc = main(['listen', '127.0.0.1:0', '--timeout', '0.2']); "
+            "print(sorted(m for m in ('numpy', 'dns', 'udpscope.decode', 'udpscope.health') "
+            "if m in sys.modules))")
+    import subprocess
+    import sys
+
+    from tests.cli.clitools import REPO, cli_env
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=30,
+                          env=cli_env(), cwd=REPO, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.decode().splitlines()[-1] == "[]"

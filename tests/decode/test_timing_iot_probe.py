@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import struct
+from typing import Any
 
 import pytest
 
@@ -115,3 +116,32 @@ def test_every_decoder_survives_empty_and_one_byte(proto: str) -> None:
 def test_memoryview_and_bytearray_inputs() -> None:
     wire = struct.pack("!BBHIIB", 0x80, 0, 1, 2, 3, 0)
     assert decode(memoryview(wire)).proto == decode(bytearray(wire)).proto == "rtp"
+
+
+def test_decode_cache_decodes_each_key_once_and_stays_bounded(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from udpscope.decode import DecodeCache
+    from udpscope.decode import cache as cache_module
+
+    calls: list[bytes] = []
+    real = cache_module.decode
+
+    def counting(payload: bytes, src: int | None = None, dst: int | None = None) -> Any:
+        calls.append(bytes(payload))
+        return real(payload, src, dst)
+
+    monkeypatch.setattr(cache_module, "decode", counting)
+    cache = DecodeCache(maxsize=2)
+    wire = ntp()
+    assert cache.decode(1, wire, 40000, 123).proto == "ntp"
+    assert cache.decode(1, wire, 40000, 123).proto == "ntp"
+    assert len(calls) == 1
+    assert cache.proto(1, wire, 40000, 123) == "ntp"       # known from the full decode
+    cache.decode(2, b"x")
+    cache.decode(3, b"y")                                   # key 1 is evicted
+    cache.decode(1, wire, 40000, 123)
+    assert len(calls) == 4
+    assert cache.proto(9, MSEARCH_TEXT) == "ssdp"
+
+
+MSEARCH_TEXT = b"M-SEARCH * HTTP/1.1\r\nST: ssdp:all\r\n\r\n"

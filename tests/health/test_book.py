@@ -205,3 +205,16 @@ def test_mdns_queries_seen_but_never_answered() -> None:
     assert finding.id == "no-replies" and finding.severity == "info"
     book.feed(("192.168.1.8", 5353), ("224.0.0.251", 5353), [mdns(True)], [2.0], ttls=[255])
     assert book.findings(9.0) == []
+
+
+def test_ts_stats_by_the_stream_text_a_view_shows() -> None:
+    from tests.streams.build import ts_packet
+
+    book = HealthBook(mpegts=True)
+    packets = [ts_packet(0x100, cc, b"x") for cc in (0, 1, 3)] + [ts_packet(0x101, 0, b"y")]
+    book.feed(("10.0.0.1", 1234), ("239.1.1.1", 1234), [b"".join(packets)], [1.0])
+    (s,) = book.streams()
+    st = book.ts_stats(s.source or "", s.destination or "")
+    assert st is not None and st.pids == {0x100: 3, 0x101: 1}
+    assert st.cc_errors_by_pid == {0x100: 1}
+    assert book.ts_stats("10.0.0.9:1", "239.1.1.1:1234") is None

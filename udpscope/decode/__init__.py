@@ -9,11 +9,13 @@ udpscope.textsafe before it reaches a terminal.
     >>> for depth, field in d.walk(): ...   # field.start/field.end: its bytes
 
 `classify` gives only the protocol name (for a `proto:` filter), `decode_as` decodes as a named
-protocol, `PROTOCOLS` lists the names.
+protocol, `PROTOCOLS` lists the names, `DecodeCache` memoises both by a row's key for views
+that redraw the same rows on every tick.
 """
 
+from .cache import DecodeCache
 from .model import Decoded, Field
 from .registry import PORTS, PROTOCOLS, classify, decode, decode_as, port_protocol
 
-__all__ = ["PORTS", "PROTOCOLS", "Decoded", "Field", "classify", "decode", "decode_as",
-           "port_protocol"]
+__all__ = ["PORTS", "PROTOCOLS", "DecodeCache", "Decoded", "Field", "classify", "decode",
+           "decode_as", "port_protocol"]

@@ -34,7 +34,7 @@ from udpscope.decode.registry import PORTS
 from .discovery import DiscoveryCheck, Finding
 from .frame import Frame
 from .history import History
-from .mpegts import TsTracker
+from .mpegts import TsStats, TsTracker
 from .report import StreamHealth, endpoint_text
 from .rtp import RtpTracker
 from .seqfield import SeqSpec
@@ -456,6 +456,14 @@ class HealthBook:
     def findings(self, now: float) -> list[Finding]:
         """mDNS/SSDP findings (empty without `discovery`)."""
         return self.discovery.findings(now) if self.discovery is not None else []
+
+    def ts_stats(self, source: str, destination: str) -> TsStats | None:
+        """The full MPEG-TS statistics (per-PID packets and CC errors) of a stream, by the
+        `source`/`destination` text its StreamHealth carries; None if it has none."""
+        for pair in self.pairs.values():
+            if pair.source == source and pair.destination == destination:
+                return pair.ts.stats() if pair.ts is not None else None
+        return None
 
     def streams(self) -> list[StreamHealth]:
         """A snapshot of every followed stream (for the Stats pane, or the CLI at close)."""
