@@ -218,3 +218,40 @@ def test_ts_stats_by_the_stream_text_a_view_shows() -> None:
     assert st is not None and st.pids == {0x100: 3, 0x101: 1}
     assert st.cc_errors_by_pid == {0x100: 1}
     assert book.ts_stats("10.0.0.9:1", "239.1.1.1:1234") is None
+
+
+class OneSenderBatch(FakeBatch):
+    """A batch the engine knows is one sender's: rinfo(i) must not be needed."""
+
+    def __init__(self, items: list[tuple[bytes, Info]], stamps: list[float] | None) -> None:
+        super().__init__(items)
+        self._stamps = stamps
+        self.rinfo_calls = 0
+
+    def rinfo(self, index: int) -> Any:
+        self.rinfo_calls += 1
+        return super().rinfo(index)
+
+    def uniform(self) -> tuple[Any, int, int]:
+        return self._infos[-1], 64, 64
+
+    def timestamps(self) -> list[float] | None:
+        return self._stamps
+
+
+def test_one_sender_batches_are_fed_whole_with_their_timestamps() -> None:
+    def item(seq: int) -> tuple[bytes, Info]:
+        return struct.pack("!I", seq), Info("10.0.0.1", "IPv4", 7000, 4, "239.1.1.1", "e0", 64,
+                                            None)
+
+    items = [item(s) for s in (0, 1, 3)]
+    batch = OneSenderBatch(items, [1.0, 1.1, 1.2])
+    book = HealthBook(seq=parse_seq_spec("0:4"), rtp=True)
+    book.feed_batch(batch, ("0.0.0.0", 6000), now=9.0)
+    (s,) = book.streams()
+    assert (s.packets, s.lost, s.destination, s.last_seen) == (3, 1, "239.1.1.1:6000", 1.2)
+    assert batch.rinfo_calls == 0
+    plain = OneSenderBatch(items, None)                 # no timestamps: seq needs none
+    book = HealthBook(seq=parse_seq_spec("0:4"))
+    book.feed_batch(plain, ("0.0.0.0", 6000), now=9.0)
+    assert plain.rinfo_calls == 0 and book.streams()[0].last_seen == 9.0

@@ -193,17 +193,29 @@ class HealthBook:
         `local` is the socket's (address, port), the destination when the datagram's own is
         unknown; `now` the receive time for datagrams without a kernel timestamp; `limit`
         counts only the first `limit` datagrams.
+
+        A batch from one sender to one destination (a flood, usually: `batch.uniform()`) is fed
+        whole; its receive times come from `batch.timestamps()` when the batch offers one, else
+        from each datagram's RemoteInfo when RTP jitter or probe delay needs them, else `now`.
         """
         payloads = batch.payloads if limit is None else batch.payloads[:limit]
         if not payloads:
             return
+        self._note_drops(kernel_drops)
+        uniform = getattr(batch, "uniform", None)
+        one = uniform() if uniform is not None else None
+        if one is not None and not (one[0][2] in PORTS or local[1] in PORTS):
+            info = one[0]
+            times = self._times(batch, payloads, now)
+            self.feed((info[0], info[2]), (info[4] or local[0], local[1]), payloads, times)
+            return
         rinfo = batch.rinfo
         groups: dict[Key, tuple[list[bytes], list[float], list[int | None]]] = {}
-        times: list[float] = []
+        times_all: list[float] = []
         for i, payload in enumerate(payloads):
             info = rinfo(i)
             when = info[7] or now
-            times.append(when)
+            times_all.append(when)
             key = (info[0], info[2], info[4] or local[0], local[1])
             group = groups.get(key)
             if group is None:
@@ -211,7 +223,6 @@ class HealthBook:
             group[0].append(payload)
             group[1].append(when)
             group[2].append(info[6])
-        self._note_drops(kernel_drops)
         arbitrated, self.arbitrated = self.arbitrated, None
         try:
             for key, (group_payloads, group_times, ttls) in groups.items():
@@ -222,8 +233,21 @@ class HealthBook:
         if arbitrated is not None and self.seq is not None:
             frame = Frame(payloads)
             values, rows = self.seq.read(frame)
-            t = np.asarray(times, dtype=np.float64)
+            t = np.asarray(times_all, dtype=np.float64)
             self._arbitrate(values, t if rows is None else t[rows], frame, rows)
+
+    def _times(self, batch: BatchLike, payloads: Sequence[bytes], now: float) -> F64:
+        """Receive times of a one-stream batch, as cheaply as the trackers allow."""
+        n = len(payloads)
+        stamps = getattr(batch, "timestamps", None)
+        if stamps is not None:
+            given = stamps()
+            if given is not None:
+                return np.array([t or now for t in given[:n]], dtype=np.float64)
+        if self.rtp or any(map(bytes.startswith, payloads, itertools.repeat(_MAGIC))):
+            rinfo = batch.rinfo
+            return np.array([rinfo(i)[7] or now for i in range(n)], dtype=np.float64)
+        return np.full(n, now, dtype=np.float64)
 
     def _note_drops(self, kernel_drops: int | None) -> None:
         if kernel_drops is None:
