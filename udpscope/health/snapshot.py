@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING, Any
 from .report import StreamHealth
 
 if TYPE_CHECKING:
-    from .book import HealthBook, _Pair
+    from .book import HealthBook
+    from .state import Pair
 
 __all__ = ["snapshot"]
 
@@ -16,7 +17,7 @@ def _ms(seconds: float | None) -> float | None:
     return None if seconds is None else round(seconds * 1000, 3)
 
 
-def _probe(pair: _Pair) -> StreamHealth | None:
+def _probe(pair: Pair) -> StreamHealth | None:
     if pair.probe is None:
         return None
     st = pair.probe.stats()
@@ -30,7 +31,7 @@ def _probe(pair: _Pair) -> StreamHealth | None:
                         pair.last_seen, pair.bytes, details, pair.probe_history.samples())
 
 
-def _rtp(pair: _Pair) -> list[StreamHealth]:
+def _rtp(pair: Pair) -> list[StreamHealth]:
     out = []
     changes = len(pair.rtp) - 1
     for ssrc, entry in pair.rtp.items():
@@ -49,7 +50,7 @@ def _rtp(pair: _Pair) -> list[StreamHealth]:
     return out
 
 
-def _mpegts(pair: _Pair) -> StreamHealth | None:
+def _mpegts(pair: Pair) -> StreamHealth | None:
     if pair.ts is None:
         return None
     st = pair.ts.stats()
@@ -70,7 +71,7 @@ def _mpegts(pair: _Pair) -> StreamHealth | None:
                         pair.last_seen, st.bytes, details, pair.ts_history.samples())
 
 
-def _seq(book: HealthBook, pair: _Pair) -> StreamHealth | None:
+def _seq(book: HealthBook, pair: Pair) -> StreamHealth | None:
     if pair.seq is None or book.seq is None:
         return None
     st = pair.seq.stats()
