@@ -14,6 +14,7 @@ from udpscope.health import (
     DiscoveryCheck,
     HealthBook,
     Limits,
+    SeqSpec,
     SeqSpecError,
     StreamHealth,
     parse_seq_spec,
@@ -36,8 +37,10 @@ def kinds(book: HealthBook) -> dict[str, list[StreamHealth]]:
 
 def test_seq_field_parsing() -> None:
     spec = parse_seq_spec("4:2")
-    assert (spec.offset, spec.width, spec.little_endian, spec.text()) == (4, 2, False, "4:2:be")
-    assert parse_seq_spec("0x10:8:LE").text() == "16:8:le"
+    assert (spec.offset, spec.width, spec.little_endian, spec.text()) == (4, 2, False, "4:2")
+    le = parse_seq_spec("0x10:8:LE")
+    assert (le.offset, le.little_endian, le.text()) == (16, True, "0x10:8:LE")   # as given
+    assert SeqSpec(16, 8, True).text() == "16:8:le"
     for bad, word in (("4", "OFFSET:WIDTH"), ("x:2", "offset"), ("1:3", "width 3"),
                       ("1:2:xx", "byte order"), ("-1:2", "offset"), ("1:2:be:x", "OFFSET")):
         with pytest.raises(SeqSpecError, match=word):
@@ -50,6 +53,7 @@ def test_seq_reads_big_and_little_endian_and_skips_short_payloads() -> None:
     book.feed(("10.0.0.1", 1), ("10.0.0.2", 2), payloads, [1.0] * 4)
     (s,) = kinds(book)["seq"]
     assert (s.packets, s.lost, s.details["seq"], s.details["highest_seq"]) == (3, 1, "2:2:le", 4)
+    assert s.details["seq"] == "2:2:le"
 
 
 def test_ab_arbitration_loss_per_line_and_after_merging() -> None:

@@ -103,8 +103,8 @@ class Formatter:
         """One stream's summary (a udpscope.health.StreamHealth), at close."""
         if self.fmt == "jsonl":
             event = health.to_json()
-            for key in ("source", "destination"):
-                if event[key] is not None:
+            for key in ("source", "destination", "seq"):
+                if event.get(key) is not None:
                     event[key] = safe_text(event[key], limit=120)
             if "lines" in event:
                 event["lines"] = [{**ln, "source": safe_text(ln["source"], limit=120),
@@ -149,7 +149,7 @@ def stream_line(s: Any) -> str:
     if s.kind == "rtp":
         label += f" ssrc 0x{d['ssrc']:08x} pt {d['pt']}"
     elif s.kind in ("seq", "arbitrated"):
-        label += f" (seq {d['seq']})"
+        label += f" (seq {safe_text(d['seq'], limit=60)})"
     unit = "TS packet" if s.kind == "mpegts" else "packet"
     parts = [_plural(s.packets, unit), f"{s.lost} lost", _plural(s.duplicates, "duplicate")]
     if s.reordered is not None:

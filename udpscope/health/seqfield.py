@@ -32,13 +32,16 @@ class SeqSpec:
     offset: int
     width: int
     little_endian: bool = False
+    given: str | None = None   # the text it was parsed from (reported as given)
 
     @property
     def bits(self) -> int:
         return self.width * 8
 
     def text(self) -> str:
-        """The field as the user would write it (OFFSET:WIDTH:be|le)."""
+        """The field as the user gave it, else in full (OFFSET:WIDTH:be|le)."""
+        if self.given is not None:
+            return self.given
         return f"{self.offset}:{self.width}:{'le' if self.little_endian else 'be'}"
 
     def read(self, payloads: Sequence[bytes] | Frame) -> tuple[npt.NDArray[np.uint64],
@@ -77,4 +80,4 @@ def parse_seq_spec(text: str) -> SeqSpec:
     order = parts[2].lower() if len(parts) == 3 else "be"
     if order not in ("be", "le"):
         raise SeqSpecError(f"byte order {parts[2]!r} must be be or le")
-    return SeqSpec(offset, width, order == "le")
+    return SeqSpec(offset, width, order == "le", text)
