@@ -322,7 +322,7 @@ def test_the_seq_field_is_echoed_as_given_but_made_safe() -> None:
         assert p.wait() == 2
     err = p.stderr()
     assert "\x1b" not in err and "argument --seq: byte order" in err
-    with Proc(["listen", "127.0.0.1:0", "--seq", "\x1c0:2", "--count", "2", "--timeout",
+    with Proc(["listen", "127.0.0.1:0", "--seq", "0\t:2", "--count", "2", "--timeout",
                "20"]) as p, sender() as tx:
         port = listening_port(p.line())
         for s in (1, 3):
@@ -330,5 +330,5 @@ def test_the_seq_field_is_echoed_as_given_but_made_safe() -> None:
         assert p.wait() == 0
         lines = p.rest()
     (stream,) = [ln for ln in lines if ln.startswith("stream seq ")]
-    assert "(seq \\x1c0:2): 2 packets, 1 lost" in stream
+    assert "(seq 0\\t:2): 2 packets, 1 lost" in stream
     assert all(is_terminal_safe(ln) for ln in lines)
