@@ -17,9 +17,10 @@ from bench.health import health_scenarios
 from bench.reference import build_c, c_receiver, find_cc, find_node, node_receiver, node_sender
 from bench.tui import TuiScenario
 from udpscope.benchkit.host import HostInfo, detect
+from udpscope.benchkit.proc import python_argv
 from udpscope.benchkit.receive import ENGINE_RECEIVER, Ratio, ReceiveScenario
 from udpscope.benchkit.runner import Bench, Config
-from udpscope.benchkit.scenario import Scenario
+from udpscope.benchkit.scenario import Peer, ReceiverSpec, Scenario
 from udpscope.benchkit.send import ENGINE_SENDER, SendScenario
 from udpscope.cli.bench import (
     build_parser,
@@ -33,6 +34,14 @@ from udpscope.cli.common import _silence_stdout, err_line
 
 PROG = "python -m bench"
 ROOT = Path(__file__).resolve().parent.parent  # the checkout: workers import bench from it
+LISTEN_PLAIN: Peer[ReceiverSpec] = Peer("listen", "udpscope listen", lambda s: python_argv(
+    "bench.listen_worker", s.host, s.rcvbuf, s.idle_ms, s.max_s, "plain"))
+LISTEN_WRITING: Peer[ReceiverSpec] = Peer("listen-write", "listen --write", lambda s: python_argv(
+    "bench.listen_worker", s.host, s.rcvbuf, s.idle_ms, s.max_s, "write"))
+LISTEN_WRITE = ReceiveScenario(
+    [LISTEN_PLAIN, LISTEN_WRITING], key="listen_write",
+    title="LISTEN  `udpscope listen --format jsonl`, with and without --write FILE.pcapng",
+    ratios=[Ratio("listen-write", "listen", "--write / without")], baseline="listen")
 RECEIVE_RATIOS = (Ratio("engine", "node"), Ratio("engine", "c", "engine / C ceiling"),
                   Ratio("c", "node"))
 
@@ -46,6 +55,7 @@ class HarnessConfig(Config):
     tui: bool = False
     tui_seconds: float = 3.0
     tui_rate: float = 20_000.0
+    listen_write: bool = False
     health: bool = False
 
 
@@ -57,7 +67,8 @@ def config_from(ns: argparse.Namespace) -> HarnessConfig:
         receive=only is None or "receive" in only, send=only is None or "send" in only,
         loop=ns.loop, pin=not ns.no_pin, compare=ns.compare, c_ceiling=ns.c_ceiling,
         tui=ns.tui or (only is not None and "tui" in only), tui_seconds=ns.tui_seconds,
-        tui_rate=ns.tui_rate, health=ns.health or (only is not None and "health" in only))
+        tui_rate=ns.tui_rate, listen_write=ns.listen_write,
+        health=ns.health or (only is not None and "health" in only))
 
 
 def plan(cfg: HarnessConfig, host: HostInfo, bench: Bench) -> list[Scenario]:
@@ -91,6 +102,8 @@ def plan(cfg: HarnessConfig, host: HostInfo, bench: Bench) -> list[Scenario]:
         scenarios.append(SendScenario(senders, baseline="node"))
     if cfg.tui:
         scenarios.append(TuiScenario(cfg.tui_seconds, cfg.tui_rate))
+    if cfg.listen_write:
+        scenarios.append(LISTEN_WRITE)
     if cfg.health:
         if not node:
             bench.notes.append("health: Node's bare receive rate skipped: `node` is not on PATH")

@@ -106,9 +106,21 @@ def test_file_errors(tmp_path) -> None:
 
 
 @pytest.mark.skipif(os.path.exists("/dev/zero") is False, reason="no /dev/zero")
-def test_endless_file_is_read_bounded() -> None:
-    with pytest.raises(PayloadError, match="^file: larger than the 65507"):
+def test_devices_and_fifos_are_not_payload_files(tmp_path) -> None:
+    # /dev/zero never ends and a FIFO without a writer would block: only regular files are read.
+    with pytest.raises(PayloadError, match="^file: not a regular file"):
         read_payload_file("/dev/zero", MAX_UDP4)
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    with pytest.raises(PayloadError, match="^file: not a regular file"):
+        read_payload_file(fifo, MAX_UDP4)
+
+
+def test_oversized_regular_file_names_its_size(tmp_path) -> None:
+    big = tmp_path / "big"
+    big.write_bytes(b"z" * 70000)
+    with pytest.raises(PayloadError, match="^file: 70000 bytes is more than the 65507 a"):
+        read_payload_file(big, MAX_UDP4)
 
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root can read any file")

@@ -26,6 +26,7 @@ __all__ = [
     "parse_endpoint_host",
     "parse_float_range",
     "parse_group_spec",
+    "parse_host_port",
     "parse_interface_spec",
     "parse_int_range",
     "parse_ip",
@@ -252,6 +253,19 @@ def parse_bind_spec(text: str, *, what: str = "bind") -> tuple[str | None, int]:
     if not host:
         return None, parse_port(port, allow_zero=True)
     return parse_endpoint_host(host, what=what), parse_port(port, allow_zero=True)
+
+
+def parse_host_port(text: str, *, what: str = "destination") -> tuple[str, int]:
+    """``HOST:PORT`` or ``[IPV6]:PORT`` -> (host, port 1-65535); a host is required."""
+    s = _require_str(text, what)
+    if s and ":" not in s:
+        raise AddressError(what, f"'{_show(s)}' needs a port: HOST:PORT, e.g. 127.0.0.1:5000")
+    host, port = parse_bind_spec(s, what=what)
+    if host is None:
+        raise AddressError(what, f"'{_show(s)}' needs a host before the port")
+    if port == 0:
+        raise AddressError(what, "port 0 is not a destination (1-65535)")
+    return host, port
 
 
 def parse_interface_spec(text: str, *, what: str = "interface") -> str:

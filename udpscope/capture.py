@@ -167,6 +167,7 @@ class SendJob:
         self.last_error_code: str | None = None
         self.cancelled = False
         self.task: asyncio.Task[None] | None = None
+        self.on_result: Callable[[BaseException | None, int | None], None] | None = None
 
     @property
     def done(self) -> bool:
@@ -407,9 +408,11 @@ class Capture:
         count: int = 1,
         rate: float | None = None,
         probe: bool = False,
+        on_result: Callable[[BaseException | None, int | None], None] | None = None,
     ) -> SendJob:
         """Send ``payload`` ``count`` times, paced at ``rate`` datagrams/s (None: as fast as the
-        engine queues them). Each result (bytes or error) is recorded when the engine reports it.
+        engine queues them). Each result (bytes or error) is recorded when the engine reports it,
+        and passed to ``on_result(err, nbytes)`` after that (a responder counts its replies so).
 
         The first send is issued before this returns, so argument errors (bad port, closed
         socket) raise here; later ones are recorded as failed sends.
@@ -420,6 +423,7 @@ class Capture:
             raise ValueError("rate must be positive")
         entry = self.sockets[sock_id]
         job = SendJob(count)
+        job.on_result = on_result
         probe_size = max(len(payload), 0)
         self._send_one(entry, job, payload, port, address, probe, 0, probe_size)
         if count > 1:
@@ -498,6 +502,8 @@ class Capture:
             self._append(record)
             self.errors.append(record)
             self.error_count += 1
+        if job.on_result is not None:
+            job.on_result(err, nbytes)
 
     async def _send_rest(
         self,

@@ -50,6 +50,11 @@ def _show(text: str, limit: int = 40) -> str:
     return safe_text(text, limit=limit)
 
 
+def capacity(max_size: int) -> str:
+    """``"the 65507 a UDP/IPv4 datagram can carry"``: the limit in words, for messages."""
+    return _capacity(max_size)
+
+
 def _capacity(max_size: int) -> str:
     if max_size == MAX_UDP4:
         return f"the {MAX_UDP4} a UDP/IPv4 datagram can carry"
@@ -134,7 +139,8 @@ def read_payload_file(path: str | os.PathLike[str], max_size: int = MAX_UDP6) ->
     if not shown:
         raise PayloadError("file", "no path given")
     try:
-        f = open(path, "rb")  # noqa: SIM115 - closed below, errors mapped one by one
+        # Non-blocking open: a FIFO without a writer must not hang here (it is refused below).
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     except FileNotFoundError:
         raise PayloadError("file", f"not found: {shown}") from None
     except IsADirectoryError:
@@ -145,11 +151,20 @@ def read_payload_file(path: str | os.PathLike[str], max_size: int = MAX_UDP6) ->
         raise PayloadError("file", f"cannot open {shown}: {_show(e.strerror or str(e), 200)}") from None
     except ValueError as e:  # embedded NUL, unencodable name
         raise PayloadError("file", f"cannot open {shown}: {_show(str(e), 200)}") from None
-    with f:
+    try:
+        st = os.fstat(fd)
+        if stat.S_ISDIR(st.st_mode):
+            raise PayloadError("file", f"is a directory: {shown}")
+        if not stat.S_ISREG(st.st_mode):
+            raise PayloadError("file", f"not a regular file (a FIFO, socket or device): "
+                               f"{shown}; only regular files are read (send --stdin "
+                               "reads a pipe)")
+        os.set_blocking(fd, True)
+    except BaseException:
+        os.close(fd)
+        raise
+    with os.fdopen(fd, "rb") as f:
         try:
-            st = os.fstat(f.fileno())
-            if stat.S_ISDIR(st.st_mode):
-                raise PayloadError("file", f"is a directory: {shown}")
             data = f.read(max_size + 1)
         except OSError as e:
             raise PayloadError("file", f"cannot read {shown}: {_show(e.strerror or str(e), 200)}") from None

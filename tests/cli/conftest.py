@@ -8,3 +8,4 @@ if _ROOT not in sys.path:
     sys.path.insert(0, _ROOT)
 
 from tests.netns import netns, netns_factory, veth_pair  # noqa: E402, F401
+from tests.snooping import lab  # noqa: E402, F401

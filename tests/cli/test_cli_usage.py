@@ -111,7 +111,7 @@ def test_oversized_text_and_stdin() -> None:
     res = run_cli("send", "::1", "9", "--stdin", input=b"y" * 65528)
     assert res.returncode == 2
     assert res.stderr.decode().splitlines()[-1].endswith(
-        "argument --stdin: 65528 bytes is more than the 65527 a UDP/IPv6 datagram can carry")
+        "argument --stdin: standard input holds more than the 65527 a UDP/IPv6 datagram can carry")
 
 
 def test_hostile_argument_is_not_echoed_raw() -> None:

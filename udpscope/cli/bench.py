@@ -151,6 +151,9 @@ def build_parser(prog: str = "udpscope bench") -> Parser:
     dev.add_argument("--tui-rate", type=_float("tui-rate", 1.0, 1e6, zero=True),
                      default=20000.0, metavar="PPS",
                      help="rate of the paced TUI run (default 20000; 0 skips it)")
+    dev.add_argument("--listen-write", action="store_true",
+                     help="also measure `udpscope listen` receiving with and without "
+                          "--write FILE.pcapng")
     return p
 
 
@@ -173,7 +176,8 @@ def host_from(ns: argparse.Namespace) -> str:
 def developer_options(ns: argparse.Namespace) -> list[str]:
     """The options given that only the developer harness runs (in command-line spelling)."""
     used = [flag for flag, on in (("--compare", ns.compare), ("--c-ceiling", ns.c_ceiling),
-                                  ("--tui", ns.tui), ("--health", ns.health)) if on]
+                                  ("--tui", ns.tui), ("--listen-write", ns.listen_write),
+                                  ("--health", ns.health)) if on]
     if ns.only is not None and ns.only & {"tui", "health"}:
         used.append("--only")
     return used

@@ -93,20 +93,68 @@ def hostport(address: str, port: int) -> str:
     return f"[{shown}]:{port}" if ":" in address else f"{shown}:{port}"
 
 
-class Output:
-    """Line-oriented stdout that flushes every line and notices a reader that went away."""
+# Standard streams that were closed when the process started (filled by guard_standard_streams).
+CLOSED_STREAMS: set[str] = set()
 
-    def __init__(self, stream: TextIO | None = None) -> None:
+
+def guard_standard_streams() -> None:
+    """Give closed descriptors 0-2 /dev/null, remembering which were closed.
+
+    Otherwise the first socket takes descriptor 0, 1 or 2: output would go into it, and libuv
+    (uvloop) aborts when it closes a descriptor below 3. Call before any socket exists.
+    """
+    for fd, name in ((0, "stdin"), (1, "stdout"), (2, "stderr")):
+        try:
+            os.fstat(fd)
+            continue
+        except OSError:
+            pass
+        CLOSED_STREAMS.add(name)
+        with contextlib.suppress(OSError):
+            devnull = os.open(os.devnull, os.O_RDWR)
+            if devnull != fd:
+                os.dup2(devnull, fd)
+                os.close(devnull)
+    if sys.stderr is None:
+        with contextlib.suppress(OSError):
+            sys.stderr = open(2, "w", errors="backslashreplace", closefd=False)  # noqa: SIM115
+    if sys.stdout is None:
+        with contextlib.suppress(OSError):
+            sys.stdout = open(1, "w", closefd=False)  # noqa: SIM115
+
+
+class Output:
+    """Line-oriented stdout that flushes every line and notices a reader that went away.
+
+    A reader that went away (EPIPE: ``| head -1``) ends output quietly (``broken``); any other
+    failure — stdout closed, a full disk, an I/O error — is reported once on stderr and kept in
+    ``error``, so the command can exit 1 instead of pretending it reported everything.
+    """
+
+    def __init__(self, stream: TextIO | None = None, prog: str = "udpscope") -> None:
         self.stream = stream if stream is not None else sys.stdout
+        self.prog = prog
         self.broken = False
+        self.error: str | None = None
+        if stream is None and "stdout" in CLOSED_STREAMS:
+            self.error = "standard output is closed"
         reconfigure = getattr(self.stream, "reconfigure", None)
         if reconfigure is not None:
             with contextlib.suppress(Exception):
                 reconfigure(errors="backslashreplace")
 
+    def _fail(self, reason: str) -> None:
+        self.broken = True
+        self.error = reason
+        err_line(f"{self.prog}: error: {reason}: nothing more can be reported")
+        _silence_stdout()
+
     def line(self, text: str) -> bool:
-        """Write one line; False once the reader is gone (then stdout goes to /dev/null)."""
+        """Write one line; False once output is impossible (then stdout goes to /dev/null)."""
         if self.broken:
+            return False
+        if self.error is not None:  # closed at start-up: say so on the first line
+            self._fail(self.error)
             return False
         try:
             self.stream.write(text + "\n")
@@ -115,20 +163,27 @@ class Output:
             self.broken = True
             _silence_stdout()
             return False
+        except (OSError, ValueError, AttributeError) as e:
+            reason = getattr(e, "strerror", None) or str(e) or type(e).__name__
+            self._fail(f"cannot write to standard output: {safe_text(reason, limit=200)}")
+            return False
         return True
 
 
 def _silence_stdout() -> None:
-    # Point fd 1 at /dev/null so the interpreter's final flush does not raise again.
+    # Point fd 1 at /dev/null and drop what the text layer still holds, so the interpreter's
+    # final flush neither raises nor writes again.
     with contextlib.suppress(OSError):
         devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
+        os.dup2(devnull, 1)
         os.close(devnull)
+    with contextlib.suppress(Exception):
+        sys.stdout = open(1, "w", closefd=False)  # noqa: SIM115
 
 
 def err_line(text: str) -> None:
     """One line to stderr; never raises."""
-    with contextlib.suppress(OSError, ValueError):
+    with contextlib.suppress(OSError, ValueError, AttributeError):
         sys.stderr.write(text + "\n")
         sys.stderr.flush()
 
@@ -168,9 +223,10 @@ def resolve_iface(spec: str, family: str, parser: argparse.ArgumentParser,
 
 
 def install_signals(loop: asyncio.AbstractEventLoop, stop: Callable[[], None]) -> list[int]:
-    """Make SIGINT/SIGTERM call ``stop`` (where the loop supports it); the signals installed."""
+    """Make SIGINT, SIGTERM and SIGHUP (a closed terminal) call ``stop`` (where the loop
+    supports it); returns the signals installed."""
     installed = []
-    for sig in (signal.SIGINT, signal.SIGTERM):
+    for sig in (signal.SIGINT, signal.SIGTERM, getattr(signal, "SIGHUP", signal.SIGTERM)):
         try:
             loop.add_signal_handler(sig, stop)
         except (NotImplementedError, RuntimeError, ValueError):

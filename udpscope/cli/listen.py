@@ -27,7 +27,10 @@ from udpscope.cli.common import (
     resolve_iface,
     run_subcommand,
 )
+from udpscope.cli.listen_extras import ListenExtras, open_capture_writer, rule_arg
 from udpscope.cli.listen_output import Formatter
+from udpscope.files.pcapng_writer import PcapngWriter
+from udpscope.respond import DEFAULT_LIMIT, MAX_LIMIT, Responder
 from udpscope.textsafe import safe_text
 
 PROG = "udpscope listen"
@@ -56,6 +59,14 @@ def configure(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
     p.add_argument("--format", choices=("text", "hex", "jsonl"), default="text",
                    help="text (default): one line per datagram; hex: plus a hex dump; "
                         "jsonl: one JSON object per event")
+    p.add_argument("--write", metavar="FILE.pcapng",
+                   help="also write every datagram (and every reply) to a pcapng file, as it goes")
+    p.add_argument("--respond", metavar="RULE", action="append", type=rule_arg, default=[],
+                   help="answer matching datagrams: MATCH=>REPLY, MATCH one of *, text:STR, "
+                        "prefix:HEX, re:REGEX; REPLY one of echo, text:STR, hex:HEX (repeatable; "
+                        "the first matching rule answers)")
+    p.add_argument("--respond-limit", metavar="PPS", type=int_range(1, MAX_LIMIT, "respond-limit"),
+                   default=DEFAULT_LIMIT, help=f"replies per second at most (default {DEFAULT_LIMIT})")
     p.add_argument("--decode", action="store_true",
                    help="name each datagram's protocol (mdns, ssdp, rtp, mpegts, …) with a "
                         "one-line summary, and follow RTP and MPEG-TS stream health")
@@ -68,16 +79,14 @@ def configure(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
     return p
 
 
-def _seq_spec(text: str) -> Any:
+def seq_arg(text: str) -> Any:
+    """argparse type for --seq: the parsed field, or what is wrong with it."""
     from udpscope.health.seqfield import SeqSpecError, parse_seq_spec
 
     try:
         return parse_seq_spec(text)
     except SeqSpecError as e:
         raise argparse.ArgumentTypeError(str(e)) from None
-
-
-seq_arg = _seq_spec
 
 
 def main(argv: list[str]) -> int:
@@ -126,10 +135,16 @@ def run(ns: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     family, joins = _plan(ns, parser)
     from udpscope import dgram
 
-    return dgram.run(_listen(ns, family, joins, Output()))
+    if ns.respond_limit != DEFAULT_LIMIT and not ns.respond:
+        parser.error("argument --respond-limit: needs --respond RULE (it limits the replies)")
+    writer = open_capture_writer(ns.write, parser) if ns.write is not None else None
+    out = Output(prog=PROG)
+    status = dgram.run(_listen(ns, family, joins, out, writer))
+    return 1 if out.error is not None and status == 0 else status
 
 
-async def _listen(ns: argparse.Namespace, family: str, joins: list[Any], out: Output) -> int:
+async def _listen(ns: argparse.Namespace, family: str, joins: list[Any], out: Output,
+                  writer: PcapngWriter | None = None) -> int:
     import asyncio  # here, not at the top: --help and --version need no event loop
 
     from udpscope import dgram
@@ -142,6 +157,7 @@ async def _listen(ns: argparse.Namespace, family: str, joins: list[Any], out: Ou
     done: asyncio.Future[None] = loop.create_future()
     state = {"status": 0, "received": 0, "listening": False, "closing": False, "drops": 0}
     sock: Any = None
+    extras: ListenExtras | None = None
     isolated = True
 
     def fail(err: BaseException) -> None:
@@ -162,6 +178,8 @@ async def _listen(ns: argparse.Namespace, family: str, joins: list[Any], out: Ou
 
     def on_listening() -> None:
         state["listening"] = True
+        if extras is not None:
+            extras.listening(sock)
         info = sock.address()
         watch.listening(info.address, info.port)
         if not fmt.listening(info):
@@ -185,11 +203,16 @@ async def _listen(ns: argparse.Namespace, family: str, joins: list[Any], out: Ou
         if state["closing"]:
             return
         state["received"] += 1
-        if not fmt.message(msg, rinfo, time.time(), watch.decoded(msg, rinfo)):
+        now = time.time()
+        if not fmt.message(msg, rinfo, now, watch.decoded(msg, rinfo)):
             stop()
             return
+        if extras is not None:
+            extras.received(sock, msg, rinfo, now)
         if ns.count is not None and state["received"] >= ns.count:
-            stop()
+            # Close after this loop turn: a reply to the last datagram still leaves first.
+            state["closing"] = True
+            loop.call_soon(stop)
 
     def on_error(err: BaseException) -> None:
         nonlocal sock
@@ -218,7 +241,7 @@ async def _listen(ns: argparse.Namespace, family: str, joins: list[Any], out: Ou
             err_line(f"{PROG}: the kernel dropped {drops} datagram{'s' if drops != 1 else ''} "
                      "this socket could not take in time (receive buffer full)")
         findings = watch.report(fmt)
-        fmt.close(drops, findings)
+        fmt.close(drops, extras.close() if extras is not None else None, findings)
         if not done.done():
             done.set_result(None)
 
@@ -236,6 +259,9 @@ async def _listen(ns: argparse.Namespace, family: str, joins: list[Any], out: Ou
         s.bind(port, addr)
         return s
 
+    if writer is not None or ns.respond:
+        responder = Responder(ns.respond, ns.respond_limit) if ns.respond else None
+        extras = ListenExtras(writer, responder, ns.write, fail, stop, fmt.sent)
     installed = install_signals(loop, stop)
     timer = loop.call_later(ns.timeout, stop) if ns.timeout is not None else None
     try:
@@ -249,4 +275,8 @@ async def _listen(ns: argparse.Namespace, family: str, joins: list[Any], out: Ou
         if timer is not None:
             timer.cancel()
         remove_signals(loop, installed)
+        if extras is not None:
+            extras.close()  # a bind that failed never closes the socket: the file still ends
+        elif writer is not None:
+            writer.close()
     return state["status"]

@@ -99,6 +99,21 @@ class Formatter:
             head += ": " + safe_text(msg, limit=TEXT_LIMIT)
         return self.out.line(head)
 
+    def sent(self, data: bytes, address: str, family: str, port: int, now: float) -> bool:
+        """A reply the responder sent (shown like a datagram, marked as sent)."""
+        if self.fmt == "jsonl":
+            return self.emit_json({"event": "sent", "time": round(now, 6), "address": address,
+                                   "family": family, "port": port, "size": len(data),
+                                   "hex": data.hex()})
+        head = f"{self._clock(now)} sent to {hostport(address, port)} {_plural(len(data), 'byte')}"
+        if self.fmt == "hex":
+            if not self.out.line(head):
+                return False
+            return all(self.out.line("  " + row) for row in hexdump_lines(data))
+        if data:
+            head += ": " + safe_text(data, limit=TEXT_LIMIT)
+        return self.out.line(head)
+
     def stream(self, health: Any) -> bool:
         """One stream's summary (a udpscope.health.StreamHealth), at close."""
         if self.fmt == "jsonl":
@@ -126,16 +141,24 @@ class Formatter:
             return self.emit_json({"event": "error", "code": code, "message": message})
         return True  # text/hex: the error line goes to stderr
 
-    def close(self, kernel_drops: int = 0, findings: list[Any] | None = None) -> bool:
+    def close(self, kernel_drops: int = 0, extra: dict[str, int] | None = None,
+              findings: list[Any] | None = None) -> bool:
+        """The close event: kernel drops, the responder's counts (`extra`), mDNS/SSDP findings
+        (jsonl; text prints findings as lines of their own before it)."""
         if self.fmt == "jsonl":
             event: dict[str, Any] = {"event": "close"}
             if kernel_drops:
                 event["kernel_drops"] = kernel_drops
+            event.update(extra or {})
             if findings:
                 event["findings"] = [
                     {k: safe_text(v, limit=600) for k, v in f.to_json().items()}
                     for f in findings]
             return self.emit_json(event)
+        if extra:
+            replies, dropped = extra.get("replies", 0), extra.get("replies_dropped", 0)
+            return self.out.line(f"closed ({replies} repl{'y' if replies == 1 else 'ies'}, "
+                                 f"{dropped} held back by --respond-limit)")
         return self.out.line("closed")
 
 

@@ -11,13 +11,16 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import random
+import stat
 import sys
 import time
 from typing import TYPE_CHECKING
 
 from udpscope.addresses import family_of
 from udpscope.cli.common import (
+    CLOSED_STREAMS,
     Output,
     argtype,
     host_arg,
@@ -36,6 +39,7 @@ from udpscope.payload import (
     MAX_UDP4,
     MAX_UDP6,
     PayloadError,
+    capacity,
     check_payload_size,
     parse_payload,
 )
@@ -96,10 +100,7 @@ def _payload(ns: argparse.Namespace, parser: argparse.ArgumentParser, max_size: 
         data, arg = ns.file, "--file"
     elif ns.stdin:
         arg = "--stdin"
-        try:
-            data = sys.stdin.buffer.read(max_size + 1)
-        except (OSError, ValueError, AttributeError) as e:
-            parser.error(f"argument --stdin: cannot read standard input: {safe_text(str(e))}")
+        data = _read_stdin(parser, max_size)
     elif ns.text is not None:
         arg = "TEXT"
         try:
@@ -113,6 +114,27 @@ def _payload(ns: argparse.Namespace, parser: argparse.ArgumentParser, max_size: 
     except PayloadError as e:
         parser.error(f"argument {arg}: {e.detail}")
     return data, arg
+
+
+def _read_stdin(parser: argparse.ArgumentParser, max_size: int) -> bytes:
+    """All of standard input (at most ``max_size`` bytes), or a usage error saying why not."""
+    stream = getattr(sys.stdin, "buffer", None)
+    if "stdin" in CLOSED_STREAMS or stream is None:
+        parser.error("argument --stdin: standard input is closed (nothing to send)")
+    try:
+        data = stream.read(max_size + 1)
+    except (OSError, ValueError) as e:
+        reason = getattr(e, "strerror", None) or str(e)
+        parser.error(f"argument --stdin: cannot read standard input: {safe_text(reason, limit=200)}")
+    if len(data) > max_size:
+        size = None
+        with contextlib.suppress(OSError, ValueError):
+            st = os.fstat(stream.fileno())
+            size = st.st_size if stat.S_ISREG(st.st_mode) else None
+        # Only max_size + 1 bytes were read: the real size is known only for a regular file.
+        held = f"{size} bytes, more than" if size is not None else "more than"
+        parser.error(f"argument --stdin: standard input holds {held} {capacity(max_size)}")
+    return data
 
 
 def run(ns: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
@@ -134,7 +156,9 @@ def run(ns: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         iface = resolve_iface(ns.interface, family, parser, "--interface")
     from udpscope import dgram
 
-    return dgram.run(_send(ns, family, data, iface, Output()))
+    out = Output(prog=PROG)
+    status = dgram.run(_send(ns, family, data, iface, out))
+    return 1 if out.error is not None and status == 0 else status
 
 
 def _unit(n: int, word: str) -> str:

@@ -19,7 +19,7 @@ from typing import Literal
 
 from . import groups as _groups
 from .interfaces import Interface, list_interfaces
-from .membership import KernelMembership, net_dir, read_memberships
+from .membership import ByteOrder, KernelMembership, net_dir, read_memberships
 
 Level = Literal["error", "warning", "info"]
 _ORDER = {"error": 0, "warning": 1, "info": 2}
@@ -32,6 +32,13 @@ class Finding:
     level: Level
     title: str
     detail: str
+    id: str = ""                 # stable, for scripts: "interface-down", "rp-filter", ...
+    fix: str | None = None       # a command that fixes it, when there is one
+
+    @property
+    def severity(self) -> Level:
+        """The level under the name the CLI's JSON uses."""
+        return self.level
 
 
 @dataclass(frozen=True)
@@ -72,11 +79,14 @@ class SystemView:
     igmp_max_memberships: int | None = None
     igmp_max_msf: int | None = None
     routes: tuple[Route, ...] | None = None
+    force_igmp_version: Mapping[str, int] = field(default_factory=dict)  # "all", ifname
+    force_mld_version: Mapping[str, int] = field(default_factory=dict)
+    mld_max_memberships: int | None = None
 
 
 # --- readers ----------------------------------------------------------------------------------
 
-def parse_routes(text: str, byteorder: str = sys.byteorder) -> list[Route]:
+def parse_routes(text: str, byteorder: ByteOrder = sys.byteorder) -> list[Route]:
     """Parse /proc/net/route (addresses there are raw words in host byte order)."""
     out = []
     for line in text.splitlines()[1:]:
@@ -84,8 +94,8 @@ def parse_routes(text: str, byteorder: str = sys.byteorder) -> list[Route]:
         if len(parts) < 8:
             continue
         try:
-            dest = ipaddress.IPv4Address(int(parts[1], 16).to_bytes(4, byteorder))  # type: ignore[arg-type]
-            mask = ipaddress.IPv4Address(int(parts[7], 16).to_bytes(4, byteorder))  # type: ignore[arg-type]
+            dest = ipaddress.IPv4Address(int(parts[1], 16).to_bytes(4, byteorder))
+            mask = ipaddress.IPv4Address(int(parts[7], 16).to_bytes(4, byteorder))
             net = ipaddress.IPv4Network(f"{dest}/{mask}", strict=False)
             out.append(Route(parts[0], str(net), int(parts[6])))
         except ValueError:
@@ -101,19 +111,44 @@ def _read_int(path: str) -> int | None:
         return None
 
 
-def read_rp_filter(sys_dir: str = "/proc/sys") -> dict[str, int]:
-    """net.ipv4.conf.*.rp_filter for "all", "default" and every interface."""
-    base = os.path.join(sys_dir, "net/ipv4/conf")
+def read_conf(key: str, sys_dir: str = "/proc/sys", family: str = "ipv4") -> dict[str, int]:
+    """net.{family}.conf.*.{key} for "all", "default" and every interface."""
+    base = os.path.join(sys_dir, f"net/{family}/conf")
     out = {}
     try:
         names = os.listdir(base)
     except OSError:
         return {}
     for name in names:
-        v = _read_int(os.path.join(base, name, "rp_filter"))
+        v = _read_int(os.path.join(base, name, key))
         if v is not None:
             out[name] = v
     return out
+
+
+def read_rp_filter(sys_dir: str = "/proc/sys") -> dict[str, int]:
+    """net.ipv4.conf.*.rp_filter for "all", "default" and every interface."""
+    return read_conf("rp_filter", sys_dir)
+
+
+def parse_rp_filter_drops(text: str) -> int | None:
+    """IPReversePathFilter from /proc/net/netstat: packets the reverse-path filter dropped."""
+    lines = text.splitlines()
+    for names, values in zip(lines, lines[1:], strict=False):
+        if names.startswith("TcpExt:") and values.startswith("TcpExt:"):
+            row = dict(zip(names.split()[1:], values.split()[1:], strict=False))
+            value = row.get("IPReversePathFilter")
+            return int(value) if value is not None and value.isdigit() else None
+    return None
+
+
+def read_rp_filter_drops(proc_net: str | None = None) -> int | None:
+    """The reverse-path filter's drop counter of the calling thread's namespace, or None."""
+    try:
+        with open(os.path.join(proc_net or net_dir(), "netstat")) as fh:
+            return parse_rp_filter_drops(fh.read())
+    except OSError:
+        return None
 
 
 def read_system(sys_dir: str = "/proc/sys", proc_net: str | None = None) -> SystemView:
@@ -135,6 +170,9 @@ def read_system(sys_dir: str = "/proc/sys", proc_net: str | None = None) -> Syst
         igmp_max_memberships=_read_int(os.path.join(sys_dir, "net/ipv4/igmp_max_memberships")),
         igmp_max_msf=_read_int(os.path.join(sys_dir, "net/ipv4/igmp_max_msf")),
         routes=routes,
+        force_igmp_version=read_conf("force_igmp_version", sys_dir),
+        force_mld_version=read_conf("force_mld_version", sys_dir, "ipv6"),
+        mld_max_memberships=_read_int(os.path.join(sys_dir, "net/ipv6/mld_max_memberships")),
     )
 
 
@@ -174,12 +212,12 @@ def why_no_traffic(setup: ReceiveSetup, system: SystemView) -> list[Finding]:
     """Every finding that could explain missing multicast traffic, errors first."""
     out: list[Finding] = []
 
-    def add(level: Level, title: str, detail: str) -> None:
-        out.append(Finding(level, title, detail))
+    def add(level: Level, fid: str, title: str, detail: str, fix: str | None = None) -> None:
+        out.append(Finding(level, title, detail, fid, fix))
 
     group = setup.group.partition("%")[0]
     if not _groups.is_multicast(group):
-        add("error", "not a multicast group",
+        add("error", "not-multicast-group", "not a multicast group",
             f"{group} is not a multicast address (IPv4 224.0.0.0/4, IPv6 ff00::/8); joining "
             "it fails with EINVAL")
         return out
@@ -191,27 +229,32 @@ def why_no_traffic(setup: ReceiveSetup, system: SystemView) -> list[Finding]:
     if ifname is None and v4 and system.routes is not None:
         ifname = route_interface(group, system.routes)
         if ifname is None:
-            add("error", "no route for the group",
+            add("error", "no-route", "no route for the group",
                 f"no interface was named and no route covers {group}: a join fails with "
                 "ENODEV and sends with ENETUNREACH. Name the interface or add a route "
-                "(ip route add 224.0.0.0/4 dev IFACE)")
+                "(ip route add 224.0.0.0/4 dev IFACE)", "ip route add 224.0.0.0/4 dev IFACE")
     elif ifname is None and not v4 and _groups.is_link_local_group(group):
-        add("warning", "no interface for a link-local group",
+        add("warning", "no-interface", "no interface for a link-local group",
             f"{group} is link-local: name the interface (\"::%ifname\"), otherwise the kernel "
             "picks one from the routing table")
     iface = next((i for i in system.interfaces if i.name == ifname), None)
     if ifname is not None and system.interfaces and iface is None:
-        add("error", "interface not found", f"there is no interface named {ifname!r}")
+        add("error", "interface-not-found", "interface not found",
+            f"there is no interface named {ifname!r}")
     if iface is not None:
         if not iface.up:
-            add("error", "interface down", f"{iface.name} is down (ip link set {iface.name} up)")
+            add("error", "interface-down", "interface down",
+                f"{iface.name} is down: nothing is sent or received on it, and joins on it "
+                "send no report", f"ip link set {iface.name} up")
         if not iface.multicast:
-            add("warning" if iface.loopback else "error", "interface not multicast-capable",
+            add("warning" if iface.loopback else "error", "not-multicast-interface",
+                "interface not multicast-capable",
                 f"{iface.name} lacks the MULTICAST flag"
                 + (" (normal for lo; local delivery still works)" if iface.loopback else
-                   f"; enable it with: ip link set {iface.name} multicast on"))
+                   f"; enable it with: ip link set {iface.name} multicast on"),
+                None if iface.loopback else f"ip link set {iface.name} multicast on")
         if v4 and not iface.ipv4:
-            add("error", "no IPv4 address",
+            add("error", "no-ipv4-address", "no IPv4 address",
                 f"{iface.name} has no IPv4 address, so an IPv4 join can't name it")
 
     # the kernel's membership list
@@ -222,17 +265,20 @@ def why_no_traffic(setup: ReceiveSetup, system: SystemView) -> list[Finding]:
         where = f" on {ifname}" if ifname else ""
         if not mine:
             if setup.joined:
-                add("error", "kernel has no membership",
+                add("error", "not-joined", "kernel has no membership",
                     f"the kernel lists no membership for {group}{where}: the join didn't "
                     "happen, was dropped, or landed on another interface")
             else:
-                add("error", "nobody joined",
+                add("error", "not-joined", "nobody joined",
                     f"no socket on this host has joined {group}{where}, so the host doesn't "
                     "accept it")
-        elif setup.source is not None:
+        elif setup.source is not None and any(m.sources for m in mine):
+            # Only a group that shows sources proves ours missing: /proc/net/mcfilter skips a
+            # device whose most recently joined group has no sources, so an empty list says
+            # nothing.
             src = str(ipaddress.ip_address(setup.source))
             if not any(f.source == src and f.include > 0 for m in mine for f in m.sources):
-                add("error", "source not in the kernel's filter",
+                add("error", "source-not-joined", "source not in the kernel's filter",
                     f"the kernel's filter for {group}{where} does not include {src}")
 
     # socket-level causes
@@ -242,39 +288,40 @@ def why_no_traffic(setup: ReceiveSetup, system: SystemView) -> list[Finding]:
         except ValueError:
             b = None
         if b is not None and not b.is_unspecified and b != addr:
-            add("error", "socket bound to a unicast address",
+            add("error", "bound-unicast", "socket bound to a unicast address",
                 f"the socket is bound to {b}, but group datagrams are addressed to {group}; "
                 f"bind {'0.0.0.0' if v4 else '::'} (or the group) instead")
     if not setup.joined and setup.multicast_all is False:
-        add("error", "isolation without a join",
+        add("error", "isolated-without-join", "isolation without a join",
             "multicast_all is off (isolation), so the kernel hands this socket only groups it "
             "joined itself — and it joined none")
     elif not setup.joined:
-        add("info", "relying on another socket's join",
+        add("info", "joined-elsewhere", "relying on another socket's join",
             "this socket did not join; it receives the group only because multicast_all is on "
             "(the Linux default) and another socket joined")
     elif setup.multicast_all is not False and setup.bound_address in (None, "0.0.0.0", "::"):
-        add("info", "isolation off",
+        add("info", "isolation-off", "isolation off",
             "multicast_all is on (Linux default): this socket also receives groups other "
             "sockets joined on the same port")
     limit = system.igmp_max_memberships
     if v4 and limit is not None:
         if setup.socket_joins > limit:
-            add("error", "too many joins on one socket",
+            add("error", "join-limit", "too many joins on one socket",
                 f"{setup.socket_joins} joins exceed net.ipv4.igmp_max_memberships={limit}; "
-                "joins past the limit fail with ENOBUFS")
+                "joins past the limit fail with ENOBUFS",
+                f"sysctl -w net.ipv4.igmp_max_memberships={setup.socket_joins}")
         elif setup.socket_joins == limit:
-            add("warning", "at the join limit",
+            add("warning", "join-limit", "at the join limit",
                 f"this socket holds {limit} joins = net.ipv4.igmp_max_memberships; the next "
-                "one fails with ENOBUFS")
+                "one fails with ENOBUFS", f"sysctl -w net.ipv4.igmp_max_memberships={limit * 2}")
     msf = system.igmp_max_msf
     if v4 and msf is not None and setup.socket_sources > msf:
-        add("error", "too many sources",
+        add("error", "source-limit", "too many sources",
             f"{setup.socket_sources} sources exceed net.ipv4.igmp_max_msf={msf}")
 
     # group range
     if _groups.is_ssm(group) and setup.source is None:
-        add("warning", "SSM group without a source",
+        add("warning", "ssm-without-source", "SSM group without a source",
             f"{group} is in the source-specific range: join with a source "
             "(add_source_specific_membership); an any-source join gets nothing through "
             "SSM-aware routers")
@@ -284,39 +331,41 @@ def why_no_traffic(setup: ReceiveSetup, system: SystemView) -> list[Finding]:
         eff = max(system.rp_filter.get("all", 0), system.rp_filter.get(iface.name, 0))
         sender = setup.sender_address or setup.source
         if eff == 1 and sender is not None and not _in_networks(sender, iface):
-            add("warning", "strict reverse-path filter",
+            add("warning", "rp-filter", "strict reverse-path filter",
                 f"rp_filter=1 (strict) on {iface.name}: datagrams from {sender} are dropped "
                 f"unless the route back to {sender} leaves via {iface.name} "
-                f"(sysctl net.ipv4.conf.{iface.name}.rp_filter=2 for loose)")
+                f"(sysctl net.ipv4.conf.{iface.name}.rp_filter=2 for loose)",
+                f"sysctl -w net.ipv4.conf.{iface.name}.rp_filter=2")
         elif eff == 1 and sender is None:
-            add("info", "strict reverse-path filter",
+            add("info", "rp-filter", "strict reverse-path filter",
                 f"rp_filter=1 (strict) on {iface.name}: senders not routed back via "
                 f"{iface.name} are dropped")
 
     # sender side
     ttl = setup.sender_ttl
     if ttl == 0:
-        add("error", "sender TTL 0", "a multicast TTL of 0 never leaves the sending host")
+        add("error", "ttl-zero", "sender TTL 0",
+            "a multicast TTL of 0 never leaves the sending host")
     if setup.sender_routed:
         if ttl is None or ttl == 1:
-            add("error", "TTL 1 on a routed path",
+            add("error", "ttl-too-low", "TTL 1 on a routed path",
                 "the sender's multicast TTL is " + ("1 (the default)" if ttl is None else "1")
                 + ": the first router drops it; raise it with set_multicast_ttl()")
         if _groups.is_link_local_group(group):
-            add("error", "link-local group across a router",
+            add("error", "link-local-routed", "link-local group across a router",
                 f"{group} is link-local: routers never forward it, whatever the TTL")
         elif v4 and addr in ipaddress.IPv4Network("239.0.0.0/8"):
-            add("info", "administratively scoped",
+            add("info", "admin-scoped", "administratively scoped",
                 f"{group} is admin-scoped: boundary routers may be configured to drop it")
-        add("info", "routed multicast",
+        add("info", "routed-multicast", "routed multicast",
             "routers forward multicast only with multicast routing (PIM/IGMP proxy) set up")
     if setup.sender_same_host and setup.sender_loopback is False:
-        add("error", "loopback off in a same-host test",
+        add("error", "loopback-off", "loopback off in a same-host test",
             "the sender has multicast loopback off, so no copy is delivered on its own host; "
             "call set_multicast_loopback(True)")
     if (not v4 and not setup.sender_same_host
             and ((int(addr) >> 112) & 0xF) == 0x1):
-        add("error", "interface-local group",
+        add("error", "interface-local-group", "interface-local group",
             f"{group} is interface-local: it never leaves the sending host")
 
     out.sort(key=lambda f: _ORDER[f.level])

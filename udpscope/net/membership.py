@@ -24,6 +24,7 @@ from typing import Literal
 from .interfaces import Interface, interface_of_address
 
 Family = Literal["IPv4", "IPv6"]
+ByteOrder = Literal["little", "big"]
 
 
 @dataclass(frozen=True)
@@ -70,17 +71,17 @@ _IGMP_GROUP = re.compile(r"^\s+([0-9A-Fa-f]{8})\s+(\d+)")
 _HEX32 = re.compile(r"^[0-9A-Fa-f]{32}$")
 
 
-def _v4_from_raw_word(hex8: str, byteorder: str) -> str:
+def _v4_from_raw_word(hex8: str, byteorder: ByteOrder) -> str:
     # The kernel printed the in-memory big-endian bytes read as a native integer; turning that
     # integer back into bytes in the same native order recovers them (same as socket.ntohl).
-    return str(ipaddress.IPv4Address(int(hex8, 16).to_bytes(4, byteorder)))  # type: ignore[arg-type]
+    return str(ipaddress.IPv4Address(int(hex8, 16).to_bytes(4, byteorder)))
 
 
 def _v6_from_hex(hex32: str) -> str:
     return str(ipaddress.IPv6Address(bytes.fromhex(hex32)))
 
 
-def parse_igmp(text: str, byteorder: str = sys.byteorder) -> list[KernelMembership]:
+def parse_igmp(text: str, byteorder: ByteOrder = sys.byteorder) -> list[KernelMembership]:
     """Parse /proc/net/igmp. `byteorder` is the host's that produced the text."""
     out: list[KernelMembership] = []
     dev: tuple[int, str] | None = None
@@ -99,6 +100,28 @@ def parse_igmp(text: str, byteorder: str = sys.byteorder) -> list[KernelMembersh
                 continue
             out.append(KernelMembership(dev[1], dev[0], group, "IPv4", int(g.group(2))))
     return out
+
+
+_IGMP_QUERIER = re.compile(r"^(\d+)\s+([^\s:]+)\s*:\s*\d+\s+V([123])\b")
+
+
+def parse_igmp_querier_versions(text: str) -> dict[str, int]:
+    """The "Querier" column of /proc/net/igmp per device: the IGMP version the kernel speaks.
+
+    The kernel shows V1 or V2 while it has recently heard an older querier (or the version is
+    forced), else V3 — so V3 means "a v3 querier, or none heard", not proof of a querier.
+    """
+    out: dict[str, int] = {}
+    for line in text.splitlines():
+        m = _IGMP_QUERIER.match(line)
+        if m:
+            out[m.group(2)] = int(m.group(3))
+    return out
+
+
+def read_igmp_querier_versions(proc_net: str | None = None) -> dict[str, int]:
+    """parse_igmp_querier_versions() of the calling thread's namespace ({} if unreadable)."""
+    return parse_igmp_querier_versions(_read(os.path.join(proc_net or net_dir(), "igmp")))
 
 
 def parse_igmp6(text: str) -> list[KernelMembership]:

@@ -35,6 +35,8 @@ from udpscope.tui.widgets.socket_list import SocketList
 # are first opened, to keep them off the start-up path.
 if TYPE_CHECKING:
     from udpscope.tui.screens.dialogs import SocketRequest
+    from udpscope.workspace import Workspace
+    from udpscope.workspace.apply import WorkspaceSession
 
 TICK_HZ = 20
 SLOW_EVERY = 5  # tables and status at TICK_HZ / SLOW_EVERY
@@ -89,9 +91,20 @@ class UdpscopeApp(App[int]):
         tz: tzinfo | None = None,
         ring_size: int = DEFAULT_RING_SIZE,
         theme_dirs: list[Any] | None = None,
+        workspace: Workspace | None = None,
+        notice: str | None = None,
+        title: str | None = None,
     ) -> None:
         super().__init__()
+        # ``capture`` may come preloaded (udpscope open FILE: a file's datagrams, no sockets);
+        # ``workspace`` is opened at mount through the capture layer (see workspace.apply);
+        # ``notice`` is shown once at mount (untrusted text: shown without markup).
         self.capture = capture or Capture(ring_size=ring_size, clock=clock or time.time)
+        self.startup_workspace = workspace
+        self.workspace_session: WorkspaceSession | None = None
+        self.startup_notice = notice
+        if title:
+            self.sub_title = safe_text(title, 120)
         self.tz = tz
         self.startup_binds = list(binds)
         self.startup_joins = list(joins)
@@ -124,9 +137,23 @@ class UdpscopeApp(App[int]):
     def on_mount(self) -> None:
         for note in self._theme_notes:
             self.notify(note, title="Themes", severity="warning", markup=False)
+        if self.startup_notice:
+            self.notify(safe_text(self.startup_notice, 400), title="File", markup=False)
         self._errors_seen = self.capture.error_count
         self.set_interval(1 / TICK_HZ, self._tick)
         self._startup_sockets()
+        self._startup_workspace()
+        if self.selected_socket is None and self.capture.sockets:
+            self.selected_socket = next(iter(self.capture.sockets))
+
+    def _startup_workspace(self) -> None:
+        from udpscope.workspace.apply import WorkspaceSession
+
+        self.workspace_session = WorkspaceSession(self.capture, self.report_error)
+        if self.startup_workspace is not None:
+            entries = self.workspace_session.open(self.startup_workspace)
+            if entries and self.selected_socket is None:
+                self.selected_socket = entries[0].id
 
     def _load_themes(self) -> None:
         # In the constructor, not on mount: the stylesheet is parsed once, with this theme's
@@ -446,8 +473,14 @@ def run_app(
     udp6: bool,
     theme: str | None,
     ring_size: int = DEFAULT_RING_SIZE,
+    *,
+    capture: Capture | None = None,
+    workspace: Workspace | None = None,
+    notice: str | None = None,
+    title: str | None = None,
 ) -> int:
     """Entry point used by the CLI; returns the process exit status."""
-    app = UdpscopeApp(binds, joins, udp6, theme, ring_size=ring_size)
+    app = UdpscopeApp(binds, joins, udp6, theme, ring_size=ring_size, capture=capture,
+                      workspace=workspace, notice=notice, title=title)
     result = app.run()
     return int(result or 0)
