@@ -84,6 +84,12 @@ class StreamWatch:
         """Print every followed stream; return the findings for the close event."""
         if self.book is None:
             return []
+        if self.book.untracked:
+            from udpscope.cli.common import err_line
+
+            n = self.book.untracked
+            err_line(f"udpscope listen: note: {n} datagram{'s' if n != 1 else ''} of streams "
+                     "past the tracking bounds were counted but not followed")
         for stream in self.book.streams():
             if not fmt.stream(stream):
                 return []
