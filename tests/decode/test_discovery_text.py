@@ -104,3 +104,8 @@ def test_syslog_corrupted() -> None:
     d = decode(b"no priority at all", 40000, 514)
     assert d.proto == "syslog" and d.partial
     assert values(decode(b"<13>plain text", 40000, 514), "Message") == ["plain text"]
+
+
+def test_ws_discovery_with_an_unknown_encoding_is_malformed_not_a_crash() -> None:
+    d = decode(WSD_PROBE.replace(b'encoding="utf-8"', b'encoding="utf-0"'), 40000, 3702)
+    assert d.proto == "wsd" and d.partial and "unknown XML encoding" in (d.problem or "")

@@ -80,6 +80,8 @@ def decode_wsd(data: bytes, tree: Tree) -> None:
         parser.Parse(data, True)
     except _Refused as e:
         problem = str(e)
+    except LookupError as e:  # an encoding declaration Python does not know
+        problem = f"unknown XML encoding: {e}"
     except xml.parsers.expat.ExpatError as e:
         problem = f"not well-formed XML: {xml.parsers.expat.ErrorString(e.code)} at offset " \
                   f"{parser.CurrentByteIndex}"
