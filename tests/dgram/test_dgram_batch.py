@@ -12,8 +12,8 @@ import pytest
 
 from tests.support import wait_for
 from udpscope import dgram
-from udpscope.dgram import io as engine_io
 from udpscope.dgram import mmsg
+from udpscope.dgram import receiver as engine_io
 from udpscope.dgram.batch import Batch
 
 LOOPBACK = {"udp4": "127.0.0.1", "udp6": "::1"}

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, overload
 from .types import RemoteInfo
 
 if TYPE_CHECKING:
-    from .linux import ControlDecoder
+    from .cmsg import ControlDecoder
 
 __all__ = ["Batch"]
 

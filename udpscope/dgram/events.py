@@ -6,7 +6,7 @@ added or removed during an emit does not affect that emit — as in Node.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, Self
 
 Listener = Callable[..., Any]
@@ -90,6 +90,12 @@ class EventEmitter:
         for listener in listeners:
             listener(*args)
         return True
+
+    @property
+    def listener_table(self) -> Mapping[str, tuple[Listener, ...]]:
+        """The live event -> listeners table, read-only by contract. A dispatch loop that must
+        honour `once`/`off` between items re-reads it per item (cheaper than `listeners()`)."""
+        return self._events
 
     def listener_count(self, event: str) -> int:
         return len(self._events.get(event, ()))

@@ -10,21 +10,23 @@ even within one drained batch.
 
 from __future__ import annotations
 
+import asyncio
 import errno
 import os
 import socket
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from time import perf_counter
-from typing import TYPE_CHECKING
+from typing import Any
 
 from . import mmsg
 from .batch import Batch, NameSnapshot, RawBatch
+from .cmsg import ControlDecoder, parse_ancillary
+from .core import SocketCore
 from .errors import from_oserror
-from .linux import ControlDecoder, InterfaceNames, parse_ancillary
+from .ifnames import InterfaceNames
 from .types import RemoteInfo
 
-if TYPE_CHECKING:
-    from .socket import Socket
+Listeners = Mapping[str, tuple[Callable[..., Any], ...]]
 
 BATCH = 256  # datagrams per wake-up on the portable recvfrom path
 # recvmmsg path: drain until the queue is empty, or this much time, or this many datagrams.
@@ -57,41 +59,47 @@ def _use_mmsg() -> bool:
 
 
 class Receiver:
-    """Reads for one socket; chooses its read path once, at start."""
+    """Reads for one socket; chooses its read path once, at start.
 
-    def __init__(self, owner: Socket, sock: socket.socket) -> None:
-        self._owner = owner
+    What it needs from its socket is passed in, nothing more: the OS socket, the loop, the
+    core (whose `closed` it checks after every datagram), the live listener table and `emit`
+    (for receive errors).
+    """
+
+    def __init__(
+        self, sock: socket.socket, loop: asyncio.AbstractEventLoop, core: SocketCore,
+        listeners: Listeners, emit: Callable[..., bool], metadata: bool,
+    ) -> None:
         self._sock = sock
+        self._loop = loop
+        self._core = core
+        self._events = listeners
+        self._emit = emit
         self._fd = sock.fileno()
         self._active = False
         self.drops = 0
-        self._family = owner._family_name
-        self._v6 = owner._family == socket.AF_INET6
-        self._metadata = owner._options.metadata
+        self._v6 = sock.family == socket.AF_INET6
+        self._family = "IPv6" if self._v6 else "IPv4"
+        self._metadata = metadata
         self._names = InterfaceNames(self._fd)
-        self._control = ControlDecoder(self._names)
-        self._peers: dict[bytes, tuple[str, int]] = {}
+        self._control = ControlDecoder()
+        self._peers: dict[bytes, tuple[int, RemoteInfo]] = {}
 
     def start(self) -> None:
-        loop = self._owner._get_loop()
         callback = self._read_batched if _use_mmsg() else self._read_fallback
-        loop.add_reader(self._fd, callback)
+        self._loop.add_reader(self._fd, callback)
         self._active = True
 
     def stop(self) -> None:
         if self._active:
             self._active = False
-            loop = self._owner._loop
-            if loop is not None and not loop.is_closed():
-                loop.remove_reader(self._fd)
+            if not self._loop.is_closed():
+                self._loop.remove_reader(self._fd)
 
     def _error(self, exc: OSError) -> None:
-        if exc.errno in _QUIET:
+        if exc.errno in _QUIET or self._core.closed:
             return
-        owner = self._owner
-        if owner._closed:
-            return
-        owner.emit("error", from_oserror(exc, "recvmsg"))
+        self._emit("error", from_oserror(exc, "recvmsg"))
 
     # -------------------------------------------------------------- recvmmsg
     def _rinfo(self, key: bytes, size: int) -> tuple[int, RemoteInfo]:
@@ -108,8 +116,8 @@ class Receiver:
         return entry
 
     def _read_batched(self) -> None:
-        owner = self._owner
-        events = owner._events
+        core = self._core
+        events = self._events
         fd = self._fd
         metadata = self._metadata
         batch = mmsg.recv_batch()
@@ -139,7 +147,7 @@ class Receiver:
                         entry = self._rinfo(key, len(data))
                     for listener in events.get("message", ()):
                         listener(data, entry[1])
-                    if owner._closed:
+                    if core.closed:
                         return
             if count < mmsg.SLOTS or perf_counter() > deadline:
                 return
@@ -168,7 +176,7 @@ class Receiver:
             controls = batch.controls(lengths)
             # The newest datagram carries the newest drop counter; decoding it also puts its
             # interface's name in the snapshot the lazy decodes will use.
-            drops = self._control.decode_bytes(controls[-1])[4]
+            drops = self._control.decode_bytes(controls[-1], self._names)[4]
             if drops is not None:
                 self.drops = drops
             names = NameSnapshot(self._names.known(), self._names)
@@ -179,23 +187,23 @@ class Receiver:
     def _deliver(self, batch: Batch) -> bool:
         """Hand one batch to `batch` listeners, then each datagram to `message` listeners;
         True when the socket was closed meanwhile (nothing more is dispatched)."""
-        owner = self._owner
-        for listener in owner._events.get("batch", ()):
+        core = self._core
+        for listener in self._events.get("batch", ()):
             listener(batch)
-            if owner._closed:
+            if core.closed:
                 return True
         return self._dispatch(batch.payloads, batch.rinfo)
 
     def _dispatch(self, payloads: Sequence[bytes], rinfo: Callable[[int], RemoteInfo]) -> bool:
         """Each datagram to the current `message` listeners; True once the socket is closed."""
-        owner = self._owner
-        events = owner._events
+        core = self._core
+        events = self._events
         if events.get("message"):
             for i, data in enumerate(payloads):
                 info = rinfo(i)
                 for listener in events.get("message", ()):
                     listener(data, info)
-                if owner._closed:
+                if core.closed:
                     return True
         return False
 
@@ -204,18 +212,19 @@ class Receiver:
         count: int,
     ) -> bool:
         """Dispatch one batch with its ancillary data; True when the socket closed meanwhile."""
-        owner = self._owner
-        events = owner._events
+        core = self._core
+        events = self._events
         control = batch.control_view
         lengths = batch.control_lengths(count)
         decode = self._control.decode
+        names = self._names
         cache = self._peers
         family = self._family
         span = mmsg.CONTROL_SIZE
         try:
             for i, (data, key) in enumerate(zip(payloads, keys, strict=False)):
                 destination, interface, ttl, timestamp, drops = decode(
-                    control, i * span, lengths[i]
+                    control, i * span, lengths[i], names
                 )
                 if drops is not None:
                     self.drops = drops
@@ -230,7 +239,7 @@ class Receiver:
                                           interface, ttl, timestamp))
                 for listener in listeners:
                     listener(data, rinfo)
-                if owner._closed:
+                if core.closed:
                     return True
         finally:
             batch.rearm(count)
@@ -266,7 +275,7 @@ class Receiver:
             rinfos.append(_new(RemoteInfo, (peer[0], family, peer[1], len(data), *extra)))
         if payloads:
             closed = (self._deliver(Batch(tuple(payloads), rinfos))
-                      if self._owner._events.get("batch")
+                      if self._events.get("batch")
                       else self._dispatch(payloads, rinfos.__getitem__))
             if closed:
                 return
