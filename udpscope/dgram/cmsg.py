@@ -115,7 +115,7 @@ class _Layout:
     """One learned cmsg layout: a Struct over the whole buffer and where each value lands."""
 
     __slots__ = ("compiled", "check", "expected", "timestamp", "address", "v6", "ifindex",
-                 "ttl", "drops", "address_at", "ttl_at")
+                 "ttl", "drops", "address_at", "ifindex_at", "ttl_at")
 
     def __init__(self) -> None:
         self.compiled: struct.Struct | None = None
@@ -123,6 +123,7 @@ class _Layout:
         self.expected: Any = None
         self.timestamp = self.address = self.ifindex = self.ttl = self.drops = -1
         self.address_at = -1  # byte offset of the raw destination address in the buffer
+        self.ifindex_at = -1  # byte offset of the ingress interface index (a native int)
         self.ttl_at = -1  # byte offset of the TTL / hop limit (a native int)
         self.v6 = False
 
@@ -167,10 +168,12 @@ class ControlDecoder:
                 layout.ttl_at = offset - start + 16
             elif meaning == "pktinfo4" and layout.address < 0:
                 layout.ifindex, layout.address = slot, slot + 1
+                layout.ifindex_at = offset - start + 16  # in_pktinfo.ipi_ifindex
                 layout.address_at = offset - start + 16 + 8  # in_pktinfo.ipi_addr
             elif meaning == "pktinfo6":
                 layout.address, layout.ifindex, layout.v6 = slot, slot + 1, True
                 layout.address_at = offset - start + 16  # in6_pktinfo.ipi6_addr
+                layout.ifindex_at = offset - start + 16 + 16  # in6_pktinfo.ipi6_ifindex
             slot += len(struct.unpack("@" + data_fmt, bytes(struct.calcsize("@" + data_fmt))))
             offset += (cmsg_len + 7) & ~7
         compiled = struct.Struct("".join(fmt))
@@ -249,6 +252,27 @@ class ControlDecoder:
             raws = set(map(operator.itemgetter(slice(at, at + (16 if layout.v6 else 4))), controls))
             return {self._addresses.get(raw) or self._address(raw, layout.v6) for raw in raws}
         return {self.decode_bytes(control, names)[0] for control in controls}
+
+    def interface_indexes(self, controls: tuple[bytes, ...]) -> set[int]:
+        """The distinct ingress interface indexes of many control buffers (so their names can
+        be resolved while the socket is open); read at a fixed offset like `destination_set`."""
+        if not controls:
+            return set()
+        lengths = set(map(len, controls))
+        layout = self._layouts.get(next(iter(lengths))) if len(lengths) == 1 else None
+        if layout and layout.ifindex_at >= 0:
+            at = layout.ifindex_at
+            raws = set(map(operator.itemgetter(slice(at, at + 4)), controls))
+            return {int.from_bytes(raw, sys.byteorder) for raw in raws}
+        seen: set[int] = set()
+
+        def record(index: int) -> str:
+            seen.add(index)
+            return ""
+
+        for control in controls:
+            self.decode_bytes(control, record)
+        return seen
 
     def _address(self, raw: bytes, v6: bool) -> str:
         if len(self._addresses) > 4096:

@@ -25,6 +25,7 @@ import socket
 import struct
 import sys
 import threading
+from collections.abc import Callable
 
 SLOTS = 256
 SLOT_SIZE = 65536
@@ -232,11 +233,20 @@ def peer_v4(raw: bytes) -> tuple[str, int]:
     return socket.inet_ntop(socket.AF_INET, packed), port
 
 
-def peer_v6(raw: bytes, scope_name: object) -> tuple[str, int]:
-    """(address, port) of a sockaddr_in6's bytes [0:28], formatted as Python's recvfrom does."""
+def peer_v6(raw: bytes, scope_name: Callable[[int], str]) -> tuple[str, int]:
+    """(address, port) of a sockaddr_in6's bytes [0:28], a scope as `%name` (Node's spelling)."""
     port = int.from_bytes(raw[2:4], "big")
     address = socket.inet_ntop(socket.AF_INET6, raw[8:24])
     scope = int.from_bytes(raw[24:28], sys.byteorder)
     if scope:
-        address = f"{address}%{scope_name(scope)}"  # type: ignore[operator]
+        address = f"{address}%{scope_name(scope)}"
     return address, port
+
+
+def scope_ids(keys: tuple[bytes, ...]) -> set[int]:
+    """The non-zero scope ids among sockaddr_in6 peer keys (link-local peers)."""
+    first = keys[0]
+    distinct = (first,) if keys.count(first) == len(keys) else set(keys)
+    scopes = {int.from_bytes(key[24:28], sys.byteorder) for key in distinct}
+    scopes.discard(0)
+    return scopes

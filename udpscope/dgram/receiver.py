@@ -152,18 +152,13 @@ class Receiver:
             if count < mmsg.SLOTS or perf_counter() > deadline:
                 return
 
-    def _peer(self, key: bytes, size: int) -> RemoteInfo:
-        entry = self._peers.get(key)
-        if entry is None or entry[0] != size:
-            entry = self._rinfo(key, size)
-        return entry[1]
-
     def _emit_batch(
         self, batch: mmsg.RecvBatch, payloads: tuple[bytes, ...], keys: tuple[bytes, ...],
         count: int,
     ) -> bool:
         """Hand one batch to `batch` listeners, then to `message` listeners; True if closed."""
-        controls = names = destinations = None
+        controls = destinations = None
+        names = self._names
         if self._metadata:
             lengths = batch.control_lengths(count)
             # The distinct destinations, read as columns of the shared buffer while every
@@ -174,14 +169,17 @@ class Receiver:
                 destinations = frozenset(
                     fmt(raw, where[1]) for raw in batch.raw_addresses(where[0], where[1], count))
             controls = batch.controls(lengths)
-            # The newest datagram carries the newest drop counter; decoding it also puts its
-            # interface's name in the snapshot the lazy decodes will use.
-            drops = self._control.decode_bytes(controls[-1], self._names)[4]
+            # The newest datagram carries the newest drop counter.
+            drops = self._control.decode_bytes(controls[-1], names)[4]
             if drops is not None:
                 self.drops = drops
-            names = NameSnapshot(self._names.known(), self._names)
-        raw = RawBatch(payloads, keys, controls, self._peer, self._family, self._control, names,
-                       destinations)
+            for index in self._control.interface_indexes(controls):
+                names(index)
+        if self._v6:
+            for scope in mmsg.scope_ids(keys):
+                names(scope)
+        raw = RawBatch(payloads, keys, controls, self._v6, self._control,
+                       NameSnapshot(names.snapshot()), destinations)
         return self._deliver(raw)
 
     def _deliver(self, batch: Batch) -> bool:
