@@ -34,9 +34,11 @@ class AsyncMethods:
     """`async with`, `bind_async`, `send_async` and `messages` (a mixin of `Socket`)."""
 
     async def __aenter__(self) -> Self:
+        """`async with create_socket(...) as sock:` hands over the socket itself."""
         return self
 
     async def __aexit__(self: _Sock, *exc_info: object) -> None:
+        """Close the socket on leaving the block, unless it is already closed."""
         if self.state != "closed":
             self.close()
 

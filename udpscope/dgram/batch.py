@@ -9,8 +9,9 @@ an item is asked for.
 
 The batch owns copies of everything it needs (payloads, peer keys, control buffers, the names of
 the interfaces it mentions, resolved when it was read), so it stays valid after the receive
-buffers are reused and after the socket is closed, and keeps nothing of the socket alive. `batch` listeners run before `message` listeners for the same
-datagrams; a socket closed by a `batch` listener dispatches nothing more.
+buffers are reused and after the socket is closed, and keeps nothing of the socket alive.
+`batch` listeners run before `message` listeners for the same datagrams; a socket closed by a
+`batch` listener dispatches nothing more. See docs/dgram.md, "batch listeners".
 """
 
 from __future__ import annotations

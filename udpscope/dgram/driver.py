@@ -4,6 +4,8 @@ events, always on a later loop turn than the call that caused them.
 
 `Driver` is the private half of `Socket` (socket.py holds the public, documented half): it owns
 the pieces — core, OS handle, sender, receiver — and passes each only what it needs.
+
+See docs/dgram.md for the rules and the module map.
 """
 
 from __future__ import annotations

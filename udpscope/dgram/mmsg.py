@@ -1,12 +1,12 @@
 """Batched receive (`recvmmsg`) reached through ctypes, without a compiler.
 
-One `recvfrom` per datagram costs about as much as Node's whole receive path; one `recvmmsg`
-fetches up to `SLOTS` datagrams, so the system-call cost is shared. The buffers are allocated once
+A system call per datagram is most of what receiving costs; one `recvmmsg` fetches up to `SLOTS`
+datagrams, so that cost is shared. The buffers are allocated once
 per thread and reused: every drain copies each payload out into its own `bytes` before returning,
 so nothing that a listener keeps points into them.
 
 Header fields are read and written through flat integer memoryviews over the `mmsghdr` array
-(attribute access on ctypes structures costs ~10x more). Layout (x86-64 / aarch64, LP64):
+(attribute access on ctypes structures is much slower). Layout (x86-64 / aarch64, LP64):
 `struct mmsghdr` is 64 bytes: msghdr {name ptr @0, namelen u32 @8, iov ptr @16, iovlen @24,
 control ptr @32, controllen @40, flags i32 @48}, msg_len u32 @56.
 

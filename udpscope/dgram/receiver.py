@@ -6,6 +6,8 @@ datagram it avoids attribute lookups, caches peer addresses, builds `RemoteInfo`
 `tuple.__new__` (no `__init__` call), re-reads the listener tuple (so `once` and `off` take effect
 at once) and stops dispatching the moment the socket is closed, so no `message` follows `close()`
 even within one drained batch.
+
+The rules it keeps: docs/dgram.md, "Receiving".
 """
 
 from __future__ import annotations
@@ -40,8 +42,8 @@ _drain_budget = DRAIN_SECONDS
 def set_drain_budget(seconds: float | None) -> float:
     """Set how long one wake-up may drain a socket (None: the default); returns the old value.
 
-    An interactive app lowers it briefly while it handles input: a key press takes a few dozen
-    loop turns, and each turn waits for the readers' drains during a flood.
+    An interactive app lowers it briefly while it handles input: during a flood every loop turn
+    of that handling waits for the readers' drains first.
     """
     global _drain_budget
     old = _drain_budget

@@ -4,6 +4,8 @@ referenced socket that is bound or binding remains open.
 Sockets report every change of (closed, referenced, bind state) here, with the function that
 releases them should `run()` end first. An error emitted with no listener inside a loop callback
 ends `run()` with that error, as it would crash a Node process.
+
+See docs/dgram.md, "Process lifetime".
 """
 
 from __future__ import annotations

@@ -9,6 +9,8 @@ in the backlog, in order, until the socket is writable.
 
 Whatever can change how a datagram leaves (an option setter, connect, disconnect, close) flushes
 the outbox first, so datagrams keep the order and the options of the calls that made them.
+
+The rules it keeps: docs/dgram.md, "Sending".
 """
 
 from __future__ import annotations

@@ -6,9 +6,8 @@
 - sockopts.py, membership.py and aio.py add the option, group and awaitable methods.
 
 This module holds the public methods of Node's API and their fast send path. Why not asyncio's
-DatagramTransport: it does one `recvfrom` per loop iteration, while reading with
-`loop.add_reader` and draining many datagrams per wake-up is several times faster.
-See docs/dgram.md for the contract.
+DatagramTransport: it reads one datagram per loop iteration, where the receiver drains many per
+wake-up. See docs/dgram.md for the contract.
 """
 
 from __future__ import annotations
