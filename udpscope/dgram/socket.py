@@ -228,12 +228,22 @@ class Socket(Driver, OptionMethods, MembershipMethods, AsyncMethods):
         self._pump()
 
     def get_send_queue_size(self) -> int:
-        """Bytes waiting to be sent (the kernel's send buffer was full)."""
+        """Bytes waiting to be sent because the kernel's send buffer was full.
+
+        Raises:
+            DgramError: ERR_SOCKET_DGRAM_NOT_RUNNING after close.
+        """
+        self._core.check_running()
         queued = self._sender.queued_bytes() if self._sender is not None else 0
         return queued + self._core.queued_sends()[1]
 
     def get_send_queue_count(self) -> int:
-        """Datagrams waiting to be sent (the kernel's send buffer was full)."""
+        """Datagrams waiting to be sent because the kernel's send buffer was full.
+
+        Raises:
+            DgramError: ERR_SOCKET_DGRAM_NOT_RUNNING after close.
+        """
+        self._core.check_running()
         queued = self._sender.queued_count() if self._sender is not None else 0
         return queued + self._core.queued_sends()[0]
 
