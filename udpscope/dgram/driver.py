@@ -186,9 +186,13 @@ class Driver(EventEmitter):
         self._pump()
 
     def _fail(self, failure: Fail) -> None:
-        if failure.connect and failure.callback is not None:
-            self.off("connect", failure.callback)
-        self._deliver_error(failure.error, failure.callback)
+        callback = failure.callback
+        if failure.connect and callback is not None:
+            # A connect callback gets the error alone, as in Node: cb() on success, cb(err) here.
+            self.off("connect", callback)
+            self._get_loop().call_soon(callback, failure.error)
+            return
+        self._deliver_error(failure.error, callback)
 
     def _deliver_error(self, err: DgramError, callback: Callback | None) -> None:
         loop = self._get_loop()
