@@ -143,11 +143,6 @@ class SocketCore:
         """Requests waiting in the queue (sends and connects)."""
         return len(self._queue)
 
-    def queued_sends(self) -> tuple[int, int]:
-        """(datagrams, bytes) of the sends waiting in the queue."""
-        sends = [r for r in self._queue if r.data is not None]
-        return len(sends), sum(len(r.data) for r in sends if r.data is not None)
-
     def check_running(self) -> None:
         """ERR_SOCKET_DGRAM_NOT_RUNNING once closed."""
         if self.closed:

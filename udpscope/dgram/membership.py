@@ -80,7 +80,7 @@ class MembershipMethods:
                 option = socket.IP_ADD_MEMBERSHIP if join else socket.IP_DROP_MEMBERSHIP
                 sock.setsockopt(socket.IPPROTO_IP, option, socket.inet_aton(group) + iface)
             elif family == socket.AF_INET6:
-                index = ipv6_interface_index(interface, syscall) if interface else 0
+                index = ipv6_interface_index(interface, syscall, sock.fileno()) if interface else 0
                 option = socket.IPV6_JOIN_GROUP if join else socket.IPV6_LEAVE_GROUP
                 packed = socket.inet_pton(socket.AF_INET6, group) + struct.pack("@I", index)
                 sock.setsockopt(socket.IPPROTO_IPV6, option, packed)
@@ -105,7 +105,7 @@ class MembershipMethods:
                 packed = socket.inet_aton(group) + iface + socket.inet_aton(source)
                 sock.setsockopt(socket.IPPROTO_IP, option, packed)
             else:
-                index = ipv6_interface_index(interface, syscall) if interface else 0
+                index = ipv6_interface_index(interface, syscall, sock.fileno()) if interface else 0
                 option = cmsg.MCAST_JOIN_SOURCE_GROUP if join else cmsg.MCAST_LEAVE_SOURCE_GROUP
                 if option is None:
                     raise system_error(errno.ENOPROTOOPT, syscall)

@@ -228,24 +228,24 @@ class Socket(Driver, OptionMethods, MembershipMethods, AsyncMethods):
         self._pump()
 
     def get_send_queue_size(self) -> int:
-        """Bytes waiting to be sent because the kernel's send buffer was full.
+        """Bytes waiting to be sent because the kernel's send buffer was full. As in Node,
+        sends still waiting for a bind or a lookup are not counted.
 
         Raises:
             DgramError: ERR_SOCKET_DGRAM_NOT_RUNNING after close.
         """
         self._core.check_running()
-        queued = self._sender.queued_bytes() if self._sender is not None else 0
-        return queued + self._core.queued_sends()[1]
+        return self._sender.queued_bytes() if self._sender is not None else 0
 
     def get_send_queue_count(self) -> int:
-        """Datagrams waiting to be sent because the kernel's send buffer was full.
+        """Datagrams waiting to be sent because the kernel's send buffer was full (not those
+        waiting for a bind or a lookup, as in Node).
 
         Raises:
             DgramError: ERR_SOCKET_DGRAM_NOT_RUNNING after close.
         """
         self._core.check_running()
-        queued = self._sender.queued_count() if self._sender is not None else 0
-        return queued + self._core.queued_sends()[0]
+        return self._sender.queued_count() if self._sender is not None else 0
 
     # ------------------------------------------------------------------ close / ref
     def close(self, callback: Callback | None = None) -> Self:

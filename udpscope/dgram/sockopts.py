@@ -19,7 +19,9 @@ from . import cmsg
 from .core import SocketCore
 from .errors import invalid_arg_type, system_error
 from .handle import Handle
+from .ifnames import interface_index
 from .receiver import Receiver
+from .sockaddr import family_of
 from .validate import check_buffer_size, check_int
 
 
@@ -150,24 +152,30 @@ class OptionMethods:
         """Choose the interface outgoing multicast leaves from.
 
         Args:
-            interface: udp4: the interface's IPv4 address. udp6: `::%name`, `%name`, a bare
-                name or `%index` (an IPv6 address part, if given, must be valid).
+            interface: an IPv4 address sets the IPv4 interface (on udp4, and on a dual-stack
+                udp6 socket for its IPv4 multicast); on udp6 `::%name`, `::%index`, `%name`
+                or a bare name sets the IPv6 one.
 
         Raises:
             DgramTypeError: ERR_INVALID_ARG_TYPE when `interface` is not a str.
-            DgramError: ERR_SOCKET_DGRAM_NOT_RUNNING after close; EINVAL for an address that
-                does not parse; ENODEV for an unknown interface; EBADF before the socket exists.
+            DgramError: ERR_SOCKET_DGRAM_NOT_RUNNING after close; EINVAL for text that is no
+                address (or interface); ENODEV for an unknown `%name`; ENOPROTOOPT for an IPv6
+                address on udp4 (as in Node); EBADF before the socket exists.
         """
         if not isinstance(interface, str):
             raise invalid_arg_type("interfaceAddress", "of type str", interface)
         self._core.check_running()
         syscall = "setMulticastInterface"
-        if self._v6():
-            index = ipv6_interface_index(interface, syscall)
+        # libuv's order: an IPv4 address, else an IPv6 one, whatever the socket's family; the
+        # kernel of an IPv4 socket then refuses the IPv6 option (ENOPROTOOPT).
+        if family_of(interface) == socket.AF_INET:
+            packed = socket.inet_aton(interface)
+            self._setopt(syscall, socket.IPPROTO_IP, socket.IP_MULTICAST_IF, packed)
+        elif self._v6() or family_of(interface.partition("%")[0]) == socket.AF_INET6:
+            index = ipv6_interface_index(interface, syscall, self._handle.fileno())
             self._setopt(syscall, socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_IF, index)
         else:
-            packed = pack_ipv4(interface, syscall)
-            self._setopt(syscall, socket.IPPROTO_IP, socket.IP_MULTICAST_IF, packed)
+            raise system_error(errno.EINVAL, syscall)
 
     def set_multicast_all(self, flag: bool) -> bool:
         """The isolation switch (IP_MULTICAST_ALL, Linux): False = receive only the groups this
@@ -235,31 +243,25 @@ def pack_ipv4(address: str, syscall: str) -> bytes:
         raise system_error(errno.EINVAL, syscall) from None
 
 
-def ipv6_interface_index(interface: str | None, syscall: str) -> int:
-    """`::%eth0`, `fe80::1%2`, `%eth0` or a bare name -> the interface index (libuv's rule,
-    plus bare names); EINVAL for an address part that does not parse, ENODEV for an unknown
-    scope name."""
+def ipv6_interface_index(interface: str | None, syscall: str, fd: int = -1) -> int:
+    """`::%eth0`, `fe80::1%2`, `%eth0` or a bare name -> the interface index, resolved in the
+    socket's namespace (`fd`); EINVAL for an address part that does not parse or an unknown
+    bare name, ENODEV for an unknown `%name`."""
     if interface is None:
         return 0
     bare, sep, scope = interface.partition("%")
     if sep:
-        if bare:
-            try:
-                socket.inet_pton(socket.AF_INET6, bare)
-            except OSError:
-                raise system_error(errno.EINVAL, syscall) from None
+        if bare and family_of(bare) != socket.AF_INET6:
+            raise system_error(errno.EINVAL, syscall)
         if scope.isdigit():
             return int(scope)
-        try:
-            return socket.if_nametoindex(scope)
-        except OSError:
-            raise system_error(errno.ENODEV, syscall) from None
-    try:
-        socket.inet_pton(socket.AF_INET6, bare)
+        index = interface_index(scope, fd)
+        if not index:
+            raise system_error(errno.ENODEV, syscall)
+        return index
+    if family_of(bare) == socket.AF_INET6:
         return 0
-    except OSError:
-        pass
-    try:
-        return socket.if_nametoindex(bare)
-    except OSError:
-        raise system_error(errno.EINVAL, syscall) from None
+    index = interface_index(bare, fd)
+    if not index:
+        raise system_error(errno.EINVAL, syscall)
+    return index

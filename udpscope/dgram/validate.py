@@ -87,7 +87,13 @@ def check_membership(
 
 
 def _text(value: str) -> bytes:
-    return value.encode()
+    """UTF-8, with surrogates treated as Node treats a JS string's: a high-low pair is the
+    character it stands for, and each lone one becomes U+FFFD."""
+    try:
+        return value.encode()
+    except UnicodeEncodeError:
+        utf16 = value.encode("utf-16-le", "surrogatepass")
+        return utf16.decode("utf-16-le", "replace").encode()
 
 
 def to_bytes(msg: object, offset: object, length: object) -> Payload:
