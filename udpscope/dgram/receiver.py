@@ -5,7 +5,8 @@ call fetches up to 256 datagrams; elsewhere a `recvfrom` loop does the same job 
 datagram it avoids attribute lookups, caches peer addresses, builds `RemoteInfo` with
 `tuple.__new__` (no `__init__` call), re-reads the listener tuple (so `once` and `off` take effect
 at once) and stops dispatching the moment the socket is closed, so no `message` follows `close()`
-even within one drained batch.
+even within one drained batch. A listener that raises is reported to the loop's exception
+handler and the batch goes on with the next datagram.
 
 The rules it keeps: docs/dgram.md, "Receiving".
 """
@@ -143,14 +144,25 @@ class Receiver:
                 if self._dispatch_metadata(batch, payloads, keys, count):
                     return
             elif events.get("message"):
-                for data, key in zip(payloads, keys, strict=False):
-                    entry = cache.get(key)
-                    if entry is None or entry[0] != len(data):
-                        entry = self._rinfo(key, len(data))
-                    for listener in events.get("message", ()):
-                        listener(data, entry[1])
-                    if core.closed:
-                        return
+                # One iterator for the batch: after a listener raised, the loop resumes with
+                # the next datagram (a `try` costs nothing until something is raised).
+                items = zip(payloads, keys, strict=False)
+                while True:
+                    try:
+                        for data, key in items:
+                            entry = cache.get(key)
+                            if entry is None or entry[0] != len(data):
+                                entry = self._rinfo(key, len(data))
+                            for listener in events.get("message", ()):
+                                listener(data, entry[1])
+                            if core.closed:
+                                return
+                    except Exception as exc:
+                        self._uncaught(exc, "message")
+                        if core.closed:
+                            return
+                        continue
+                    break
             if count < mmsg.SLOTS or perf_counter() > deadline:
                 return
 
@@ -184,12 +196,26 @@ class Receiver:
                        NameSnapshot(names.snapshot()), destinations)
         return self._deliver(raw)
 
+    def _uncaught(self, exc: Exception, event: str) -> None:
+        """A listener raised: report it as Node reports an uncaught exception (to the loop's
+        exception handler; under `dgram.run` that ends `run()` with it). The caller goes on
+        with the next datagram, as Node does once an uncaughtException handler returns."""
+        self._loop.call_exception_handler({
+            "message": f"Exception in a {event!r} listener of a dgram socket",
+            "exception": exc,
+        })
+
     def _deliver(self, batch: Batch) -> bool:
         """Hand one batch to `batch` listeners, then each datagram to `message` listeners;
         True when the socket was closed meanwhile (nothing more is dispatched)."""
         core = self._core
-        for listener in self._events.get("batch", ()):
-            listener(batch)
+        try:
+            for listener in self._events.get("batch", ()):
+                listener(batch)
+                if core.closed:
+                    return True
+        except Exception as exc:  # the later batch listeners are skipped, as in Node's emit
+            self._uncaught(exc, "batch")
             if core.closed:
                 return True
         return self._dispatch(batch.payloads, batch.rinfo)
@@ -199,12 +225,21 @@ class Receiver:
         core = self._core
         events = self._events
         if events.get("message"):
-            for i, data in enumerate(payloads):
-                info = rinfo(i)
-                for listener in events.get("message", ()):
-                    listener(data, info)
-                if core.closed:
-                    return True
+            items = enumerate(payloads)
+            while True:
+                try:
+                    for i, data in items:
+                        info = rinfo(i)
+                        for listener in events.get("message", ()):
+                            listener(data, info)
+                        if core.closed:
+                            return True
+                except Exception as exc:
+                    self._uncaught(exc, "message")
+                    if core.closed:
+                        return True
+                    continue
+                break
         return False
 
     def _dispatch_metadata(
@@ -221,29 +256,37 @@ class Receiver:
         cache = self._peers
         family = self._family
         span = mmsg.CONTROL_SIZE
+        items = enumerate(zip(payloads, keys, strict=False))
         try:
-            for i, (data, key) in enumerate(zip(payloads, keys, strict=False)):
-                destination, interface, ttl, timestamp, drops = decode(
-                    control, i * span, lengths[i], names
-                )
-                if drops is not None:
-                    self.drops = drops
-                listeners = events.get("message")
-                if not listeners:
+            while True:
+                try:
+                    for i, (data, key) in items:
+                        destination, interface, ttl, timestamp, drops = decode(
+                            control, i * span, lengths[i], names
+                        )
+                        if drops is not None:
+                            self.drops = drops
+                        listeners = events.get("message")
+                        if not listeners:
+                            continue
+                        entry = cache.get(key)
+                        if entry is None or entry[0] != len(data):
+                            entry = self._rinfo(key, len(data))
+                        peer = entry[1]
+                        rinfo = _new(RemoteInfo, (peer[0], family, peer[2], len(data),
+                                                  destination, interface, ttl, timestamp))
+                        for listener in listeners:
+                            listener(data, rinfo)
+                        if core.closed:
+                            return True
+                except Exception as exc:
+                    self._uncaught(exc, "message")
+                    if core.closed:
+                        return True
                     continue
-                entry = cache.get(key)
-                if entry is None or entry[0] != len(data):
-                    entry = self._rinfo(key, len(data))
-                peer = entry[1]
-                rinfo = _new(RemoteInfo, (peer[0], family, peer[2], len(data), destination,
-                                          interface, ttl, timestamp))
-                for listener in listeners:
-                    listener(data, rinfo)
-                if core.closed:
-                    return True
+                return False
         finally:
             batch.rearm(count)
-        return False
 
     # -------------------------------------------------------------- portable fallback
     def _read_fallback(self) -> None:
