@@ -31,7 +31,10 @@ def resolve(
             infos = await loop.getaddrinfo(hostname, None, family=family, type=socket.SOCK_DGRAM)
             if not infos:
                 raise socket.gaierror(socket.EAI_NONAME, "no address")
-            address = str(infos[0][4][0])
+            sockaddr = infos[0][4]
+            address = str(sockaddr[0])
+            if len(sockaddr) >= 4 and sockaddr[3]:
+                address = f"{address}%{sockaddr[3]}"  # a link-local answer keeps its scope
         except Exception as exc:
             done(lookup_error(exc, hostname), None)
         else:

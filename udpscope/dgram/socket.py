@@ -97,7 +97,8 @@ class Socket(Driver, OptionMethods, MembershipMethods, AsyncMethods):
 
         Args:
             port: the peer's port, 1-65535.
-            address: an IP literal or a host name; None: `127.0.0.1` / `::1`.
+            address: an IP literal (a link-local one with its `%zone`) or a host name; None:
+                `127.0.0.1` / `::1`.
             callback: called with no arguments once connected (a one-shot `connect`
                 listener); on failure it gets the error instead.
 
@@ -179,7 +180,8 @@ class Socket(Driver, OptionMethods, MembershipMethods, AsyncMethods):
             msg: bytes, bytearray, memoryview, str (UTF-8) or a list of them (one datagram).
             port: the destination port, 1-65535; None on a connected socket. A callable here
                 (or in `address`) is taken as the callback.
-            address: an IP literal or a host name; None: `127.0.0.1` / `::1`.
+            address: an IP literal (a link-local one with its `%zone`, by name or index) or a
+                host name; None: `127.0.0.1` / `::1`. An unknown zone fails with ENODEV.
             callback: gets `(None, nbytes)`, or `(err, None)` for a lookup or kernel error
                 (with `.address` and `.port`); without one such errors are emitted as `error`.
             offset, length: send only this part of a single buffer.
