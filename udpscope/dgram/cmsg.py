@@ -111,6 +111,9 @@ def _data_format(level: int, kind: int, size: int) -> tuple[str, str | None]:
     return _DATA_FORMATS.get((level, kind, size)) or (f"{(size + 7) & ~7}x", None)
 
 
+_NOTHING = struct.Struct("")
+
+
 class _Layout:
     """One learned cmsg layout: a Struct over the whole buffer and where each value lands."""
 
@@ -118,14 +121,17 @@ class _Layout:
                  "ttl", "drops", "address_at", "ifindex_at", "ttl_at")
 
     def __init__(self) -> None:
-        self.compiled: struct.Struct | None = None
-        self.check: Callable[[tuple], Any] | None = None
+        self.compiled = _NOTHING
+        self.check: Callable[[tuple[Any, ...]], Any] | None = None
         self.expected: Any = None
         self.timestamp = self.address = self.ifindex = self.ttl = self.drops = -1
         self.address_at = -1  # byte offset of the raw destination address in the buffer
         self.ifindex_at = -1  # byte offset of the ingress interface index (a native int)
         self.ttl_at = -1  # byte offset of the TTL / hop limit (a native int)
         self.v6 = False
+
+
+_UNLEARNED = _Layout()  # the decoder's "not seen yet" (None: seen, and not decodable)
 
 
 class ControlDecoder:
@@ -189,13 +195,13 @@ class ControlDecoder:
         turns the interface index into a name."""
         if length <= 0:
             return None, None, None, None, None
-        layout = self._layouts.get(length, False)
-        if layout is False:
+        layout = self._layouts.get(length, _UNLEARNED)
+        if layout is _UNLEARNED:
             if len(self._layouts) > 64:
                 self._layouts.clear()
             layout = self._layouts[length] = self._learn(view, offset, length)
         if layout is not None and layout.check is not None:
-            values = layout.compiled.unpack_from(view, offset)  # type: ignore[union-attr]
+            values = layout.compiled.unpack_from(view, offset)
             if layout.check(values) == layout.expected:
                 destination = interface = ttl = timestamp = drops = None
                 at = layout.address

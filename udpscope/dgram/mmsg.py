@@ -37,7 +37,13 @@ _HDR = 64
 _Q_PER_HDR = _HDR // 8
 _I_PER_HDR = _HDR // 4
 
-_recvmmsg = None
+
+
+def _no_recvmmsg(*args: object) -> int:
+    raise OSError(38, "recvmmsg is not available")  # ENOSYS; callers check available() first
+
+
+_recvmmsg: Callable[..., int] = _no_recvmmsg
 
 
 @functools.cache
@@ -189,7 +195,7 @@ class RecvBatch:
 
     def receive(self, fd: int) -> int:
         """Fill up to SLOTS datagrams; returns the count, 0 when none is waiting, or -errno."""
-        count = _recvmmsg(fd, self.address, SLOTS, MSG_DONTWAIT, None)  # type: ignore[misc]
+        count = _recvmmsg(fd, self.address, SLOTS, MSG_DONTWAIT, None)
         if count < 0:
             return -ctypes.get_errno()
         return count

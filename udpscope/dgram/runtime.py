@@ -75,8 +75,9 @@ async def _lifetime(main: Awaitable[T]) -> T:
 
     loop.set_exception_handler(on_uncaught)
     task = asyncio.ensure_future(main)
+    first: set[asyncio.Future[Any]] = {task, failure}
     try:
-        await asyncio.wait({task, failure}, return_when=asyncio.FIRST_COMPLETED)
+        await asyncio.wait(first, return_when=asyncio.FIRST_COMPLETED)
         if not task.done():
             task.cancel()
             failure.result()
