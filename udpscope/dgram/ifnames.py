@@ -69,12 +69,7 @@ class InterfaceNames:
         self._names: dict[int, str] = {}
 
     def refresh(self) -> None:
-        # A new dict, not a cleared one: batches read earlier keep theirs (see batch.py).
         self._names = {}
-
-    def known(self) -> dict[int, str]:
-        """The names resolved since the last refresh (shared, not copied)."""
-        return self._names
 
     def snapshot(self) -> dict[int, str]:
         """A copy of the names resolved since the last refresh (for a batch to keep)."""
