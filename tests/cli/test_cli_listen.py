@@ -216,12 +216,12 @@ def test_without_multicast_isolation_it_still_listens(monkeypatch, capsys) -> No
     import errno
 
     from udpscope.cli import main as cli_main
-    from udpscope.dgram.socket import Socket
+    from udpscope.dgram import handle
 
-    def unsupported(self, sock, flag):
+    def unsupported(sock, family, ipv6_only, flag):
         raise OSError(errno.ENOPROTOOPT, "Protocol not available")
 
-    monkeypatch.setattr(Socket, "_set_multicast_all", unsupported)
+    monkeypatch.setattr(handle, "apply_multicast_all", unsupported)
     assert cli_main.main(["listen", "127.0.0.1:0", "--timeout", "0.3"]) == 0
     out, err = capsys.readouterr()
     lines = out.splitlines()

@@ -42,8 +42,10 @@ def run_check(body: str) -> None:
     [
         "udpscope.dgram",
         "udpscope.dgram.socket",
-        "udpscope.dgram.io",
-        "udpscope.dgram.linux",
+        "udpscope.dgram.receiver",
+        "udpscope.dgram.core",
+        "udpscope.dgram.handle",
+        "udpscope.dgram.cmsg",
         "udpscope.dgram.runtime",
         "udpscope.capture",
         "udpscope.textsafe",
