@@ -60,7 +60,10 @@ def run_check(body: str) -> None:
         "udpscope.net.hints",
         "udpscope.cli.main",
         "udpscope.cli.listen",
+        "udpscope.cli.listen_streams",
         "udpscope.cli.send",
+        "udpscope.decode",
+        "udpscope.health",
     ],
 )
 def test_module_does_not_import_textual(module: str) -> None:
