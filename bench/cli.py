@@ -13,6 +13,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench.health import health_scenarios
 from bench.reference import build_c, c_receiver, find_cc, find_node, node_receiver, node_sender
 from bench.tui import TuiScenario
 from udpscope.benchkit.host import HostInfo, detect
@@ -55,6 +56,7 @@ class HarnessConfig(Config):
     tui_seconds: float = 3.0
     tui_rate: float = 20_000.0
     listen_write: bool = False
+    health: bool = False
 
 
 def config_from(ns: argparse.Namespace) -> HarnessConfig:
@@ -65,7 +67,8 @@ def config_from(ns: argparse.Namespace) -> HarnessConfig:
         receive=only is None or "receive" in only, send=only is None or "send" in only,
         loop=ns.loop, pin=not ns.no_pin, compare=ns.compare, c_ceiling=ns.c_ceiling,
         tui=ns.tui or (only is not None and "tui" in only), tui_seconds=ns.tui_seconds,
-        tui_rate=ns.tui_rate, listen_write=ns.listen_write)
+        tui_rate=ns.tui_rate, listen_write=ns.listen_write,
+        health=ns.health or (only is not None and "health" in only))
 
 
 def plan(cfg: HarnessConfig, host: HostInfo, bench: Bench) -> list[Scenario]:
@@ -74,7 +77,7 @@ def plan(cfg: HarnessConfig, host: HostInfo, bench: Bench) -> list[Scenario]:
     Compiles the C peer into one of `bench`'s temp dirs; records Node's version and the C
     compiler in the report's host object.
     """
-    node, node_version = find_node() if cfg.compare else (None, None)
+    node, node_version = find_node() if cfg.compare or cfg.health else (None, None)
     cc = find_cc() if cfg.c_ceiling else None
     host.extra.update(node=node_version, cc=cc)
     receivers = [ENGINE_RECEIVER]
@@ -101,6 +104,10 @@ def plan(cfg: HarnessConfig, host: HostInfo, bench: Bench) -> list[Scenario]:
         scenarios.append(TuiScenario(cfg.tui_seconds, cfg.tui_rate))
     if cfg.listen_write:
         scenarios.append(LISTEN_WRITE)
+    if cfg.health:
+        if not node:
+            bench.notes.append("health: Node's bare receive rate skipped: `node` is not on PATH")
+        scenarios.extend(health_scenarios(node_receiver(node) if node else None))
     return scenarios
 
 

@@ -243,6 +243,26 @@ class LoopedNs:
     end1: VethEnd
 
 
+@dataclass(frozen=True)
+class TwoLinks:
+    """A hub namespace with two links, `left` and `right`, to two leaf namespaces.
+
+    Every end has only a static link-local address: fe80::1 on both hub interfaces, fe80::2 on
+    each leaf's `v0`. The same address on two links is exactly where only the scope id tells
+    them apart: a datagram to fe80::2 leaves by the link its `%zone` names, or by whichever
+    link the kernel's route picks when the zone is lost.
+    """
+
+    hub: str
+    left: str    # the leaf behind the hub's interface "left"
+    right: str   # the leaf behind the hub's interface "right"
+
+    def index(self, ifname: str) -> int:
+        """The hub's index for `ifname`."""
+        with inside(self.hub):
+            return socket.if_nametoindex(ifname)
+
+
 @dataclass
 class NetnsFactory:
     """Creates topologies and remembers them so `close()` can delete everything."""
@@ -291,6 +311,18 @@ class NetnsFactory:
         _configure(e0, route=True)
         _configure(e1, route=False)
         return LoopedNs(ns, e0, e1)
+
+    def two_links(self) -> TwoLinks:
+        """See `TwoLinks`. No auto-generated addresses (addrgenmode none), no DAD (nodad)."""
+        hub, left, right = self.namespace(), self.namespace(), self.namespace()
+        for ifname, leaf in (("left", left), ("right", right)):
+            _ip("-n", hub, "link", "add", ifname, "type", "veth", "peer", "name", "v0",
+                "netns", leaf)
+            for ns, dev, address in ((hub, ifname, "fe80::1/64"), (leaf, "v0", "fe80::2/64")):
+                _ip("-n", ns, "link", "set", dev, "addrgenmode", "none")
+                _ip("-n", ns, "-6", "addr", "add", address, "dev", dev, "nodad")
+                _ip("-n", ns, "link", "set", dev, "up")
+        return TwoLinks(hub, left, right)
 
     def close(self) -> None:
         while self.names:
@@ -345,6 +377,12 @@ def veth_pair(netns_factory: NetnsFactory) -> VethPair:
 def looped_ns(netns_factory: NetnsFactory) -> LoopedNs:
     with _setup():
         return netns_factory.looped()
+
+
+@pytest.fixture
+def two_links(netns_factory: NetnsFactory) -> TwoLinks:
+    with _setup():
+        return netns_factory.two_links()
 
 
 @pytest.fixture

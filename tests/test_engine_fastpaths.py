@@ -14,8 +14,8 @@ import pytest
 
 from tests.support import wait_for
 from udpscope import dgram
-from udpscope.dgram import io as engine_io
 from udpscope.dgram import mmsg, sender
+from udpscope.dgram import receiver as engine_io
 
 LOOPBACK = {"udp4": "127.0.0.1", "udp6": "::1"}
 
@@ -193,17 +193,18 @@ def test_compiled_control_decoder_agrees_with_the_cmsg_walk(family: int, address
     """The cached-Struct decoder must give what the generic walk gives, datagram by datagram."""
     if not mmsg.available():
         pytest.skip("recvmmsg is not available on this platform")
-    from udpscope.dgram import linux
+    from udpscope.dgram import cmsg
+    from udpscope.dgram.ifnames import InterfaceNames
 
     receiver = socket.socket(family, socket.SOCK_DGRAM)
     sender_sock = socket.socket(family, socket.SOCK_DGRAM)
     try:
-        for level, option in [(socket.SOL_SOCKET, linux.SO_TIMESTAMPNS),
-                              (socket.SOL_SOCKET, linux.SO_RXQ_OVFL),
-                              (socket.IPPROTO_IP, linux.IP_PKTINFO),
-                              (socket.IPPROTO_IP, linux.IP_RECVTTL),
-                              (socket.IPPROTO_IPV6, linux.IPV6_RECVPKTINFO),
-                              (socket.IPPROTO_IPV6, linux.IPV6_RECVHOPLIMIT)]:
+        for level, option in [(socket.SOL_SOCKET, cmsg.SO_TIMESTAMPNS),
+                              (socket.SOL_SOCKET, cmsg.SO_RXQ_OVFL),
+                              (socket.IPPROTO_IP, cmsg.IP_PKTINFO),
+                              (socket.IPPROTO_IP, cmsg.IP_RECVTTL),
+                              (socket.IPPROTO_IPV6, cmsg.IPV6_RECVPKTINFO),
+                              (socket.IPPROTO_IPV6, cmsg.IPV6_RECVHOPLIMIT)]:
             with contextlib.suppress(OSError):
                 receiver.setsockopt(level, option, 1)
         receiver.bind((address, 0))
@@ -218,14 +219,14 @@ def test_compiled_control_decoder_agrees_with_the_cmsg_walk(family: int, address
         batch.prepare(True, family == socket.AF_INET6)
         count = batch.receive(receiver.fileno())
         assert count == 20
-        names = linux.InterfaceNames(receiver.fileno())
-        decoder = linux.ControlDecoder(names)
+        names = InterfaceNames(receiver.fileno())
+        decoder = cmsg.ControlDecoder()
         lengths = batch.control_lengths()
         for i in range(count):
             offset = i * mmsg.CONTROL_SIZE
-            walked = linux.parse_ancillary(
-                linux.split_cmsgs(batch.control_view, offset, lengths[i]), names)
-            fast = decoder.decode(batch.control_view, offset, lengths[i])
+            walked = cmsg.parse_ancillary(
+                cmsg.split_cmsgs(batch.control_view, offset, lengths[i]), names)
+            fast = decoder.decode(batch.control_view, offset, lengths[i], names)
             assert fast == walked
             assert fast[0] == address and fast[2] == 42 and fast[3] is not None
         batch.set_control(True, count)

@@ -17,7 +17,7 @@ from tests.fixtures.hostile import HOSTILE
 from udpscope.hexdump import hexdump_lines
 from udpscope.textsafe import unescape
 
-REQUIRED = {"event", "time", "address", "family", "port", "size", "hex"}
+REQUIRED = {"event", "time", "address", "family", "port", "size", "hex", "text"}
 OPTIONAL = {"destination", "interface", "ttl", "timestamp"}
 UNSAFE = {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"}
 
@@ -79,6 +79,7 @@ def test_jsonl_objects_are_exactly_as_documented() -> None:
             assert obj["port"] == tx.getsockname()[1]
             assert obj["size"] == len(data)
             assert bytes.fromhex(obj["hex"]) == data
+            assert unescape(obj["text"]) == data and terminal_safe_line(obj["text"])
             assert before - 1 < obj["time"] < time.time() + 1
             for key in OPTIONAL & set(obj):
                 assert obj[key] is not None
@@ -215,12 +216,12 @@ def test_without_multicast_isolation_it_still_listens(monkeypatch, capsys) -> No
     import errno
 
     from udpscope.cli import main as cli_main
-    from udpscope.dgram.socket import Socket
+    from udpscope.dgram import handle
 
-    def unsupported(self, sock, flag):
+    def unsupported(sock, family, ipv6_only, flag):
         raise OSError(errno.ENOPROTOOPT, "Protocol not available")
 
-    monkeypatch.setattr(Socket, "_set_multicast_all", unsupported)
+    monkeypatch.setattr(handle, "apply_multicast_all", unsupported)
     assert cli_main.main(["listen", "127.0.0.1:0", "--timeout", "0.3"]) == 0
     out, err = capsys.readouterr()
     lines = out.splitlines()

@@ -24,7 +24,7 @@ if _ROOT not in sys.path:
     sys.path.insert(0, _ROOT)
 
 from tests.dgram.dgram_helpers import KINDS, SocketFactory  # noqa: E402
-from tests.netns import netns, netns_factory  # noqa: E402, F401
+from tests.netns import netns, netns_factory, two_links  # noqa: E402, F401
 from tests.support import MustCallRegistry  # noqa: E402
 
 

@@ -7,13 +7,18 @@ with and without per-datagram metadata.
 from __future__ import annotations
 
 import asyncio
+import gc
+import socket
+import types
+import weakref
+from collections.abc import Iterator
 
 import pytest
 
 from tests.support import wait_for
 from udpscope import dgram
-from udpscope.dgram import io as engine_io
 from udpscope.dgram import mmsg
+from udpscope.dgram import receiver as engine_io
 from udpscope.dgram.batch import Batch
 
 LOOPBACK = {"udp4": "127.0.0.1", "udp6": "::1"}
@@ -93,6 +98,65 @@ async def test_a_batch_stays_valid_after_more_reads_and_close(receive_path: str)
     got = [pair for batch in first for pair in batch]
     assert [m for m, _ in got] == [b"first %d" % i for i in range(100)]
     assert {(r.destination, r.interface) for _, r in got} == {("127.0.0.1", "lo")}
+
+
+def _reachable(root: object) -> Iterator[object]:
+    """Objects reachable from `root` through containers, instances and bound methods (not
+    through classes, modules or plain functions, which reach everything)."""
+    seen = {id(root)}
+    todo = [root]
+    while todo:
+        item = todo.pop()
+        yield item
+        for child in gc.get_referents(item):
+            if id(child) in seen or isinstance(
+                child, type | types.ModuleType | types.FunctionType | types.BuiltinFunctionType
+            ):
+                continue
+            seen.add(id(child))
+            todo.append(child)
+
+
+@pytest.mark.parametrize("kind", ["udp4", "udp6"])
+@pytest.mark.parametrize("metadata", [False, True], ids=["plain", "metadata"])
+async def test_a_kept_batch_keeps_nothing_of_the_socket_and_decodes_after_close(
+    kind: str, metadata: bool, receive_path: str
+) -> None:
+    """A batch kept after close holds no receiver, socket or descriptor (they are collected),
+    and still decodes every peer and, with metadata, the interface name it had when read."""
+    from udpscope.dgram.ifnames import InterfaceNames
+    from udpscope.dgram.receiver import Receiver
+
+    receiver, sender, port = await _pair(kind, metadata)
+    sender.set_ttl(42)
+    kept: list[Batch] = []
+    receiver.on("batch", kept.append)
+    sizes = [i % 37 for i in range(150)]
+    for size in sizes:
+        sender.send(b"k" * size, port, LOOPBACK[kind])
+    await wait_for(lambda: sum(map(len, kept)) == len(sizes), 5, what="every datagram")
+    sender_port = sender.address().port
+    sender.close()
+    watched = [weakref.ref(receiver), weakref.ref(receiver._receiver)]
+    closed = asyncio.get_running_loop().create_future()
+    receiver.close(lambda: closed.set_result(None))
+    await asyncio.wait_for(closed, 5)
+    del receiver
+    gc.collect()
+    assert [ref() for ref in watched] == [None, None], "a kept batch keeps the socket alive"
+    for batch in kept:
+        held = [o for o in _reachable(batch)
+                if isinstance(o, Receiver | dgram.Socket | socket.socket | InterfaceNames)]
+        assert held == [], f"a kept batch holds {held!r}"
+    got = [pair for batch in kept for pair in batch]  # decoded only now
+    assert [len(m) for m, _ in got] == sizes
+    assert {(r.address, r.family, r.port) for _, r in got} == {
+        (LOOPBACK[kind], "IPv4" if kind == "udp4" else "IPv6", sender_port)}
+    assert all(r.size == len(m) for m, r in got)
+    if metadata:
+        assert {(r.destination, r.interface, r.ttl) for _, r in got} == {
+            (LOOPBACK[kind], "lo", 42)}
+        assert all(r.timestamp for _, r in got)
 
 
 async def test_closing_in_a_batch_listener_stops_all_dispatch(receive_path: str) -> None:

@@ -7,6 +7,7 @@ the socket as it was (no OS socket created, no event emitted).
 from __future__ import annotations
 
 import errno
+import socket
 
 import pytest
 
@@ -202,6 +203,35 @@ async def test_is_connected_and_not_connected(sockets, kind):
     with pytest.raises(dgram.DgramError) as info:
         sock.send(b"x", peer.address().port, LOOPBACK[kind])
     assert info.value.code == "ERR_SOCKET_DGRAM_IS_CONNECTED"
+
+
+def _lookup_failing_for_invalid(host, family, callback):
+    """A resolver with no network: names ending in .invalid do not exist, literals resolve."""
+    if host.endswith(".invalid"):
+        callback(socket.gaierror(socket.EAI_NONAME, "Name or service not known"))
+    else:
+        callback(None, host, family)
+
+
+@pytest.mark.parametrize(
+    "address,code,message",
+    [("nowhere.invalid", "ENOTFOUND", "getaddrinfo ENOTFOUND nowhere.invalid"),
+     ("::1", "EINVAL", "connect EINVAL ::1:9")],  # an IPv6 peer for a udp4 socket
+    ids=["lookup", "connect"],
+)
+async def test_a_failed_connect_calls_back_with_the_error_alone(
+    sockets, must_call, address, code, message
+):
+    """Node calls a connect callback as cb(err) on failure (cb() on success), never (err, x)."""
+    sock = sockets(dgram.SocketOptions("udp4", lookup=_lookup_failing_for_invalid))
+    sock.on("error", must_call(0, name="error listener"))
+    sock.on("connect", must_call(0, name="connect listener"))
+    done = must_call(1, name="connect callback")
+    sock.connect(9, address, done)
+    (err,) = await done.wait()
+    assert (err.code, str(err)) == (code, message)
+    assert sock.state == "bound"  # not connected, and connect may be tried again
+    assert sock.listener_count("connect") == 1  # the failed callback was removed
 
 
 @pytest.mark.parametrize("size", [0, -5, 2.5, "1024"], ids=repr)

@@ -484,6 +484,12 @@ async def test_close_drops_sends_waiting_for_lookup(sockets, must_call, kind):
         pytest.param(lambda s, k: s.set_recv_buffer_size(8192), id="set_recv_buffer_size"),
         pytest.param(lambda s, k: s.get_send_buffer_size(), id="get_send_buffer_size"),
         pytest.param(lambda s, k: s.set_send_buffer_size(8192), id="set_send_buffer_size"),
+        pytest.param(lambda s, k: s.get_send_queue_size(), id="get_send_queue_size"),
+        pytest.param(lambda s, k: s.get_send_queue_count(), id="get_send_queue_count"),
+        pytest.param(lambda s, k: s.get_ttl(), id="get_ttl"),
+        pytest.param(lambda s, k: s.get_multicast_ttl(), id="get_multicast_ttl"),
+        pytest.param(lambda s, k: s.get_broadcast(), id="get_broadcast"),
+        pytest.param(lambda s, k: s.get_multicast_loopback(), id="get_multicast_loopback"),
     ],
 )
 async def test_operations_after_close_raise_not_running(sockets, kind, call):

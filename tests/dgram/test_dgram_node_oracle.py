@@ -295,3 +295,67 @@ async def test_synchronous_errors_match_node():
     assert [r[:2] for r in rec] == [r[:2] for r in expected]
     js_typed = {"send port 0", "send address int", "connect port 0"}
     assert [r for r in rec if r[0] not in js_typed] == [r for r in expected if r[0] not in js_typed]
+
+
+async def test_surrogates_queue_counts_and_interface_family_match_node(sockets):
+    """Issue 16's divergences: a str with lone surrogates, queue counts behind a bind or a
+    lookup, an IPv6 multicast interface on udp4, and a failed connect's callback arity."""
+    expected = run_node("""
+const lookup = (h, o, cb) => { if (!h.endsWith('.invalid')) setImmediate(cb, null, h, 4); };  // .invalid: never
+const r = dgram.createSocket('udp4');
+r.bind(0, '127.0.0.1', () => {
+  const port = r.address().port;
+  const s = dgram.createSocket({type: 'udp4', lookup});
+  r.on('message', (m) => {
+    log('message', Array.from(m));
+    const c = dgram.createSocket('udp4');
+    c.connect(9, '::1', function () {
+      log('connect callback', arguments.length, arguments[0].code);
+      c.close(); s.close(); r.close(); finish();
+    });
+  });
+  s.send('a\\ud800b\\ud83d\\ude00c\\udc80', port, '127.0.0.1');
+  log('behind bind', s.getSendQueueSize(), s.getSendQueueCount());
+  s.once('listening', () => {
+    s.send('y', 9, 'host.invalid');
+    log('behind lookup', s.getSendQueueSize(), s.getSendQueueCount());
+    for (const iface of ['::1', 'fe80::1%lo', 'bogus']) {
+      try { s.setMulticastInterface(iface); log('iface', iface, 'ok'); }
+      catch (e) { log('iface', iface, e.code, e.syscall); }
+    }
+  });
+});
+""")
+    rec: list = []
+    done = MustCall(1)
+    r = await sockets.bound("udp4")
+    port = r.address().port
+    s = sockets(dgram.SocketOptions(
+        "udp4", lookup=lambda h, f, cb: None if h.endswith(".invalid") else cb(None, h, 4)))
+
+    def on_message(m, rinfo):
+        rec.append(["message", list(m)])
+        c = sockets("udp4")
+
+        def connected(*args):
+            rec.append(["connect callback", len(args), args[0].code])
+            c.close(), s.close(), r.close(), done()
+
+        c.connect(9, "::1", connected)
+
+    r.on("message", on_message)
+    s.send("a\ud800b\ud83d\ude00c\udc80", port, "127.0.0.1")
+    rec.append(["behind bind", s.get_send_queue_size(), s.get_send_queue_count()])
+
+    def on_listening():
+        s.send("y", 9, "host.invalid")
+        rec.append(["behind lookup", s.get_send_queue_size(), s.get_send_queue_count()])
+        for iface in ["::1", "fe80::1%lo", "bogus"]:
+            try:
+                s.set_multicast_interface(iface)
+                rec.append(["iface", iface, "ok"])
+            except dgram.DgramError as e:
+                rec.append(["iface", iface, e.code, e.syscall])
+
+    s.once("listening", on_listening)
+    assert await recorded(done, rec) == expected

@@ -9,6 +9,7 @@ are refused by the kernel before anything is sent.
 from __future__ import annotations
 
 import errno
+import socket
 
 import pytest
 
@@ -224,3 +225,26 @@ async def test_memberships_and_kernel_drops_start_empty(sockets, kind):
     sock = await sockets.bound(kind)
     assert sock.get_memberships() == []
     assert sock.get_kernel_drops() == 0
+
+
+@pytest.mark.parametrize("interface", ["::1", "::", "fe80::1%lo"])
+async def test_an_ipv6_multicast_interface_on_udp4_is_enoprotoopt(sockets, interface):
+    """libuv parses an IPv6 interface address for any socket and the IPv4 kernel refuses the
+    IPv6 option: Node says ENOPROTOOPT, so does udpscope (text that is no address: EINVAL)."""
+    sock = await sockets.bound("udp4")
+    with pytest.raises(dgram.DgramError) as info:
+        sock.set_multicast_interface(interface)
+    assert (info.value.code, info.value.syscall) == ("ENOPROTOOPT", "setMulticastInterface")
+    with pytest.raises(dgram.DgramError) as info:
+        sock.set_multicast_interface("bogus")
+    assert info.value.code == "EINVAL"
+
+
+async def test_an_ipv4_multicast_interface_on_dual_stack_udp6_is_set(sockets):
+    """Node (libuv) sets IP_MULTICAST_IF for an IPv4 address on a udp6 socket: its IPv4
+    multicast then leaves from that interface."""
+    sock = await sockets.bound("udp6", "::")
+    sock.set_multicast_interface("127.0.0.1")
+    with socket.fromfd(sock.fileno(), socket.AF_INET6, socket.SOCK_DGRAM) as view:
+        chosen = view.getsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_IF, 4)
+    assert chosen == socket.inet_aton("127.0.0.1")

@@ -254,3 +254,24 @@ def test_run_uses_uvloop_where_installed():
         return type(asyncio.get_running_loop())
 
     assert issubclass(dgram.run(main()), uvloop.Loop)
+
+
+def test_run_hands_a_failed_connect_to_a_callback_written_for_success():
+    """`def on_connect(err=None)` serves both outcomes (Node calls cb() or cb(err)); run()
+    returns with the real error delivered, not a TypeError about the callback's arguments."""
+    got: list[object] = []
+
+    def lookup(host: str, family: int, callback) -> None:
+        callback(socket.gaierror(socket.EAI_NONAME, "Name or service not known"))
+
+    async def main() -> None:
+        sock = dgram.create_socket(dgram.SocketOptions("udp4", lookup=lookup))
+
+        def on_connect(err: BaseException | None = None) -> None:
+            got.append(err)
+            sock.close()
+
+        sock.connect(9, "nowhere.invalid", on_connect)
+
+    dgram.run(main())
+    assert [getattr(err, "code", err) for err in got] == ["ENOTFOUND"]

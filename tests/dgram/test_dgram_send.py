@@ -279,6 +279,36 @@ async def test_burst_loses_no_datagram_and_queue_drains(sockets, must_call, kind
     assert receiver.get_kernel_drops() == 0
 
 
+async def test_lone_surrogates_go_out_as_replacement_characters(sockets, kind):
+    """Node encodes a string as UTF-8 with U+FFFD for each lone surrogate, and a surrogate pair
+    as the one character it stands for; a str with them is sent the same way, not refused with
+    a bare UnicodeEncodeError."""
+    receiver = await sockets.bound(kind)
+    got = EventRecorder(receiver)
+    sender = sockets(kind)
+    port = receiver.address().port
+    sender.send("a\ud800b\ud83d\ude00c\udc80", port, LOOPBACK[kind])
+    sender.send(["x\udfff", b"|", "\ud800"], port, LOOPBACK[kind])
+    await got.wait("message", 2)
+    assert [args[0] for args in got.args_of("message")] == [
+        b"a\xef\xbf\xbdb\xf0\x9f\x98\x80c\xef\xbf\xbd", b"x\xef\xbf\xbd|\xef\xbf\xbd"]
+
+
+async def test_send_queue_counts_only_what_the_kernel_refused(sockets, kind):
+    """As in Node, get_send_queue_size/count report the backlog of datagrams the kernel could
+    not take yet, not sends still waiting for the implicit bind or for a lookup: 0 and 0."""
+    sock = sockets(dgram.SocketOptions(kind, lookup=lambda host, family, callback: None))
+    receiver = await sockets.bound(kind)
+    got = EventRecorder(receiver)
+    sock.send(b"behind the bind", receiver.address().port, LOOPBACK[kind])
+    assert (sock.get_send_queue_size(), sock.get_send_queue_count()) == (0, 0)
+    await next_event(sock, "listening")
+    sock.send(b"behind a lookup that never ends", 9, "host.invalid")
+    assert (sock.get_send_queue_size(), sock.get_send_queue_count()) == (0, 0)
+    await got.wait("message")  # the first one did leave
+    assert (sock.get_send_queue_size(), sock.get_send_queue_count()) == (0, 0)
+
+
 # --------------------------------------------------------------------------- connected sockets
 
 

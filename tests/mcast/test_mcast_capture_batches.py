@@ -10,7 +10,7 @@ import pytest
 from tests.mcast.mcast_support import close_all, joined_pair
 from tests.support import wait_for
 from udpscope.capture import Capture
-from udpscope.dgram import io as engine_io
+from udpscope.dgram import receiver as engine_io
 from udpscope.dgram.batch import RawBatch
 
 pytestmark = pytest.mark.netns

@@ -42,8 +42,10 @@ def run_check(body: str) -> None:
     [
         "udpscope.dgram",
         "udpscope.dgram.socket",
-        "udpscope.dgram.io",
-        "udpscope.dgram.linux",
+        "udpscope.dgram.receiver",
+        "udpscope.dgram.core",
+        "udpscope.dgram.handle",
+        "udpscope.dgram.cmsg",
         "udpscope.dgram.runtime",
         "udpscope.capture",
         "udpscope.textsafe",
@@ -58,7 +60,10 @@ def run_check(body: str) -> None:
         "udpscope.net.hints",
         "udpscope.cli.main",
         "udpscope.cli.listen",
+        "udpscope.cli.listen_streams",
         "udpscope.cli.send",
+        "udpscope.decode",
+        "udpscope.health",
     ],
 )
 def test_module_does_not_import_textual(module: str) -> None:

@@ -7,8 +7,11 @@ n ordinary datagrams, so the interpreter pays one call per 64 datagrams and the 
 rest. Fallbacks, in order: `sendmmsg` via ctypes (64 per call), then `send` per datagram.
 
 Loopback only, bounded by time (<= 30 s) and by a hard count cap. Prints one JSON line.
+`--payload rtp|rtp-ts` sends a real RTP stream (see payloads.py) instead of a fixed pattern;
+then the sendmmsg path (one shared buffer) is not used.
 
     python -m udpscope.benchkit.blaster HOST PORT SIZE SECONDS [--rate PPS] [--method M]
+                                        [--payload plain|rtp|rtp-ts]
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from collections.abc import Callable
 
 from udpscope.benchkit import LOOPBACK
 from udpscope.benchkit.cmsg import Batch, function
+from udpscope.benchkit.payloads import KINDS, Payloads
 
 SOL_UDP = 17
 UDP_SEGMENT = 103
@@ -43,19 +47,31 @@ def segments_for(size: int, limit: int = MAX_SEGMENTS) -> int:
 Shot = Callable[[], int]
 
 
-def _gso(sock: socket.socket, size: int, n: int) -> tuple[Shot, int, int] | None:
+def _gso(sock: socket.socket, size: int, n: int,
+         payloads: Payloads | None = None) -> tuple[Shot, int, int] | None:
     if n < 2 or not sys.platform.startswith("linux"):
         return None
     try:
         sock.setsockopt(SOL_UDP, UDP_SEGMENT, size)
     except OSError:
         return None
-    buf = bytes((i * 7 + 1) & 0xFF for i in range(size)) * n
     send = sock.send
+    if payloads is None or payloads.kind == "plain":
+        buf = bytes((i * 7 + 1) & 0xFF for i in range(size)) * n
 
-    def shot() -> int:
-        send(buf)
-        return n
+        def shot() -> int:
+            send(buf)
+            return n
+    else:
+        train = payloads.train
+
+        def shot() -> int:
+            try:
+                send(train(n))
+            except OSError:
+                payloads.rewind(n)   # not sent: the stream's numbers must not skip
+                raise
+            return n
 
     try:
         primed = shot()  # the kernel may still refuse at send time (no GSO on this path)
@@ -86,9 +102,23 @@ def _mmsg(sock: socket.socket, size: int, n: int) -> tuple[Shot, int, int] | Non
     return shot, n, 0
 
 
-def _plain(sock: socket.socket, size: int) -> tuple[Shot, int, int]:
-    buf = bytes(size)
+def _plain(sock: socket.socket, size: int,
+           payloads: Payloads | None = None) -> tuple[Shot, int, int]:
     send = sock.send
+    if payloads is not None and payloads.kind != "plain":
+        train = payloads.train
+        stream = payloads
+
+        def varying() -> int:
+            try:
+                send(train(1))
+            except OSError:
+                stream.rewind(1)
+                raise
+            return 1
+
+        return varying, 1, 0
+    buf = bytes(size)
 
     def shot() -> int:
         send(buf)
@@ -98,30 +128,36 @@ def _plain(sock: socket.socket, size: int) -> tuple[Shot, int, int]:
 
 
 def choose(sock: socket.socket, size: int, method: str = "auto",
-           limit: int = MAX_SEGMENTS) -> tuple[str, Shot, int, int]:
+           limit: int = MAX_SEGMENTS,
+           payloads: Payloads | None = None) -> tuple[str, Shot, int, int]:
     """The fastest send path that works here (or the one asked for).
 
     Returns (name, shot, datagrams per shot, datagrams already sent while probing the path).
+    A changing payload (`payloads` of an RTP kind) skips sendmmsg, whose buffer is shared.
     """
     n = segments_for(size, limit)
-    for name, make, missing in (
-        ("gso", _gso, OSError(errno.ENOPROTOOPT, "UDP GSO (UDP_SEGMENT) is not available")),
-        ("sendmmsg", _mmsg, OSError(errno.ENOSYS, "sendmmsg is not available")),
-    ):
-        if method in ("auto", name):
-            got = make(sock, size, n)
-            if got is not None:
-                return name, *got
-            if method == name:
-                raise missing
-    return "sendto", *_plain(sock, size)
+    varying = payloads is not None and payloads.kind != "plain"
+    if method in ("auto", "gso"):
+        got = _gso(sock, size, n, payloads)
+        if got is not None:
+            return "gso", *got
+        if method == "gso":
+            raise OSError(errno.ENOPROTOOPT, "UDP GSO (UDP_SEGMENT) is not available")
+    if method in ("auto", "sendmmsg") and not varying:
+        got = _mmsg(sock, size, n)
+        if got is not None:
+            return "sendmmsg", *got
+        if method == "sendmmsg":
+            raise OSError(errno.ENOSYS, "sendmmsg is not available")
+    return "sendto", *_plain(sock, size, payloads)
 
 
 def blast(host: str, port: int, size: int, seconds: float, rate: float = 0.0,
-          method: str = "auto") -> dict[str, object]:
+          method: str = "auto", payload: str = "plain") -> dict[str, object]:
     """Send `size`-byte datagrams to host:port for `seconds` (optionally paced at `rate`/s).
 
     Paced sending goes out in small bursts (about one per millisecond), not whole GSO trains.
+    `payload` is a kind from payloads.KINDS.
     """
     if host not in LOOPBACK:
         raise ValueError("loopback only (127.0.0.1 or ::1)")
@@ -131,7 +167,8 @@ def blast(host: str, port: int, size: int, seconds: float, rate: float = 0.0,
     sock = socket.socket(family, socket.SOCK_DGRAM)
     try:
         sock.connect((host, port))
-        name, shot, per_shot, primed = choose(sock, size, method, limit)
+        name, shot, per_shot, primed = choose(sock, size, method, limit,
+                                              Payloads(payload, size))
         sent = primed
         errors = 0
         perf = time.perf_counter
@@ -161,7 +198,7 @@ def blast(host: str, port: int, size: int, seconds: float, rate: float = 0.0,
         sock.close()
     return {"sent": sent, "errors": errors, "elapsed": elapsed,
             "pps": sent / elapsed if elapsed > 0 else 0.0, "cpu_s": cpu,
-            "method": name, "segments": per_shot}
+            "method": name, "segments": per_shot, "payload": payload}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -172,13 +209,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("seconds", type=float)
     p.add_argument("--rate", type=float, default=0.0)
     p.add_argument("--method", choices=["auto", "gso", "sendmmsg", "sendto"], default="auto")
+    p.add_argument("--payload", choices=KINDS, default="plain")
     a = p.parse_args(argv)
     if a.host not in LOOPBACK:
         print("blaster: loopback only (127.0.0.1 or ::1)", file=sys.stderr)
         return 2
     try:
-        result = blast(a.host, a.port, a.size, a.seconds, a.rate, a.method)
-    except OSError as exc:
+        result = blast(a.host, a.port, a.size, a.seconds, a.rate, a.method, a.payload)
+    except (OSError, ValueError) as exc:
         print(f"blaster: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

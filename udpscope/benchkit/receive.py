@@ -59,10 +59,11 @@ class ReceiveScenario(Scenario):
                  title: str = "RECEIVE  a `message` listener that keeps each payload",
                  ratios: Sequence[Ratio] = (), baseline: str | None = None,
                  sender_key: str | None = None, rate: float = 0.0,
-                 size: int | None = None) -> None:
+                 size: int | None = None, payload: str = "plain") -> None:
         """`peers` in run order; `baseline` is the peer of the "vs <baseline>" column;
         `sender_key` the report key of the sender's summary (default `<key>_sender`);
-        `rate`/`size` pace the sender and size its datagrams (default: flat out, cfg.size)."""
+        `rate`/`size` pace the sender and size its datagrams (default: flat out, cfg.size);
+        `payload` what it sends (benchkit.payloads: "plain", "rtp", "rtp-ts")."""
         self.key = key
         self.peers = list(peers)
         self.title = title
@@ -71,6 +72,7 @@ class ReceiveScenario(Scenario):
         self.sender_key = sender_key or f"{key}_sender"
         self.rate = rate
         self.size = size
+        self.payload = payload
         self.runs: dict[str, list[dict[str, Any]]] = {p.key: [] for p in self.peers}
         self.senders: list[dict[str, Any]] = []
 
@@ -81,7 +83,7 @@ class ReceiveScenario(Scenario):
         tag = f"{index + 1}/{bench.cfg.repeat}"
         for peer in interleaved(self.peers, index):
             run = partial(bench.receive_once, peer, self.senders, rate=self.rate,
-                          size=self.size)
+                          size=self.size, payload=self.payload)
             self.runs[peer.key].append(bench.attempt(f"{self.key} {tag}: {peer.key}", run))
 
     def finish(self, bench: Bench, report: dict[str, Any]) -> None:

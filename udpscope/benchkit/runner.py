@@ -27,6 +27,9 @@ BLASTER = "udpscope.benchkit.blaster"
 SINK = "udpscope.benchkit.sink"
 
 Progress = Callable[[str], None]
+# The receiving worker protocol's own keys; anything else a worker prints is its own.
+_WORKER_KEYS = {"received", "bytes", "window", "pps", "cpu_s", "rcvbuf", "drops", "kept",
+                "errors", "loop"}
 
 
 @dataclass
@@ -75,15 +78,19 @@ class Bench:
     # ---- building blocks for scenarios ------------------------------------------------------
 
     def blaster(self, kids: Children, port: int, seconds: float, rate: float = 0.0,
-                size: int | None = None) -> Child:
-        """Start the Python sender at host:port on the peer CPU (saturating, or paced at `rate`)."""
+                size: int | None = None, payload: str = "plain") -> Child:
+        """Start the Python sender at host:port on the peer CPU (saturating, or paced at `rate`;
+        `payload` a kind from benchkit.payloads: plain bytes, or a real RTP stream)."""
         argv = python_argv(BLASTER, self.cfg.host, port, size or self.cfg.size, seconds)
         if rate > 0:
             argv += ["--rate", str(rate)]
+        if payload != "plain":
+            argv += ["--payload", payload]
         return kids.start(argv, "sender (python blaster)", self.cpus()[1], self.env)
 
     def receive_once(self, peer: Peer[ReceiverSpec], senders: list[dict[str, Any]] | None = None,
-                     *, rate: float = 0.0, size: int | None = None) -> dict[str, Any]:
+                     *, rate: float = 0.0, size: int | None = None,
+                     payload: str = "plain") -> dict[str, Any]:
         """One receive run: `peer` on the measured CPU, the blaster on the other.
 
         The blaster's own result is appended to `senders` (for the sender's summary).
@@ -96,7 +103,7 @@ class Bench:
         with Children() as kids:
             rx = kids.start(peer.argv(spec), f"{peer.key} receiver", cpu_a, self.env)
             port = int(rx.ready(30)[0])
-            tx = self.blaster(kids, port, c.seconds, rate, size)
+            tx = self.blaster(kids, port, c.seconds, rate, size, payload)
             sent = tx.read_json(c.seconds + 20)
             got = rx.read_json(max_s + 5)
             tx.wait(5)
@@ -122,6 +129,9 @@ class Bench:
             "sender_pps": float(sent.get("pps") or 0.0),
             "sender_method": sent.get("method"),
             **({"loop": got["loop"]} if "loop" in got else {}),
+            # what a scenario's own worker adds (e.g. what a tracker counted), kept as given
+            **({"worker": extra} if (extra := {k: v for k, v in got.items()
+                                               if k not in _WORKER_KEYS}) else {}),
         }
 
     def send_once(self, peer: Peer[SenderSpec], mode: str) -> dict[str, Any]:

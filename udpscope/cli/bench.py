@@ -75,13 +75,16 @@ EPILOG = """\
     key_by_kind, key_idle_by_kind {open|close|up|down|pageup|pagedown|pause|resume:
     {p50_ms, p95_ms, n, missed}}, cpu_share, rss_before, rss_after, rss_peak, startup_s, ...},
     pty_startup {startup_s}};
+  health_rtp, health_ts {node|batch|rtp|mpegts: like receive}; health_rtp_sender,
+    health_ts_sender; health_track {rtp|mpegts: {pps, cpu_us, size, target_pps, lost,
+    cc_errors, runs[]}} (with --health);
   notes []; elapsed_s.
 A measurement that failed has {"error": "..."} instead of numbers. Rates are datagrams/s,
 cpu_us is microseconds of process CPU per datagram, cpu_share is CPU seconds / wall seconds,
 spread is (max - min) / median over the repetitions. Node, C and TUI keys appear only in a
 developer-harness run."""
 
-SECTIONS = ("receive", "send", "tui")
+SECTIONS = ("receive", "send", "tui", "health")
 HARNESS = "python -m bench"
 
 
@@ -107,7 +110,8 @@ def _only(text: str) -> frozenset[str]:
     bad = sorted(parts - set(SECTIONS))
     if bad or not parts:
         raise argparse.ArgumentTypeError(
-            f"'{safe_text(text, limit=60)}': choose from receive, send, tui (comma-separated)")
+            f"'{safe_text(text, limit=60)}': choose from receive, send, tui, health "
+            "(comma-separated)")
     return parts
 
 
@@ -139,6 +143,9 @@ def build_parser(prog: str = "udpscope bench") -> Parser:
                      help="also measure a C recvmmsg counter (compiled with cc/gcc if present)")
     dev.add_argument("--tui", action="store_true",
                      help="also run the real app headless under load")
+    dev.add_argument("--health", action="store_true",
+                     help="also measure stream-health tracking: an RTP flood and MPEG-TS over "
+                          "RTP at 100k/s received with tracking on, and the trackers alone")
     dev.add_argument("--tui-seconds", type=_float("tui-seconds", 0.5, 10.0), default=3.0,
                      metavar="S", help="length of each TUI run (0.5-10, default 3)")
     dev.add_argument("--tui-rate", type=_float("tui-rate", 1.0, 1e6, zero=True),
@@ -169,8 +176,9 @@ def host_from(ns: argparse.Namespace) -> str:
 def developer_options(ns: argparse.Namespace) -> list[str]:
     """The options given that only the developer harness runs (in command-line spelling)."""
     used = [flag for flag, on in (("--compare", ns.compare), ("--c-ceiling", ns.c_ceiling),
-                                  ("--tui", ns.tui), ("--listen-write", ns.listen_write)) if on]
-    if ns.only is not None and "tui" in ns.only:
+                                  ("--tui", ns.tui), ("--listen-write", ns.listen_write),
+                                  ("--health", ns.health)) if on]
+    if ns.only is not None and ns.only & {"tui", "health"}:
         used.append("--only")
     return used
 

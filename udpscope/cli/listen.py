@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import time
 from typing import Any
 
@@ -19,7 +18,6 @@ from udpscope.cli.common import (
     bind_arg,
     err_line,
     group_arg,
-    hostport,
     install_signals,
     int_range,
     ip_arg,
@@ -30,18 +28,19 @@ from udpscope.cli.common import (
     run_subcommand,
 )
 from udpscope.cli.listen_extras import ListenExtras, open_capture_writer, rule_arg
+from udpscope.cli.listen_output import Formatter
 from udpscope.files.pcapng_writer import PcapngWriter
-from udpscope.hexdump import hexdump_lines
 from udpscope.respond import DEFAULT_LIMIT, MAX_LIMIT, Responder
 from udpscope.textsafe import safe_text
 
 PROG = "udpscope listen"
-TEXT_LIMIT = 2048  # payload bytes shown per line in text format (then "…(+N bytes)")
 
 DESCRIPTION = """\
 Bind a UDP socket and print one line per event (listening, message, error, close).
 Port 0 binds a random port; the listening line says which. Without ADDR all interfaces are
 bound (0.0.0.0, or :: for IPv6). The family follows ADDR, the groups, or --udp6.
+Before closing, one `stream` line per stream it could follow: udpscope probes always, RTP and
+MPEG-TS with --decode, any payload with --seq (and the A/B merge with --arbitrate).
 Exit status: 0 when done (--count, --timeout, Ctrl-C), 1 on a runtime failure, 2 on bad usage."""
 
 
@@ -68,14 +67,33 @@ def configure(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
                         "the first matching rule answers)")
     p.add_argument("--respond-limit", metavar="PPS", type=int_range(1, MAX_LIMIT, "respond-limit"),
                    default=DEFAULT_LIMIT, help=f"replies per second at most (default {DEFAULT_LIMIT})")
+    p.add_argument("--decode", action="store_true",
+                   help="name each datagram's protocol (mdns, ssdp, rtp, mpegts, …) with a "
+                        "one-line summary, and follow RTP and MPEG-TS stream health")
+    p.add_argument("--seq", metavar="OFFSET:WIDTH[:be|le]", type=seq_arg,
+                   help="follow a sequence number of WIDTH bytes (1, 2, 4, 8) at OFFSET of "
+                        "every payload: gaps, duplicates, reordering per stream")
+    p.add_argument("--arbitrate", action="store_true",
+                   help="with --seq: merge every stream's sequence (A/B lines) and report the "
+                        "numbers that arrived on no line")
     return p
+
+
+def seq_arg(text: str) -> Any:
+    """argparse type for --seq: the parsed field, or what is wrong with it."""
+    from udpscope.health.seqfield import SeqSpecError, parse_seq_spec
+
+    try:
+        return parse_seq_spec(text)
+    except SeqSpecError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
 
 
 def main(argv: list[str]) -> int:
     return run_subcommand(argv, PROG, DESCRIPTION, configure, run)
 
 
-def _plan(ns: argparse.Namespace, parser: argparse.ArgumentParser) -> tuple[str, list]:
+def _plan(ns: argparse.Namespace, parser: argparse.ArgumentParser) -> tuple[str, list[Any]]:
     """Pick the family and resolve join interfaces; usage errors exit 2 via parser.error."""
     addr, _port = ns.bind
     addr_family = family_of(addr) if addr else None
@@ -95,6 +113,9 @@ def _plan(ns: argparse.Namespace, parser: argparse.ArgumentParser) -> tuple[str,
             f"argument --join: {group} is {'IPv4' if group_family == 'udp4' else 'IPv6'} but "
             f"the socket is {'IPv4' if family == 'udp4' else 'IPv6'}"
         )
+    if ns.arbitrate and ns.seq is None:
+        parser.error("argument --arbitrate: needs --seq OFFSET:WIDTH (the sequence number the "
+                     "lines share)")
     if ns.source is not None:
         if not ns.join:
             parser.error("argument --source: needs --join GROUP (the source applies to the joins)")
@@ -122,117 +143,22 @@ def run(ns: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     return 1 if out.error is not None and status == 0 else status
 
 
-class _Formatter:
-    """One output line (or a few, for hex) per event, in the chosen format."""
-
-    def __init__(self, fmt: str, out: Output) -> None:
-        self.fmt = fmt
-        self.out = out
-        self._second = -1  # the whole second _hms shows: localtime+strftime once per second
-        self._hms = ""
-
-    def _clock(self, stamp: float) -> str:
-        second = int(stamp)
-        if second != self._second:
-            self._second = second
-            self._hms = time.strftime("%H:%M:%S", time.localtime(second))
-        return f"{self._hms}.{int(stamp % 1 * 1e6):06d}"
-
-    def emit_json(self, obj: dict[str, Any]) -> bool:
-        return self.out.line(json.dumps(obj))
-
-    def listening(self, info: Any) -> bool:
-        if self.fmt == "jsonl":
-            return self.emit_json({"event": "listening", "address": info.address,
-                                   "family": info.family, "port": info.port})
-        return self.out.line(f"listening on {hostport(info.address, info.port)} ({info.family})")
-
-    def joined(self, group: str, source: str | None, iface: str | None) -> bool:
-        if self.fmt == "jsonl":
-            return True  # jsonl carries exactly the documented events
-        text = f"joined {group}"
-        if source:
-            text += f" from {safe_text(source)}"
-        if iface:
-            text += f" on {safe_text(iface, limit=40)}"
-        return self.out.line(text)
-
-    def message(self, msg: bytes, rinfo: Any, now: float) -> bool:
-        if self.fmt == "jsonl":
-            obj = {"event": "message", "time": round(now, 6), "address": rinfo.address,
-                   "family": rinfo.family, "port": rinfo.port, "size": rinfo.size,
-                   "hex": msg.hex()}
-            for key in ("destination", "interface", "ttl", "timestamp"):
-                value = getattr(rinfo, key, None)
-                if value is not None:
-                    obj[key] = value
-            return self.emit_json(obj)
-        head = f"{self._clock(rinfo.timestamp or now)} from {hostport(rinfo.address, rinfo.port)}"
-        if rinfo.destination:
-            head += f" to {safe_text(rinfo.destination, limit=60)}"
-        if rinfo.interface:
-            head += f" on {safe_text(rinfo.interface, limit=40)}"
-        if rinfo.ttl is not None:
-            head += f" ttl {rinfo.ttl}"
-        size = rinfo.size
-        head += f" {size} byte{'' if size == 1 else 's'}"
-        if self.fmt == "hex":
-            if not self.out.line(head):
-                return False
-            return all(self.out.line("  " + row) for row in hexdump_lines(msg))
-        if msg:
-            head += ": " + safe_text(msg, limit=TEXT_LIMIT)
-        return self.out.line(head)
-
-    def sent(self, data: bytes, address: str, family: str, port: int, now: float) -> bool:
-        """A reply the responder sent (shown like a datagram, marked as sent)."""
-        if self.fmt == "jsonl":
-            return self.emit_json({"event": "sent", "time": round(now, 6), "address": address,
-                                   "family": family, "port": port, "size": len(data),
-                                   "hex": data.hex()})
-        size = len(data)
-        head = (f"{self._clock(now)} sent to {hostport(address, port)} "
-                f"{size} byte{'' if size == 1 else 's'}")
-        if self.fmt == "hex":
-            if not self.out.line(head):
-                return False
-            return all(self.out.line("  " + row) for row in hexdump_lines(data))
-        if data:
-            head += ": " + safe_text(data, limit=TEXT_LIMIT)
-        return self.out.line(head)
-
-    def error(self, code: str, message: str) -> bool:
-        if self.fmt == "jsonl":
-            return self.emit_json({"event": "error", "code": code, "message": message})
-        return True  # text/hex: the error line goes to stderr
-
-    def close(self, kernel_drops: int = 0, extra: dict[str, int] | None = None) -> bool:
-        if self.fmt == "jsonl":
-            event: dict[str, Any] = {"event": "close"}
-            if kernel_drops:
-                event["kernel_drops"] = kernel_drops
-            event.update(extra or {})
-            return self.emit_json(event)
-        if extra:
-            replies, dropped = extra.get("replies", 0), extra.get("replies_dropped", 0)
-            return self.out.line(f"closed ({replies} repl{'y' if replies == 1 else 'ies'}, "
-                                 f"{dropped} held back by --respond-limit)")
-        return self.out.line("closed")
-
-
-async def _listen(ns: argparse.Namespace, family: str, joins: list, out: Output,
+async def _listen(ns: argparse.Namespace, family: str, joins: list[Any], out: Output,
                   writer: PcapngWriter | None = None) -> int:
     import asyncio  # here, not at the top: --help and --version need no event loop
 
     from udpscope import dgram
+    from udpscope.cli.listen_streams import StreamWatch
 
     loop = asyncio.get_running_loop()
-    fmt = _Formatter(ns.format, out)
+    fmt = Formatter(ns.format, out)
+    watch = StreamWatch(ns)
     addr, port = ns.bind
     done: asyncio.Future[None] = loop.create_future()
     state = {"status": 0, "received": 0, "listening": False, "closing": False, "drops": 0}
     sock: Any = None
     extras: ListenExtras | None = None
+    isolated = True
 
     def fail(err: BaseException) -> None:
         state["status"] = 1
@@ -254,7 +180,9 @@ async def _listen(ns: argparse.Namespace, family: str, joins: list, out: Output,
         state["listening"] = True
         if extras is not None:
             extras.listening(sock)
-        if not fmt.listening(sock.address()):
+        info = sock.address()
+        watch.listening(info.address, info.port)
+        if not fmt.listening(info):
             stop()
             return
         for group, arg, name in joins:
@@ -276,7 +204,7 @@ async def _listen(ns: argparse.Namespace, family: str, joins: list, out: Output,
             return
         state["received"] += 1
         now = time.time()
-        if not fmt.message(msg, rinfo, now):
+        if not fmt.message(msg, rinfo, now, watch.decoded(msg, rinfo)):
             stop()
             return
         if extras is not None:
@@ -303,12 +231,17 @@ async def _listen(ns: argparse.Namespace, family: str, joins: list, out: Output,
         if not state["listening"]:
             stop()
 
+    def on_batch(batch: Any) -> None:
+        if not state["closing"]:
+            watch.on_batch(sock, batch)
+
     def on_close() -> None:
         drops = state["drops"]
         if drops:
             err_line(f"{PROG}: the kernel dropped {drops} datagram{'s' if drops != 1 else ''} "
                      "this socket could not take in time (receive buffer full)")
-        fmt.close(drops, extras.close() if extras is not None else None)
+        findings = watch.report(fmt)
+        fmt.close(drops, extras.close() if extras is not None else None, findings)
         if not done.done():
             done.set_result(None)
 
@@ -319,6 +252,7 @@ async def _listen(ns: argparse.Namespace, family: str, joins: list, out: Output,
                                       multicast_all=False if isolate else None)
         s = dgram.create_socket(options)
         s.on("listening", on_listening)
+        s.on("batch", on_batch)
         s.on("message", on_message)
         s.on("error", on_error)
         s.on("close", on_close)
@@ -328,7 +262,6 @@ async def _listen(ns: argparse.Namespace, family: str, joins: list, out: Output,
     if writer is not None or ns.respond:
         responder = Responder(ns.respond, ns.respond_limit) if ns.respond else None
         extras = ListenExtras(writer, responder, ns.write, fail, stop, fmt.sent)
-    isolated = True
     installed = install_signals(loop, stop)
     timer = loop.call_later(ns.timeout, stop) if ns.timeout is not None else None
     try:

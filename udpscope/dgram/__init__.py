@@ -4,15 +4,16 @@
     sock = dgram.create_socket("udp4", lambda msg, rinfo: print(msg, rinfo))
     sock.bind(41234)
 
-See the engine contract (spec/dgram-api.md) for every rule. Never imports Textual.
+docs/dgram.md is the contract. Never imports Textual (nor anything else of udpscope).
 """
 
+from .aio import MessageIterator
 from .batch import Batch
 from .errors import DgramError, DgramRangeError, DgramTypeError
 from .events import EventEmitter
-from .io import set_drain_budget
+from .receiver import set_drain_budget
 from .runtime import run
-from .socket import MessageIterator, Socket, create_socket
+from .socket import Socket, create_socket
 from .types import AddressInfo, RemoteInfo, SocketOptions
 
 __all__ = [

@@ -7,23 +7,23 @@ under a flood — can take a whole `recvmmsg` batch at once instead: `sock.on("b
 whose payloads are already cut out (`batch.payloads`) and whose `RemoteInfo` is built only when
 an item is asked for.
 
-The batch owns copies of everything it needs (payloads, peer keys, control buffers, the
-interface names known when it was read), so it stays valid after the receive buffers are reused
-and after the socket is closed. `batch` listeners run before `message` listeners for the same
-datagrams; a socket closed by a `batch` listener dispatches nothing more.
+The batch owns copies of everything it needs (payloads, peer keys, control buffers, the names of
+the interfaces it mentions, resolved when it was read), so it stays valid after the receive
+buffers are reused and after the socket is closed, and keeps nothing of the socket alive.
+`batch` listeners run before `message` listeners for the same datagrams; a socket closed by a
+`batch` listener dispatches nothing more. See docs/dgram.md, "batch listeners".
 """
 
 from __future__ import annotations
 
 import operator
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from collections.abc import Set as AbstractSet
-from typing import TYPE_CHECKING, Any, overload
+from typing import Any, overload
 
+from .cmsg import ControlDecoder
+from .mmsg import peer_v4, peer_v6
 from .types import RemoteInfo
-
-if TYPE_CHECKING:
-    from .linux import ControlDecoder
 
 __all__ = ["Batch"]
 
@@ -74,49 +74,73 @@ class Batch(Sequence[tuple[bytes, RemoteInfo]]):
 
 
 class RawBatch(Batch):
-    """A `recvmmsg` batch: peers and ancillary data kept as bytes until an item is asked for."""
+    """A `recvmmsg` batch: peers and ancillary data kept as bytes until an item is asked for.
 
-    __slots__ = ("_keys", "_controls", "_peer", "_family", "_decoder", "_names", "_destinations")
+    It holds only its own immutable copies: payloads, peer address keys, control buffers, the
+    family, and the names of every interface its datagrams mention (resolved while the socket
+    was open). The control decoder it shares is a codec with memoised layouts, holding nothing
+    of the socket. So a kept batch keeps neither the receiver nor the socket nor a descriptor
+    alive, and decodes the same after the socket is closed.
+    """
+
+    __slots__ = ("_keys", "_controls", "_v6", "_family", "_decoder", "_names", "_destinations",
+                 "_peers")
 
     def __init__(
         self,
         payloads: tuple[bytes, ...],
         keys: tuple[bytes, ...],
         controls: tuple[bytes, ...] | None,
-        peer: Callable[[bytes, int], RemoteInfo],
-        family: str,
-        decoder: ControlDecoder | None,
-        names: Callable[[int], str] | None,
+        v6: bool,
+        decoder: ControlDecoder,
+        names: NameSnapshot,
         destinations: frozenset[str | None] | None = None,
     ) -> None:
         self.payloads = payloads
         # One peer for the whole batch (a flood, usually): keep its key once, not per datagram.
-        self._keys = keys[0] if keys.count(keys[0]) == len(keys) else keys
+        self._keys: bytes | tuple[bytes, ...] = (
+            keys[0] if keys.count(keys[0]) == len(keys) else keys)
         self._controls = controls
-        self._peer = peer
-        self._family = family
+        self._v6 = v6
+        self._family = "IPv6" if v6 else "IPv4"
         self._decoder = decoder
         self._names = names
         self._destinations = destinations
+        self._peers: dict[bytes, tuple[int, RemoteInfo]] = {}
+
+    def _base(self, key: bytes, size: int) -> RemoteInfo:
+        """The metadata-free RemoteInfo of peer `key` for a datagram of `size` (cached)."""
+        entry = self._peers.get(key)
+        if entry is not None:
+            if entry[0] == size:
+                return entry[1]
+            address, port = entry[1][0], entry[1][2]
+        elif self._v6:
+            address, port = peer_v6(key, self._names)
+        else:
+            address, port = peer_v4(key)
+        rinfo = _new(RemoteInfo, (address, self._family, port, size, None, None, None, None))
+        self._peers[key] = (size, rinfo)
+        return rinfo
 
     def rinfo(self, index: int) -> RemoteInfo:
         size = len(self.payloads[index])
         keys = self._keys
-        base = self._peer(keys if type(keys) is bytes else keys[index], size)
+        base = self._base(keys if isinstance(keys, bytes) else keys[index], size)
         controls = self._controls
         if controls is None:
             return base
-        metadata = self._decoder.decode_bytes(controls[index], self._names)  # type: ignore[union-attr]
+        metadata = self._decoder.decode_bytes(controls[index], self._names)
         return _new(RemoteInfo, (base[0], self._family, base[2], size) + metadata[:4])
 
     def uniform(self) -> tuple[RemoteInfo, int, int] | None:
         controls = self._controls
-        if controls is None or type(self._keys) is not bytes or len(self.destination_set()) != 1:
+        if controls is None or not isinstance(self._keys, bytes) or len(self.destination_set()) != 1:
             return None
         lengths = set(map(len, controls))
         if len(lengths) != 1:
             return None
-        at = self._decoder.ttl_at(lengths.pop())  # type: ignore[union-attr]
+        at = self._decoder.ttl_at(lengths.pop())
         if at < 0:
             return None
         ttls = set(map(operator.itemgetter(at), controls))  # TTLs are 0..255: the low byte
@@ -128,20 +152,17 @@ class RawBatch(Batch):
             return {None}
         if self._destinations is not None:
             return self._destinations
-        return self._decoder.destination_set(controls, self._names)  # type: ignore[union-attr]
+        return self._decoder.destination_set(controls, self._names)
 
 
 class NameSnapshot:
-    """Interface names as they were when a batch was read, resolved live if not seen yet."""
+    """Interface names as they were when a batch was read: a private copy, never resolved
+    again (an index it lacks, which the receiver does not let happen, shows as its number)."""
 
-    __slots__ = ("_known", "_live")
+    __slots__ = ("_known",)
 
-    def __init__(self, known: dict[int, str], live: Callable[[int], str]) -> None:
+    def __init__(self, known: dict[int, str]) -> None:
         self._known = known
-        self._live = live
 
     def __call__(self, index: int) -> str:
-        name = self._known.get(index)
-        if name is None:
-            name = self._known[index] = self._live(index)
-        return name
+        return self._known.get(index) or str(index)

@@ -3,6 +3,8 @@
 Node distinguishes system errors (`bind EADDRINUSE 127.0.0.1:41234`) from argument errors
 (`ERR_SOCKET_BAD_PORT`, thrown as TypeError/RangeError). Python callers expect `TypeError` /
 `ValueError` for bad arguments, so argument errors are also instances of those.
+
+The codes and when each is raised: docs/dgram.md, "Errors".
 """
 
 from __future__ import annotations

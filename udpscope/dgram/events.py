@@ -2,11 +2,13 @@
 
 Listener lists are immutable tuples replaced on change, so `emit` never copies and a listener
 added or removed during an emit does not affect that emit — as in Node.
+
+See docs/dgram.md, "Events".
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, Self
 
 Listener = Callable[..., Any]
@@ -38,6 +40,14 @@ class EventEmitter:
         self._events: dict[str, tuple[Listener, ...]] = {}
 
     def on(self, event: str, listener: Listener) -> Self:
+        """Call `listener` on every `event`, after the listeners added before it.
+
+        Returns:
+            The emitter (for chaining).
+
+        Raises:
+            DgramTypeError: ERR_INVALID_ARG_TYPE when `listener` is not callable.
+        """
         if not callable(listener):
             from .errors import invalid_arg_type
 
@@ -48,6 +58,14 @@ class EventEmitter:
     add_listener = on
 
     def once(self, event: str, listener: Listener) -> Self:
+        """Call `listener` on the next `event` only (`off` with the same function removes it).
+
+        Returns:
+            The emitter.
+
+        Raises:
+            DgramTypeError: ERR_INVALID_ARG_TYPE when `listener` is not callable.
+        """
         if not callable(listener):
             from .errors import invalid_arg_type
 
@@ -55,6 +73,11 @@ class EventEmitter:
         return self.on(event, _Once(self, event, listener))
 
     def off(self, event: str, listener: Listener) -> Self:
+        """Remove the most recently added registration of `listener` for `event`, if any.
+
+        Returns:
+            The emitter.
+        """
         current = self._events.get(event, ())
         for i in range(len(current) - 1, -1, -1):
             item = current[i]
@@ -79,6 +102,15 @@ class EventEmitter:
             self._events.pop(event, None)
 
     def emit(self, event: str, *args: Any) -> bool:
+        """Call the listeners of `event` now, in the order they were added, with `args`.
+
+        Returns:
+            Whether there were any listeners.
+
+        Raises:
+            The error itself, for an `error` event nobody listens to (as Node throws); and
+            whatever a listener raises (the rest of this emit's listeners are then skipped).
+        """
         listeners = self._events.get(event)
         if not listeners:
             if event == "error":
@@ -91,16 +123,26 @@ class EventEmitter:
             listener(*args)
         return True
 
+    @property
+    def listener_table(self) -> Mapping[str, tuple[Listener, ...]]:
+        """The live event -> listeners table, read-only by contract. A dispatch loop that must
+        honour `once`/`off` between items re-reads it per item (cheaper than `listeners()`)."""
+        return self._events
+
     def listener_count(self, event: str) -> int:
+        """How many listeners `event` has."""
         return len(self._events.get(event, ()))
 
     def listeners(self, event: str) -> list[Listener]:
+        """A copy of the listeners of `event` (the functions given to `on` / `once`)."""
         return [
             item.listener if isinstance(item, _Once) else item
             for item in self._events.get(event, ())
         ]
 
     def remove_all_listeners(self, event: str | None = None) -> Self:
+        """Remove every listener of `event`, or of all events when it is None; returns the
+        emitter."""
         if event is None:
             self._events.clear()
         else:
@@ -108,4 +150,5 @@ class EventEmitter:
         return self
 
     def event_names(self) -> list[str]:
+        """The events that have listeners."""
         return list(self._events)

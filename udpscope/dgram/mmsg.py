@@ -1,12 +1,12 @@
 """Batched receive (`recvmmsg`) reached through ctypes, without a compiler.
 
-One `recvfrom` per datagram costs about as much as Node's whole receive path; one `recvmmsg`
-fetches up to `SLOTS` datagrams, so the system-call cost is shared. The buffers are allocated once
+A system call per datagram is most of what receiving costs; one `recvmmsg` fetches up to `SLOTS`
+datagrams, so that cost is shared. The buffers are allocated once
 per thread and reused: every drain copies each payload out into its own `bytes` before returning,
 so nothing that a listener keeps points into them.
 
 Header fields are read and written through flat integer memoryviews over the `mmsghdr` array
-(attribute access on ctypes structures costs ~10x more). Layout (x86-64 / aarch64, LP64):
+(attribute access on ctypes structures is much slower). Layout (x86-64 / aarch64, LP64):
 `struct mmsghdr` is 64 bytes: msghdr {name ptr @0, namelen u32 @8, iov ptr @16, iovlen @24,
 control ptr @32, controllen @40, flags i32 @48}, msg_len u32 @56.
 
@@ -25,6 +25,7 @@ import socket
 import struct
 import sys
 import threading
+from collections.abc import Callable
 
 SLOTS = 256
 SLOT_SIZE = 65536
@@ -36,7 +37,13 @@ _HDR = 64
 _Q_PER_HDR = _HDR // 8
 _I_PER_HDR = _HDR // 4
 
-_recvmmsg = None
+
+
+def _no_recvmmsg(*args: object) -> int:
+    raise OSError(38, "recvmmsg is not available")  # ENOSYS; callers check available() first
+
+
+_recvmmsg: Callable[..., int] = _no_recvmmsg
 
 
 @functools.cache
@@ -188,7 +195,7 @@ class RecvBatch:
 
     def receive(self, fd: int) -> int:
         """Fill up to SLOTS datagrams; returns the count, 0 when none is waiting, or -errno."""
-        count = _recvmmsg(fd, self.address, SLOTS, MSG_DONTWAIT, None)  # type: ignore[misc]
+        count = _recvmmsg(fd, self.address, SLOTS, MSG_DONTWAIT, None)
         if count < 0:
             return -ctypes.get_errno()
         return count
@@ -232,11 +239,20 @@ def peer_v4(raw: bytes) -> tuple[str, int]:
     return socket.inet_ntop(socket.AF_INET, packed), port
 
 
-def peer_v6(raw: bytes, scope_name: object) -> tuple[str, int]:
-    """(address, port) of a sockaddr_in6's bytes [0:28], formatted as Python's recvfrom does."""
+def peer_v6(raw: bytes, scope_name: Callable[[int], str]) -> tuple[str, int]:
+    """(address, port) of a sockaddr_in6's bytes [0:28], a scope as `%name` (Node's spelling)."""
     port = int.from_bytes(raw[2:4], "big")
     address = socket.inet_ntop(socket.AF_INET6, raw[8:24])
     scope = int.from_bytes(raw[24:28], sys.byteorder)
     if scope:
-        address = f"{address}%{scope_name(scope)}"  # type: ignore[operator]
+        address = f"{address}%{scope_name(scope)}"
     return address, port
+
+
+def scope_ids(keys: tuple[bytes, ...]) -> set[int]:
+    """The non-zero scope ids among sockaddr_in6 peer keys (link-local peers)."""
+    first = keys[0]
+    distinct = (first,) if keys.count(first) == len(keys) else set(keys)
+    scopes = {int.from_bytes(key[24:28], sys.byteorder) for key in distinct}
+    scopes.discard(0)
+    return scopes

@@ -1,8 +1,11 @@
 """Process lifetime the Node way: `run()` returns once the main coroutine is done *and* no
 referenced socket that is bound or binding remains open.
 
-Sockets report every change of (closed, referenced, bind state) here. An error emitted with no
-listener inside a loop callback ends `run()` with that error, as it would crash a Node process.
+Sockets report every change of (closed, referenced, bind state) here, with the function that
+releases them should `run()` end first. An error emitted with no listener inside a loop callback
+ends `run()` with that error, as it would crash a Node process.
+
+See docs/dgram.md, "Process lifetime".
 """
 
 from __future__ import annotations
@@ -10,40 +13,33 @@ from __future__ import annotations
 import asyncio
 import os
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any, TypeVar
-
-if TYPE_CHECKING:
-    from .socket import Socket
+from typing import Any, TypeVar
 
 T = TypeVar("T")
 
-_alive: dict[asyncio.AbstractEventLoop, set[Socket]] = {}
+# loop -> {socket: its teardown} for the sockets that keep that loop's run() alive
+_alive: dict[asyncio.AbstractEventLoop, dict[object, Callable[[], None]]] = {}
 _waiters: dict[asyncio.AbstractEventLoop, asyncio.Future[None]] = {}
 
 
-def update(sock: Socket) -> None:
-    """Record whether `sock` currently keeps its loop's `run()` alive."""
-    loop = sock._loop
-    if loop is None:
-        return
-    keeps_alive = sock._keeps_alive()
+def track(
+    loop: asyncio.AbstractEventLoop, sock: object, keeps_alive: bool,
+    teardown: Callable[[], None],
+) -> None:
+    """Record whether `sock` keeps `loop`'s `run()` alive; `teardown` releases it at the end."""
     group = _alive.get(loop)
     if keeps_alive:
         if group is None:
-            group = _alive[loop] = set()
-        group.add(sock)
+            group = _alive[loop] = {}
+        group[sock] = teardown
         return
     if group is not None:
-        group.discard(sock)
+        group.pop(sock, None)
         if not group:
             del _alive[loop]
             waiter = _waiters.pop(loop, None)
             if waiter is not None and not waiter.done():
                 waiter.set_result(None)
-
-
-def alive_sockets(loop: asyncio.AbstractEventLoop) -> set[Socket]:
-    return set(_alive.get(loop, ()))
 
 
 def _idle(loop: asyncio.AbstractEventLoop) -> asyncio.Future[None]:
@@ -79,8 +75,9 @@ async def _lifetime(main: Awaitable[T]) -> T:
 
     loop.set_exception_handler(on_uncaught)
     task = asyncio.ensure_future(main)
+    first: set[asyncio.Future[Any]] = {task, failure}
     try:
-        await asyncio.wait({task, failure}, return_when=asyncio.FIRST_COMPLETED)
+        await asyncio.wait(first, return_when=asyncio.FIRST_COMPLETED)
         if not task.done():
             task.cancel()
             failure.result()
@@ -93,8 +90,8 @@ async def _lifetime(main: Awaitable[T]) -> T:
             failure.result()
         return result
     finally:
-        for sock in alive_sockets(loop):
-            sock._teardown()
+        for teardown in list(_alive.get(loop, {}).values()):
+            teardown()
         _waiters.pop(loop, None)
         if failure.done() and not failure.cancelled():
             failure.exception()  # mark retrieved

@@ -9,22 +9,22 @@ in the backlog, in order, until the socket is writable.
 
 Whatever can change how a datagram leaves (an option setter, connect, disconnect, close) flushes
 the outbox first, so datagrams keep the order and the options of the calls that made them.
+
+The rules it keeps: docs/dgram.md, "Sending".
 """
 
 from __future__ import annotations
 
+import asyncio
 import errno
 import socket
 import struct
 import sys
 from collections import deque
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from .errors import from_oserror
-
-if TYPE_CHECKING:
-    from .socket import Socket
+from .core import SocketCore
 
 SOL_UDP = 17
 UDP_SEGMENT = 103
@@ -33,19 +33,31 @@ GSO_BYTES = 65507  # total payload of one GSO send, like one IPv4 datagram
 _GSO_OFF = {errno.EIO, errno.ENOPROTOOPT, errno.EOPNOTSUPP, errno.ENOTSUP, errno.EPERM}
 _SEGMENT = struct.Struct("=H")
 
+Callback = Callable[..., Any]
 # An outbox entry: (payload, target or None when connected, callback or None).
-Entry = tuple[Any, Any, Callable[..., Any] | None]
+Entry = tuple[Any, Any, Callback | None]
+# What the socket does with a failed send: (the OSError, its target or None, its callback).
+OnError = Callable[[OSError, Any, Callback | None], None]
 
 _SENT, _AGAIN, _FALLBACK = 0, 1, 2
 
 
 class Sender:
-    """Outbox, backlog and writer for one socket."""
+    """Outbox, backlog and writer for one socket.
 
-    def __init__(self, owner: Socket, sock: socket.socket) -> None:
-        self._owner = owner
+    What it needs from its socket is passed in: the OS socket, the loop, the core (whose
+    `closed` stops the writer) and `on_error`, which turns a failed send into the callback's
+    or the socket's `error`.
+    """
+
+    def __init__(
+        self, sock: socket.socket, loop: asyncio.AbstractEventLoop, core: SocketCore,
+        on_error: OnError,
+    ) -> None:
         self._sock = sock
-        self._loop = owner._get_loop()
+        self._loop = loop
+        self._core = core
+        self._failed = on_error
         self.outbox: list[Entry] = []
         self.scheduled = False
         self._backlog: deque[Entry] = deque()
@@ -55,7 +67,7 @@ class Sender:
         self._gso_max_size = GSO_BYTES
 
     # ---------------------------------------------------------------- queueing
-    def queue(self, data: Any, target: Any, callback: Callable[..., Any] | None) -> None:
+    def queue(self, data: Any, target: Any, callback: Callback | None) -> None:
         self.outbox.append((data, target, callback))
         if not self.scheduled:
             self.scheduled = True
@@ -152,16 +164,6 @@ class Sender:
                 call_soon(entry[2], None, size)
         return _SENT
 
-    def _failed(self, exc: OSError, target: Any, callback: Callable[..., Any] | None) -> None:
-        owner = self._owner
-        if target is not None:
-            address, port = target[0], target[1]
-        elif owner._peer is not None:
-            address, port = owner._peer
-        else:
-            address = port = None
-        owner._deliver_error(from_oserror(exc, "send", address, port), callback)
-
     # ---------------------------------------------------------------- backlog (EAGAIN)
     def _defer(self, entries: list[Entry], start: int) -> None:
         backlog = self._backlog
@@ -182,7 +184,8 @@ class Sender:
         backlog = self._backlog
         sock = self._sock
         call_soon = self._loop.call_soon
-        while backlog and not self._owner._closed:
+        core = self._core
+        while backlog and not core.closed:
             data, target, callback = backlog[0]
             try:
                 sent = sock.sendto(data, target) if target is not None else sock.send(data)

@@ -1,4 +1,5 @@
-"""Value types of the engine: socket options and the address records Node hands out."""
+"""Value types of the engine: socket options and the address records Node hands out
+(docs/dgram.md, "Names" and "Extras beyond Node")."""
 
 from __future__ import annotations
 
@@ -57,6 +58,8 @@ class SocketOptions:
 
     @classmethod
     def from_any(cls, value: object) -> SocketOptions:
+        """The options `create_socket` was given: a type string, a SocketOptions or a dict of
+        its fields, validated (raises DgramTypeError with Node's codes)."""
         if isinstance(value, SocketOptions):
             options = value
         elif isinstance(value, str):
@@ -81,6 +84,8 @@ class SocketOptions:
         return options
 
     def validate(self) -> None:
+        """Raise ERR_SOCKET_BAD_TYPE, ERR_INVALID_ARG_TYPE or ERR_SOCKET_BAD_BUFFER_SIZE for a
+        field Node would refuse."""
         if self.type not in ("udp4", "udp6"):
             raise DgramTypeError(
                 "ERR_SOCKET_BAD_TYPE", "Bad socket type specified. Valid types are: udp4, udp6"

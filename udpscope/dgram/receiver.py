@@ -5,26 +5,31 @@ call fetches up to 256 datagrams; elsewhere a `recvfrom` loop does the same job 
 datagram it avoids attribute lookups, caches peer addresses, builds `RemoteInfo` with
 `tuple.__new__` (no `__init__` call), re-reads the listener tuple (so `once` and `off` take effect
 at once) and stops dispatching the moment the socket is closed, so no `message` follows `close()`
-even within one drained batch.
+even within one drained batch. A listener that raises is reported to the loop's exception
+handler and the batch goes on with the next datagram.
+
+The rules it keeps: docs/dgram.md, "Receiving".
 """
 
 from __future__ import annotations
 
+import asyncio
 import errno
 import os
 import socket
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from time import perf_counter
-from typing import TYPE_CHECKING
+from typing import Any
 
 from . import mmsg
 from .batch import Batch, NameSnapshot, RawBatch
+from .cmsg import ControlDecoder, parse_ancillary
+from .core import SocketCore
 from .errors import from_oserror
-from .linux import ControlDecoder, InterfaceNames, parse_ancillary
+from .ifnames import InterfaceNames
 from .types import RemoteInfo
 
-if TYPE_CHECKING:
-    from .socket import Socket
+Listeners = Mapping[str, tuple[Callable[..., Any], ...]]
 
 BATCH = 256  # datagrams per wake-up on the portable recvfrom path
 # recvmmsg path: drain until the queue is empty, or this much time, or this many datagrams.
@@ -38,8 +43,8 @@ _drain_budget = DRAIN_SECONDS
 def set_drain_budget(seconds: float | None) -> float:
     """Set how long one wake-up may drain a socket (None: the default); returns the old value.
 
-    An interactive app lowers it briefly while it handles input: a key press takes a few dozen
-    loop turns, and each turn waits for the readers' drains during a flood.
+    An interactive app lowers it briefly while it handles input: during a flood every loop turn
+    of that handling waits for the readers' drains first.
     """
     global _drain_budget
     old = _drain_budget
@@ -57,41 +62,47 @@ def _use_mmsg() -> bool:
 
 
 class Receiver:
-    """Reads for one socket; chooses its read path once, at start."""
+    """Reads for one socket; chooses its read path once, at start.
 
-    def __init__(self, owner: Socket, sock: socket.socket) -> None:
-        self._owner = owner
+    What it needs from its socket is passed in, nothing more: the OS socket, the loop, the
+    core (whose `closed` it checks after every datagram), the live listener table and `emit`
+    (for receive errors).
+    """
+
+    def __init__(
+        self, sock: socket.socket, loop: asyncio.AbstractEventLoop, core: SocketCore,
+        listeners: Listeners, emit: Callable[..., bool], metadata: bool,
+    ) -> None:
         self._sock = sock
+        self._loop = loop
+        self._core = core
+        self._events = listeners
+        self._emit = emit
         self._fd = sock.fileno()
         self._active = False
         self.drops = 0
-        self._family = owner._family_name
-        self._v6 = owner._family == socket.AF_INET6
-        self._metadata = owner._options.metadata
+        self._v6 = sock.family == socket.AF_INET6
+        self._family = "IPv6" if self._v6 else "IPv4"
+        self._metadata = metadata
         self._names = InterfaceNames(self._fd)
-        self._control = ControlDecoder(self._names)
-        self._peers: dict[bytes, tuple[str, int]] = {}
+        self._control = ControlDecoder()
+        self._peers: dict[bytes, tuple[int, RemoteInfo]] = {}
 
     def start(self) -> None:
-        loop = self._owner._get_loop()
         callback = self._read_batched if _use_mmsg() else self._read_fallback
-        loop.add_reader(self._fd, callback)
+        self._loop.add_reader(self._fd, callback)
         self._active = True
 
     def stop(self) -> None:
         if self._active:
             self._active = False
-            loop = self._owner._loop
-            if loop is not None and not loop.is_closed():
-                loop.remove_reader(self._fd)
+            if not self._loop.is_closed():
+                self._loop.remove_reader(self._fd)
 
     def _error(self, exc: OSError) -> None:
-        if exc.errno in _QUIET:
+        if exc.errno in _QUIET or self._core.closed:
             return
-        owner = self._owner
-        if owner._closed:
-            return
-        owner.emit("error", from_oserror(exc, "recvmsg"))
+        self._emit("error", from_oserror(exc, "recvmsg"))
 
     # -------------------------------------------------------------- recvmmsg
     def _rinfo(self, key: bytes, size: int) -> tuple[int, RemoteInfo]:
@@ -108,8 +119,8 @@ class Receiver:
         return entry
 
     def _read_batched(self) -> None:
-        owner = self._owner
-        events = owner._events
+        core = self._core
+        events = self._events
         fd = self._fd
         metadata = self._metadata
         batch = mmsg.recv_batch()
@@ -133,29 +144,35 @@ class Receiver:
                 if self._dispatch_metadata(batch, payloads, keys, count):
                     return
             elif events.get("message"):
-                for data, key in zip(payloads, keys, strict=False):
-                    entry = cache.get(key)
-                    if entry is None or entry[0] != len(data):
-                        entry = self._rinfo(key, len(data))
-                    for listener in events.get("message", ()):
-                        listener(data, entry[1])
-                    if owner._closed:
-                        return
+                # One iterator for the batch: after a listener raised, the loop resumes with
+                # the next datagram (a `try` costs nothing until something is raised).
+                items = zip(payloads, keys, strict=False)
+                while True:
+                    try:
+                        for data, key in items:
+                            entry = cache.get(key)
+                            if entry is None or entry[0] != len(data):
+                                entry = self._rinfo(key, len(data))
+                            for listener in events.get("message", ()):
+                                listener(data, entry[1])
+                            if core.closed:
+                                return
+                    except Exception as exc:
+                        self._uncaught(exc, "message")
+                        if core.closed:
+                            return
+                        continue
+                    break
             if count < mmsg.SLOTS or perf_counter() > deadline:
                 return
-
-    def _peer(self, key: bytes, size: int) -> RemoteInfo:
-        entry = self._peers.get(key)
-        if entry is None or entry[0] != size:
-            entry = self._rinfo(key, size)
-        return entry[1]
 
     def _emit_batch(
         self, batch: mmsg.RecvBatch, payloads: tuple[bytes, ...], keys: tuple[bytes, ...],
         count: int,
     ) -> bool:
         """Hand one batch to `batch` listeners, then to `message` listeners; True if closed."""
-        controls = names = destinations = None
+        controls = destinations = None
+        names = self._names
         if self._metadata:
             lengths = batch.control_lengths(count)
             # The distinct destinations, read as columns of the shared buffer while every
@@ -166,37 +183,63 @@ class Receiver:
                 destinations = frozenset(
                     fmt(raw, where[1]) for raw in batch.raw_addresses(where[0], where[1], count))
             controls = batch.controls(lengths)
-            # The newest datagram carries the newest drop counter; decoding it also puts its
-            # interface's name in the snapshot the lazy decodes will use.
-            drops = self._control.decode_bytes(controls[-1])[4]
+            # The newest datagram carries the newest drop counter.
+            drops = self._control.decode_bytes(controls[-1], names)[4]
             if drops is not None:
                 self.drops = drops
-            names = NameSnapshot(self._names.known(), self._names)
-        raw = RawBatch(payloads, keys, controls, self._peer, self._family, self._control, names,
-                       destinations)
+            for index in self._control.interface_indexes(controls):
+                names(index)
+        if self._v6:
+            for scope in mmsg.scope_ids(keys):
+                names(scope)
+        raw = RawBatch(payloads, keys, controls, self._v6, self._control,
+                       NameSnapshot(names.snapshot()), destinations)
         return self._deliver(raw)
+
+    def _uncaught(self, exc: Exception, event: str) -> None:
+        """A listener raised: report it as Node reports an uncaught exception (to the loop's
+        exception handler; under `dgram.run` that ends `run()` with it). The caller goes on
+        with the next datagram, as Node does once an uncaughtException handler returns."""
+        self._loop.call_exception_handler({
+            "message": f"Exception in a {event!r} listener of a dgram socket",
+            "exception": exc,
+        })
 
     def _deliver(self, batch: Batch) -> bool:
         """Hand one batch to `batch` listeners, then each datagram to `message` listeners;
         True when the socket was closed meanwhile (nothing more is dispatched)."""
-        owner = self._owner
-        for listener in owner._events.get("batch", ()):
-            listener(batch)
-            if owner._closed:
+        core = self._core
+        try:
+            for listener in self._events.get("batch", ()):
+                listener(batch)
+                if core.closed:
+                    return True
+        except Exception as exc:  # the later batch listeners are skipped, as in Node's emit
+            self._uncaught(exc, "batch")
+            if core.closed:
                 return True
         return self._dispatch(batch.payloads, batch.rinfo)
 
     def _dispatch(self, payloads: Sequence[bytes], rinfo: Callable[[int], RemoteInfo]) -> bool:
         """Each datagram to the current `message` listeners; True once the socket is closed."""
-        owner = self._owner
-        events = owner._events
+        core = self._core
+        events = self._events
         if events.get("message"):
-            for i, data in enumerate(payloads):
-                info = rinfo(i)
-                for listener in events.get("message", ()):
-                    listener(data, info)
-                if owner._closed:
-                    return True
+            items = enumerate(payloads)
+            while True:
+                try:
+                    for i, data in items:
+                        info = rinfo(i)
+                        for listener in events.get("message", ()):
+                            listener(data, info)
+                        if core.closed:
+                            return True
+                except Exception as exc:
+                    self._uncaught(exc, "message")
+                    if core.closed:
+                        return True
+                    continue
+                break
         return False
 
     def _dispatch_metadata(
@@ -204,37 +247,46 @@ class Receiver:
         count: int,
     ) -> bool:
         """Dispatch one batch with its ancillary data; True when the socket closed meanwhile."""
-        owner = self._owner
-        events = owner._events
+        core = self._core
+        events = self._events
         control = batch.control_view
         lengths = batch.control_lengths(count)
         decode = self._control.decode
+        names = self._names
         cache = self._peers
         family = self._family
         span = mmsg.CONTROL_SIZE
+        items = enumerate(zip(payloads, keys, strict=False))
         try:
-            for i, (data, key) in enumerate(zip(payloads, keys, strict=False)):
-                destination, interface, ttl, timestamp, drops = decode(
-                    control, i * span, lengths[i]
-                )
-                if drops is not None:
-                    self.drops = drops
-                listeners = events.get("message")
-                if not listeners:
+            while True:
+                try:
+                    for i, (data, key) in items:
+                        destination, interface, ttl, timestamp, drops = decode(
+                            control, i * span, lengths[i], names
+                        )
+                        if drops is not None:
+                            self.drops = drops
+                        listeners = events.get("message")
+                        if not listeners:
+                            continue
+                        entry = cache.get(key)
+                        if entry is None or entry[0] != len(data):
+                            entry = self._rinfo(key, len(data))
+                        peer = entry[1]
+                        rinfo = _new(RemoteInfo, (peer[0], family, peer[2], len(data),
+                                                  destination, interface, ttl, timestamp))
+                        for listener in listeners:
+                            listener(data, rinfo)
+                        if core.closed:
+                            return True
+                except Exception as exc:
+                    self._uncaught(exc, "message")
+                    if core.closed:
+                        return True
                     continue
-                entry = cache.get(key)
-                if entry is None or entry[0] != len(data):
-                    entry = self._rinfo(key, len(data))
-                peer = entry[1]
-                rinfo = _new(RemoteInfo, (peer[0], family, peer[2], len(data), destination,
-                                          interface, ttl, timestamp))
-                for listener in listeners:
-                    listener(data, rinfo)
-                if owner._closed:
-                    return True
+                return False
         finally:
             batch.rearm(count)
-        return False
 
     # -------------------------------------------------------------- portable fallback
     def _read_fallback(self) -> None:
@@ -266,7 +318,7 @@ class Receiver:
             rinfos.append(_new(RemoteInfo, (peer[0], family, peer[1], len(data), *extra)))
         if payloads:
             closed = (self._deliver(Batch(tuple(payloads), rinfos))
-                      if self._owner._events.get("batch")
+                      if self._events.get("batch")
                       else self._dispatch(payloads, rinfos.__getitem__))
             if closed:
                 return

@@ -1,6 +1,10 @@
-"""Socket option numbers Python 3.11 does not export, with Linux's values, and cmsg parsing.
+"""Control messages (cmsg): the option numbers Python 3.11 does not export, with Linux's values,
+and the decoding of the ancillary data the kernel hands over with each datagram (destination,
+ingress interface, TTL / hop limit, receive time, drop counter).
 
 Guarded per platform: on anything but Linux the metadata options are simply not enabled.
+Decoding needs no socket: interface indexes are turned into names by the `names` callable the
+caller passes (the receiver's live cache, or a batch's snapshot).
 """
 
 from __future__ import annotations
@@ -41,58 +45,6 @@ SO_MEMINFO = _const("SO_MEMINFO", 55)
 SK_MEMINFO_DROPS = 8
 SK_MEMINFO_VARS = 9
 
-SIOCGIFNAME = 0x8910
-_IFREQ = struct.Struct("@16si20x")
-
-
-def interface_name(index: int, fd: int = -1) -> str:
-    """Name of interface `index` as the socket's own network namespace sees it.
-
-    `if_indextoname` answers for the calling thread's namespace; `SIOCGIFNAME` on the socket's
-    descriptor answers for the socket's, which is the one the index came from.
-    """
-    if fd >= 0 and IS_LINUX:
-        import fcntl
-
-        try:
-            raw = fcntl.ioctl(fd, SIOCGIFNAME, _IFREQ.pack(b"", index))
-            return raw[:16].split(b"\0", 1)[0].decode(errors="replace")
-        except OSError:
-            pass
-    try:
-        return socket.if_indextoname(index)
-    except OSError:
-        return str(index)
-
-
-class InterfaceNames:
-    """A per-socket index→name cache, forgotten at every drained batch so renames show at once.
-
-    Under a flood a batch holds hundreds of datagrams, so this costs one ioctl per interface per
-    batch; at low rates the ioctl per datagram does not matter.
-    """
-
-    __slots__ = ("_fd", "_names")
-
-    def __init__(self, fd: int) -> None:
-        self._fd = fd
-        self._names: dict[int, str] = {}
-
-    def refresh(self) -> None:
-        # A new dict, not a cleared one: batches read earlier keep theirs (see batch.py).
-        self._names = {}
-
-    def known(self) -> dict[int, str]:
-        """The names resolved since the last refresh (shared, not copied)."""
-        return self._names
-
-    def __call__(self, index: int) -> str:
-        name = self._names.get(index)
-        if name is None:
-            name = self._names[index] = interface_name(index, self._fd)
-        return name
-
-
 _TIMESPEC = struct.Struct("@qq")
 _INT = struct.Struct("@i")
 _U32 = struct.Struct("@I")
@@ -102,9 +54,11 @@ Metadata = tuple[str | None, str | None, int | None, float | None, int | None]
 """(destination, interface, ttl, timestamp, drops) of one datagram; None where not reported."""
 
 
-def parse_ancillary(
-    ancdata: list[tuple[int, int, bytes]], names: Callable[[int], str] = interface_name
-) -> Metadata:
+Names = Callable[[int], str]
+"""Interface index -> name."""
+
+
+def parse_ancillary(ancdata: list[tuple[int, int, bytes]], names: Names) -> Metadata:
     """Pull destination, ingress interface, TTL/hop limit, timestamp and drop count out of cmsgs.
 
     The generic walk: `ControlDecoder` gives the same result faster for layouts it has learned.
@@ -157,20 +111,27 @@ def _data_format(level: int, kind: int, size: int) -> tuple[str, str | None]:
     return _DATA_FORMATS.get((level, kind, size)) or (f"{(size + 7) & ~7}x", None)
 
 
+_NOTHING = struct.Struct("")
+
+
 class _Layout:
     """One learned cmsg layout: a Struct over the whole buffer and where each value lands."""
 
     __slots__ = ("compiled", "check", "expected", "timestamp", "address", "v6", "ifindex",
-                 "ttl", "drops", "address_at", "ttl_at")
+                 "ttl", "drops", "address_at", "ifindex_at", "ttl_at")
 
     def __init__(self) -> None:
-        self.compiled: struct.Struct | None = None
-        self.check: Callable[[tuple], Any] | None = None
+        self.compiled = _NOTHING
+        self.check: Callable[[tuple[Any, ...]], Any] | None = None
         self.expected: Any = None
         self.timestamp = self.address = self.ifindex = self.ttl = self.drops = -1
         self.address_at = -1  # byte offset of the raw destination address in the buffer
+        self.ifindex_at = -1  # byte offset of the ingress interface index (a native int)
         self.ttl_at = -1  # byte offset of the TTL / hop limit (a native int)
         self.v6 = False
+
+
+_UNLEARNED = _Layout()  # the decoder's "not seen yet" (None: seen, and not decodable)
 
 
 class ControlDecoder:
@@ -181,10 +142,9 @@ class ControlDecoder:
     that a datagram costs one `unpack_from`, one check of the (level, type) pairs, and cache hits.
     """
 
-    __slots__ = ("_names", "_layouts", "_addresses")
+    __slots__ = ("_layouts", "_addresses")
 
-    def __init__(self, names: Callable[[int], str]) -> None:
-        self._names = names
+    def __init__(self) -> None:
         self._layouts: dict[int, _Layout | None] = {}
         self._addresses: dict[bytes, str] = {}
 
@@ -214,10 +174,12 @@ class ControlDecoder:
                 layout.ttl_at = offset - start + 16
             elif meaning == "pktinfo4" and layout.address < 0:
                 layout.ifindex, layout.address = slot, slot + 1
+                layout.ifindex_at = offset - start + 16  # in_pktinfo.ipi_ifindex
                 layout.address_at = offset - start + 16 + 8  # in_pktinfo.ipi_addr
             elif meaning == "pktinfo6":
                 layout.address, layout.ifindex, layout.v6 = slot, slot + 1, True
                 layout.address_at = offset - start + 16  # in6_pktinfo.ipi6_addr
+                layout.ifindex_at = offset - start + 16 + 16  # in6_pktinfo.ipi6_ifindex
             slot += len(struct.unpack("@" + data_fmt, bytes(struct.calcsize("@" + data_fmt))))
             offset += (cmsg_len + 7) & ~7
         compiled = struct.Struct("".join(fmt))
@@ -228,23 +190,18 @@ class ControlDecoder:
         layout.expected = tuple(expected)
         return layout
 
-    def decode(
-        self, view: memoryview, offset: int, length: int,
-        names: Callable[[int], str] | None = None,
-    ) -> Metadata:
-        """(destination, interface, ttl, timestamp, drops) of one control buffer.
-
-        `names` resolves interface indexes (default: the decoder's own, live resolver).
-        """
+    def decode(self, view: memoryview, offset: int, length: int, names: Names) -> Metadata:
+        """(destination, interface, ttl, timestamp, drops) of one control buffer; `names`
+        turns the interface index into a name."""
         if length <= 0:
             return None, None, None, None, None
-        layout = self._layouts.get(length, False)
-        if layout is False:
+        layout = self._layouts.get(length, _UNLEARNED)
+        if layout is _UNLEARNED:
             if len(self._layouts) > 64:
                 self._layouts.clear()
             layout = self._layouts[length] = self._learn(view, offset, length)
         if layout is not None and layout.check is not None:
-            values = layout.compiled.unpack_from(view, offset)  # type: ignore[union-attr]
+            values = layout.compiled.unpack_from(view, offset)
             if layout.check(values) == layout.expected:
                 destination = interface = ttl = timestamp = drops = None
                 at = layout.address
@@ -253,7 +210,7 @@ class ControlDecoder:
                     destination = self._addresses.get(raw)
                     if destination is None:
                         destination = self._address(raw, layout.v6)
-                    interface = (names or self._names)(values[layout.ifindex])
+                    interface = names(values[layout.ifindex])
                 at = layout.timestamp
                 if at >= 0:
                     timestamp = values[at] + values[at + 1] * 1e-9
@@ -262,7 +219,7 @@ class ControlDecoder:
                 if layout.drops >= 0:
                     drops = values[layout.drops]
                 return destination, interface, ttl, timestamp, drops
-        return parse_ancillary(split_cmsgs(view, offset, length), names or self._names)
+        return parse_ancillary(split_cmsgs(view, offset, length), names)
 
     def address_at(self, length: int) -> tuple[int, bool] | None:
         """(byte offset, is IPv6) of the destination address in a learned layout of `length`."""
@@ -281,13 +238,11 @@ class ControlDecoder:
     def format_address(self, raw: bytes, v6: bool) -> str:
         return self._addresses.get(raw) or self._address(raw, v6)
 
-    def decode_bytes(self, control: bytes, names: Callable[[int], str] | None = None) -> Metadata:
+    def decode_bytes(self, control: bytes, names: Names) -> Metadata:
         """`decode` of one datagram's control buffer kept as bytes."""
         return self.decode(memoryview(control), 0, len(control), names)
 
-    def destination_set(
-        self, controls: tuple[bytes, ...], names: Callable[[int], str] | None = None
-    ) -> set[str | None]:
+    def destination_set(self, controls: tuple[bytes, ...], names: Names) -> set[str | None]:
         """The distinct destination addresses of many control buffers.
 
         When they all share one learned layout (the usual case: same socket, same options) the
@@ -303,6 +258,27 @@ class ControlDecoder:
             raws = set(map(operator.itemgetter(slice(at, at + (16 if layout.v6 else 4))), controls))
             return {self._addresses.get(raw) or self._address(raw, layout.v6) for raw in raws}
         return {self.decode_bytes(control, names)[0] for control in controls}
+
+    def interface_indexes(self, controls: tuple[bytes, ...]) -> set[int]:
+        """The distinct ingress interface indexes of many control buffers (so their names can
+        be resolved while the socket is open); read at a fixed offset like `destination_set`."""
+        if not controls:
+            return set()
+        lengths = set(map(len, controls))
+        layout = self._layouts.get(next(iter(lengths))) if len(lengths) == 1 else None
+        if layout and layout.ifindex_at >= 0:
+            at = layout.ifindex_at
+            raws = set(map(operator.itemgetter(slice(at, at + 4)), controls))
+            return {int.from_bytes(raw, sys.byteorder) for raw in raws}
+        seen: set[int] = set()
+
+        def record(index: int) -> str:
+            seen.add(index)
+            return ""
+
+        for control in controls:
+            self.decode_bytes(control, record)
+        return seen
 
     def _address(self, raw: bytes, v6: bool) -> str:
         if len(self._addresses) > 4096:
