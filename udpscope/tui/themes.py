@@ -135,7 +135,13 @@ def load_theme_file(path: Path) -> Theme:
         isinstance(k, str) and isinstance(v, str) for k, v in variables.items()
     ):
         raise ThemeFileError(f"{label}: [variables] must map names to strings")
-    theme = Theme(name=name.strip(), dark=dark, variables=dict(variables), **colours)  # type: ignore[arg-type]  # keys are Theme's colour fields
+    theme = Theme(
+        name=name.strip(), dark=dark, variables=dict(variables), primary=colours["primary"],
+        secondary=colours.get("secondary"), warning=colours.get("warning"),
+        error=colours.get("error"), success=colours.get("success"), accent=colours.get("accent"),
+        foreground=colours.get("foreground"), background=colours.get("background"),
+        surface=colours.get("surface"), panel=colours.get("panel"), boost=colours.get("boost"),
+    )
     if variables:
         bad = check_variables(variables, theme.to_color_system().generate())
         if bad:

@@ -1,9 +1,9 @@
 """What screens and panes may count on from the app, typed.
 
 Textual types `widget.app` as a plain `App`; the panes need udpscope's (its capture, the selected
-socket, error reporting). `app_of` gives them the real type without a `type: ignore` at every
-use, and the protocols say what the app's timer and the detail view expect of a screen or a
-row source, instead of probing with `getattr`.
+socket, error reporting). `app_of` gives them the real type, with no type-checker exception at
+every use, and the protocols say what the app's timer and the detail view expect of a screen or
+a row source, instead of probing with `getattr`.
 """
 
 from __future__ import annotations

@@ -73,8 +73,8 @@ class PacketDetail(ModalScreen[None]):
     """Full view of one record; Escape/q closes, ←/→ step, c/x copy, s saves."""
 
     BINDINGS = [
-        Binding("escape", "dismiss", "Close", id="detail-close"),
-        Binding("q", "dismiss", "Close", show=False),
+        Binding("escape", "close", "Close", id="detail-close"),
+        Binding("q", "close", "Close", show=False),
         Binding("left,p", "step(-1)", "Prev", id="detail-prev"),
         Binding("right,n", "step(1)", "Next", id="detail-next"),
         Binding("c", "copy('text')", "Copy text", id="detail-copy"),
@@ -162,5 +162,5 @@ class PacketDetail(ModalScreen[None]):
 
         self.app.push_screen(SavePayloadDialog(self.record))
 
-    def action_dismiss(self) -> None:  # type: ignore[override]  # a binding target, no result
+    def action_close(self) -> None:
         self.dismiss(None)

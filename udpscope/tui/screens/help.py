@@ -101,7 +101,7 @@ class HelpScreen(ModalScreen[None]):
     was most of the cost of pressing `?`, taken from the datagram reader on the same loop.
     """
 
-    BINDINGS = [Binding("escape,question_mark,q", "dismiss", "Close", id="help-close")]
+    BINDINGS = [Binding("escape,question_mark,q", "close", "Close", id="help-close")]
 
     DEFAULT_CSS = """
     HelpScreen { align: center middle; background: $background; }  /* opaque: see above */
@@ -163,7 +163,7 @@ class HelpScreen(ModalScreen[None]):
         # The app keeps one help screen: each opening starts at the top, as a new one would.
         self.query_one(VerticalScroll).scroll_home(animate=False, immediate=True)
 
-    def action_dismiss(self) -> None:  # type: ignore[override]  # a binding target, no result
+    def action_close(self) -> None:
         self.dismiss(None)
 
     def plain_text(self) -> str:
