@@ -74,25 +74,35 @@ def _variable_property(name: str) -> str:
 def check_variables(variables: dict[str, str], base: dict[str, str]) -> str | None:
     """The first `[variables]` entry Textual's CSS parser rejects, as a message, or None.
 
+    All of them are parsed in one go; only when that fails are they parsed one by one, to name
+    the culprit.
+
     Args:
         variables: The theme's own variables.
         base: Every variable the theme defines through its colours (they may be referenced).
     """
-    from textual.css.stylesheet import Stylesheet, StylesheetError
-
-    merged = {**base, **variables}
-    for name, value in variables.items():
+    for name in variables:
         if not re.fullmatch(r"[A-Za-z][A-Za-z0-9-]*", name):
             return f"variable name {safe_text(name, 40)!r} is not valid"
-        sheet = Stylesheet(variables=merged)
-        sheet.add_source(f"Widget {{ {_variable_property(name)}: ${name}; }}", read_from=("theme", name))
-        try:
-            sheet.parse()
-        except StylesheetError:
+    if _parses(variables, base):
+        return None
+    for name, value in variables.items():
+        if not _parses({name: value}, {**base, **variables}):
             return f"variable {name!r} has a value Textual cannot use: {safe_text(value, 40)!r}"
-        except Exception:
-            return f"variable {name!r} is not valid: {safe_text(value, 40)!r}"
-    return None
+    return "its [variables] cannot be used together"
+
+
+def _parses(variables: dict[str, str], base: dict[str, str]) -> bool:
+    from textual.css.stylesheet import Stylesheet
+
+    declarations = " ".join(f"{_variable_property(name)}: ${name};" for name in variables)
+    sheet = Stylesheet(variables={**base, **variables})
+    sheet.add_source(f"Widget {{ {declarations} }}", read_from=("theme", "variables"))
+    try:
+        sheet.parse()
+    except Exception:  # StylesheetError, or anything else a bad value provokes
+        return False
+    return True
 
 
 def load_theme_file(path: Path) -> Theme:
@@ -143,7 +153,9 @@ def load_theme_file(path: Path) -> Theme:
         surface=colours.get("surface"), panel=colours.get("panel"), boost=colours.get("boost"),
     )
     if variables:
-        bad = check_variables(variables, theme.to_color_system().generate())
+        # The colour system's variables matter only to values that refer to one ($name).
+        refers = any("$" in value for value in variables.values())
+        bad = check_variables(variables, theme.to_color_system().generate() if refers else {})
         if bad:
             raise ThemeFileError(f"{label}: {bad}")
     return theme
