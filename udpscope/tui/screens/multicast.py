@@ -26,10 +26,15 @@ from udpscope.capture import Capture
 from udpscope.textsafe import safe_text
 from udpscope.tui.forms import parse_check_group
 from udpscope.tui.widgets.footer import KeyFooter
-from udpscope.tui.widgets.tables import sync_rows
+from udpscope.tui.widgets.tables import ColumnSpec, choose_columns, sync_rows
 from udpscope.tui.workbench import app_of
 
 LEVEL_STYLE = {"error": "error", "warning": "warning", "info": "text-muted"}
+# The last column of each table takes the rest of the width (cut with "…"), never more.
+IFACE_COLS = (ColumnSpec("name", 10, 0), ColumnSpec("index", 5, 0), ColumnSpec("up", 4, 0),
+              ColumnSpec("multicast", 9, 0), ColumnSpec("addresses", 0, 0, min_width=10))
+GROUP_COLS = (ColumnSpec("", 1, 0), ColumnSpec("interface", 10, 0), ColumnSpec("group", 15, 0),
+              ColumnSpec("users", 5, 0), ColumnSpec("sources", 0, 0, min_width=10))
 
 
 class MulticastScreen(Screen[None]):
@@ -42,9 +47,12 @@ class MulticastScreen(Screen[None]):
     ]
     # The view scrolls from the start; one tab reaches the group field, whatever came before.
     AUTO_FOCUS = "#mc-body"
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (30, "-tall")]
 
     DEFAULT_CSS = """
-    MulticastScreen DataTable { height: auto; max-height: 12; }
+    MulticastScreen DataTable { height: auto; overflow: hidden hidden; }
+    MulticastScreen #mc-body { scrollbar-size-vertical: 1; }
+    MulticastScreen.-short Header { display: none; }
     MulticastScreen .heading { text-style: bold; color: $accent; padding: 1 1 0 1; }
     MulticastScreen VerticalScroll > Horizontal { height: auto; }
     MulticastScreen #check-group { width: 40; background: $boost; margin: 0 1; }
@@ -76,9 +84,17 @@ class MulticastScreen(Screen[None]):
     def on_mount(self) -> None:
         for table in self.query(DataTable):
             table.can_focus = False
-        self.query_one("#ifaces", DataTable).add_columns("name", "index", "up", "multicast", "addresses")
-        self.query_one("#kernel-groups", DataTable).add_columns("", "interface", "group", "users", "sources")
         self.action_reload()
+
+    def _fit_columns(self, table: DataTable[Any], specs: tuple[ColumnSpec, ...]) -> None:
+        plan = choose_columns(specs, (self.size.width or 100) - 3)  # the view's scrollbar
+        if [(str(c.key.value), c.width) for c in table.columns.values()] != list(plan):
+            table.clear(columns=True)
+            for key, width in plan:
+                table.add_column(key, width=width, key=key)
+
+    def on_resize(self) -> None:
+        self.call_after_refresh(self.action_reload)
 
     def on_screen_resume(self) -> None:
         # Each arrival starts the same way: the view focused, one tab from the group field.
@@ -105,6 +121,8 @@ class MulticastScreen(Screen[None]):
         except Exception as exc:
             interfaces = []
             self.notify(safe_text(str(exc), 200), severity="error", markup=False)
+        self._fit_columns(self.query_one("#ifaces", DataTable), IFACE_COLS)
+        self._fit_columns(self.query_one("#kernel-groups", DataTable), GROUP_COLS)
         sync_rows(
             self.query_one("#ifaces", DataTable),
             [
