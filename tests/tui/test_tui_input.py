@@ -128,3 +128,20 @@ async def test_bracketed_paste_of_a_maximum_datagram_is_sent_whole() -> None:
             assert await receive(pilot, rx) == text.encode()
     finally:
         rx.close()
+
+
+async def test_a_filter_edit_applies_before_the_next_key() -> None:
+    """/, ctrl+u (clearing a filter that hid every row), Enter (back to the log), Enter (open the
+    newest row): the second Enter must see the rows of the cleared filter."""
+    from tui_helpers import log_of
+
+    from udpscope.tui.screens.detail import PacketDetail
+
+    app = make_app(binds=[("127.0.0.1", 0)])
+    async with app.run_test(size=(100, 30)) as pilot:
+        await _bound(pilot, app)
+        await pilot.press("slash", *"text:nothing", "enter")
+        await wait_for(pilot, lambda: log_of(app).has_focus and not log_of(app).rows, what="filtered")
+        burst(app, "/\x15\r\r")
+        await wait_for(pilot, lambda: isinstance(app.screen, PacketDetail), what="detail opened")
+        assert app.screen.record.event == "listening"

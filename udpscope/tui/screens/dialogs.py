@@ -66,11 +66,16 @@ class _Dialog(ModalScreen[ResultType | None]):
         self.dismiss(None)
 
     def action_submit_from_field(self) -> None:
-        # A button does what it says; a Select that is open picks its item.
+        # A button does what it says, now; a Select that is open picks its item.
         focused = self.focused
-        if isinstance(focused, Button) or (isinstance(focused, Select) and focused.expanded):
-            raise SkipAction()
-        if focused is not None and isinstance(focused.parent, Select):
+        if isinstance(focused, Button):
+            if focused.id == "cancel":
+                self.dismiss(None)
+            else:
+                self.submit()
+            return
+        if (isinstance(focused, Select) and focused.expanded) or (
+                focused is not None and isinstance(focused.parent, Select)):
             raise SkipAction()
         self.submit()
 

@@ -69,8 +69,9 @@ class MainScreen(Screen[None]):
         Binding("x", "app.close_socket", "Close", id="socket-close"),
         Binding("slash", "focus_filter", "Filter", show=False, id="log-filter"),
         Binding("escape", "leave_field", "Leave field", id="leave-field"),
-        # Enter in the filter goes back to the log at once (before the next key is read).
-        Binding("enter", "filter_done", "Apply filter", show=False, priority=True),
+        # Enter acts at once, before the next key is read: in the filter it goes back to the
+        # log, in the log it opens the detail (a message would let the next keys overtake it).
+        Binding("enter", "enter", "Open / apply", show=False, priority=True),
     ]
 
     def __init__(self, capture: Capture, tz: tzinfo | None = None) -> None:
@@ -113,6 +114,7 @@ class MainScreen(Screen[None]):
         for name in ("paused", "following", "new_count", "empty_reason"):
             self.watch(log, name, self.update_status, init=False)
         self.watch(log, "columns", self._update_header)
+        self.watch(self.query_one("#filter", Input), "value", self._filter_changed, init=False)
         self.update_status()
         self.set_focus(log)
         self.call_after_refresh(self._build_composer)
@@ -209,22 +211,29 @@ class MainScreen(Screen[None]):
         if sid is not None:
             app_of(self).selected_socket = sid
 
-    @on(Input.Changed, "#filter")
-    def _filter_changed(self, event: Input.Changed) -> None:
-        event.stop()
+    def _filter_changed(self, value: str) -> None:
+        # A watcher, not an Input.Changed handler: it runs in the turn of the key that edited
+        # the filter, so the next key (Enter, say) sees the rows of the new filter.
         msg = self.query_one("#filter-error", FieldMessage)
         try:
-            predicate = parse_filter(event.value)
+            predicate = parse_filter(value)
         except FilterError as exc:
             msg.error(str(exc))
             return
         msg.clear()
-        self.message_log.set_filter(predicate, event.value.strip())
+        self.message_log.set_filter(predicate, value.strip())
 
-    def action_filter_done(self) -> None:
-        if self.focused is None or self.focused.id != "filter":
+    def action_enter(self) -> None:
+        focused = self.focused
+        if focused is self.message_log:
+            record = self.message_log.open_target()
+            if record is not None:
+                app_of(self).show_detail(record, self.message_log)
+        elif focused is not None and focused.id == "filter":
+            app_of(self).flush_typing()
+            self.set_focus(self.message_log)
+        else:
             raise SkipAction()
-        self.set_focus(self.message_log)
 
     # ---- panes ---------------------------------------------------------------------------------
 

@@ -140,15 +140,25 @@ class ComposePane(VerticalScroll):
     @on(Button.Pressed, "#stop")
     def _stop_pressed(self, event: Button.Pressed) -> None:
         event.stop()
+        self._stop()
+
+    def _stop(self) -> None:
         if self.job is not None:
             self.job.cancel()
             self.update_result()
 
     def action_send_from_field(self) -> None:
+        # Enter on a field or on a button acts now (a Button's press is a message, which keys
+        # typed next would overtake).
         focused = self.screen.focused
-        if not isinstance(focused, Input) or self not in focused.ancestors:
+        if focused is None or self not in focused.ancestors:
             raise SkipAction()
-        self.action_send()
+        if isinstance(focused, Input) or (isinstance(focused, Button) and focused.id == "send"):
+            self.action_send()
+        elif isinstance(focused, Button) and focused.id == "stop":
+            self._stop()
+        else:
+            raise SkipAction()
 
     def fields(self) -> ComposeFields:
         """The composer's fields as they are now."""

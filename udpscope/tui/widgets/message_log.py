@@ -420,11 +420,16 @@ class MessageLog(ScrollView, can_focus=True):
         height = max(1, self.scrollable_content_region.height - 1)
         self.action_cursor(direction * height)
 
-    def action_open(self) -> None:
+    def open_target(self) -> Record | None:
+        """The row Enter opens: the selected one, else the newest (then selected)."""
         record = self.selected
         if record is None and self.rows:  # nothing selected (following): the newest row
             self._move_cursor(len(self.rows) - 1)
             record = self.rows[-1]
+        return record
+
+    def action_open(self) -> None:
+        record = self.open_target()
         if record is not None:
             self.post_message(self.RecordSelected(record))
 

@@ -262,8 +262,15 @@ class OptionsPane(VerticalScroll):
         self.load()
 
     def action_enter_in_field(self) -> None:
+        # Enter in a field presses its button; on a button it presses it now (a Button's own
+        # press is a message, which keys typed next would overtake).
         focused = self.screen.focused
-        if not isinstance(focused, Input) or self not in focused.ancestors:
+        if focused is None or self not in focused.ancestors:
+            raise SkipAction()
+        if isinstance(focused, Button):
+            self.press(focused.id or "")
+            return
+        if not isinstance(focused, Input):
             raise SkipAction()
         bid = ENTER_PRESSES.get(focused.id or "")
         if bid:
