@@ -18,7 +18,15 @@ import importlib
 import os
 import threading
 
-__all__ = ["LATER_MODULES", "RESERVED_FDS", "fd_room", "fit_address_space", "preload_later_modules"]
+__all__ = [
+    "LATER_MODULES",
+    "RESERVED_FDS",
+    "address_space_room",
+    "fd_room",
+    "fit_address_space",
+    "fit_ring_budget",
+    "preload_later_modules",
+]
 
 RESERVED_FDS = 8
 # Imported on first use by a screen, a dialog, the palette or Textual's own error report.
@@ -93,3 +101,40 @@ def fit_address_space() -> bool:
     except (OSError, AttributeError):
         pass
     return True
+
+
+RING_FLOOR = 4 << 20  # the history keeps at least this much, whatever the limit
+APP_MARGIN = 64 << 20  # what the running app needs beyond its start: frames, sockets' buffers
+
+
+def address_space_room() -> int | None:
+    """Bytes of address space left under `ulimit -v`, or None when there is no such limit."""
+    try:
+        import resource
+
+        limit = resource.getrlimit(resource.RLIMIT_AS)[0]
+        if limit == resource.RLIM_INFINITY:
+            return None
+        with open("/proc/self/statm") as f:
+            used = int(f.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+    except (ImportError, OSError, ValueError, IndexError):
+        return None
+    return int(limit) - used
+
+
+def fit_ring_budget(requested: int) -> tuple[int, str | None]:
+    """The capture ring's byte budget under an address-space limit, and a notice if it shrank.
+
+    Half of what is left after the app's own margin, never less than RING_FLOOR: a flood then
+    evicts old datagrams (counted) instead of failing an allocation somewhere in the app.
+    """
+    room = address_space_room()
+    if room is None:
+        return requested, None
+    budget = max(RING_FLOOR, (room - APP_MARGIN) // 2)
+    if budget >= requested:
+        return requested, None
+    from udpscope.tui.units import iec_bytes
+
+    return budget, (f"Memory limit (ulimit -v): the history keeps at most {iec_bytes(budget)} "
+                    "of datagrams; older ones are evicted and counted.")
