@@ -63,6 +63,7 @@ class MulticastScreen(Screen[None]):
     def __init__(self, capture: Capture) -> None:
         super().__init__()
         self.capture = capture
+        self._findings: Table | Text = Text("")
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -203,6 +204,7 @@ class MulticastScreen(Screen[None]):
             group = parse_check_group(self.query_one("#check-group", Input).value,
                                       entry.type if entry is not None and live else None)
         except AddressError as exc:
+            self._findings = Text(safe_text(str(exc), 200))
             out.update(Content.styled(safe_text(str(exc), 200), "$text-error"))
             return
         setup_kwargs: dict[str, Any] = {"group": group, "socket": False}
@@ -226,9 +228,20 @@ class MulticastScreen(Screen[None]):
         try:
             findings = why_no_traffic(ReceiveSetup(**setup_kwargs), read_system())
         except Exception as exc:
+            self._findings = Text(f"check failed: {safe_text(str(exc), 200)}")
             out.update(Content.styled(f"check failed: {safe_text(str(exc), 200)}", "$text-error"))
             return
-        out.update(self._findings_table(group, findings))
+        self._findings = self._findings_table(group, findings)
+        out.update(self._findings)
+
+    def findings_text(self) -> str:
+        """The last check's findings as plain lines, as wide as the view (for tests and copy)."""
+        from rich.console import Console
+
+        console = Console(width=max(40, self.size.width - 2), color_system=None, file=None)
+        with console.capture() as capture:
+            console.print(self._findings)
+        return capture.get()
 
     def _findings_table(self, group: str, findings: list[Any]) -> Table:
         """Findings in two columns: the level, and the text, which wraps in its own column."""
