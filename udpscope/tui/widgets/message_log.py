@@ -4,9 +4,9 @@ Feeding a Textual widget one call per datagram freezes the UI at a few thousand 
 second (measured: DataTable/RichLog ~20 s per 100k rows). Here the app's timer calls `pull()`,
 which shares the capture ring's new chunks (O(new batches), nothing built per datagram) with the
 view's own bounded `Ring`, or with a filter copies the matching records; `render_line` builds and
-formats just the visible rows, each through the sanitiser, and caches the result per (record, width).
-Columns follow the width (logcolumns.py): the payload preview is never starved and every cut
-ends in "…".
+formats just the visible rows (log_rows.py, through the sanitiser) and caches the result per
+(record, width). Columns follow the width (logcolumns.py): the payload preview is never starved
+and every cut ends in "…".
 
 Following: new rows keep the view at the bottom until the user scrolls up or moves the cursor
 up; then "N new" counts the rows that arrived since, until they jump back (End / f). Re-reading
@@ -19,13 +19,10 @@ meanwhile stay in the capture ring (until evicted) and appear on resume.
 from __future__ import annotations
 
 import bisect
-import functools
-import ipaddress
 import time
 from collections.abc import Callable
-from datetime import datetime, tzinfo
+from datetime import tzinfo
 
-from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
 from rich.style import Style
 from textual.binding import Binding
@@ -37,14 +34,12 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from udpscope.capture import Capture, Record, format_endpoint
+from udpscope.capture import Capture, Record
 from udpscope.logfilter import LogFilter
-from udpscope.probe import MAGIC as PROBE_MAGIC
-from udpscope.probe import decode_probe
 from udpscope.ring import Ring, RxChunk
 from udpscope.textsafe import safe_text
-from udpscope.tui.logcolumns import ELLIPSIS, LogColumns, fit, plan_columns
-from udpscope.tui.safe import safe_rich_segments
+from udpscope.tui.logcolumns import LogColumns, fit, plan_columns
+from udpscope.tui.widgets.log_rows import RowFormatter
 
 Predicate = Callable[[Record], bool]  # a LogFilter, or any test of one record
 
@@ -55,48 +50,6 @@ __all__ = ["MessageLog", "Predicate"]
 # Pulls that bring less than a screenful (ordinary traffic) are never held back.
 FLOOD_FPS = 8
 DIRECTION = {"rx": "rx", "tx": "tx"}
-
-
-@functools.lru_cache(maxsize=1024)
-def _worth_showing(destination: str) -> bool:
-    """Group/interface/TTL only for multicast and broadcast (unicast: see the detail).
-
-    For ordinary unicast they repeat the socket's own address on every row.
-    """
-    try:
-        ip = ipaddress.ip_address(destination.partition("%")[0])
-    except ValueError:
-        return False
-    return ip.is_multicast or (ip.version == 4 and str(ip).endswith(".255"))
-
-
-def _cells(text: str) -> int:
-    return len(text) if text.isascii() else cell_len(text)
-
-
-def _fit_segments(segments: list[Segment], width: int, style: Style) -> list[Segment]:
-    """``segments`` in exactly ``width`` cells: padded, or cut with "…" in ``style``."""
-    if width <= 0:
-        return []
-    total = sum(_cells(seg.text) for seg in segments)
-    if total <= width:
-        return [*segments, Segment(" " * (width - total), style)] if total < width else segments
-    out: list[Segment] = []
-    used = 0
-    room_for_text = width - 1
-    for seg in segments:
-        n = _cells(seg.text)
-        if used + n <= room_for_text:
-            out.append(seg)
-            used += n
-            continue
-        room = room_for_text - used
-        if room > 0:
-            text = seg.text[:room] if seg.text.isascii() else set_cell_size(seg.text, room)
-            out.append(Segment(text, seg.style))
-        break
-    out.append(Segment(ELLIPSIS, style))
-    return out
 
 
 class MessageLog(ScrollView, can_focus=True):
@@ -190,15 +143,13 @@ class MessageLog(ScrollView, can_focus=True):
         self._cache: LRUCache[tuple[int, int, bool], Strip] = LRUCache(2048)
         self._auto_scroll = False
         self._styles: dict[str, Style] = {}
-        self._mixed: dict[tuple[Style, str], Style] = {}
+        self.rows_formatter = RowFormatter(self._style, tz)
         self._frame_base: Style | None = None
         self._frame_width = 0
         self._last_big_pull = -1e9
         self._style_key: tuple[Style, ...] | None = None
         self._counted_seq = 0  # while held: records up to here are already in new_count
         self._styles_dirty = True
-        self._meta_seen = False
-        self._sock_width = 3
 
     # ---- data ------------------------------------------------------------------------------
 
@@ -376,7 +327,8 @@ class MessageLog(ScrollView, can_focus=True):
 
     def _plan(self) -> None:
         width = self.scrollable_content_region.width or self.size.width
-        self.columns = plan_columns(width, sock_width=self._sock_width, meta=self._meta_seen)
+        formatter = self.rows_formatter
+        self.columns = plan_columns(width, sock_width=formatter.sock_width, meta=formatter.meta_seen)
 
     def watch_columns(self) -> None:
         self._cache.clear()
@@ -478,7 +430,7 @@ class MessageLog(ScrollView, can_focus=True):
         if key != self._style_key:
             self._style_key = key
             self._styles.clear()
-            self._mixed.clear()
+            self.rows_formatter.styles_changed()
             self._cache.clear()
 
     def _style(self, name: str) -> Style:
@@ -523,78 +475,11 @@ class MessageLog(ScrollView, can_focus=True):
         return strip.apply_offsets(0, index)
 
     def format_time(self, t: float, width: int = 12) -> str:
-        text = datetime.fromtimestamp(t, self.tz).strftime("%H:%M:%S.%f")
-        return text[:-3] if width >= 12 else text[:8]
-
-    def _note_row_shape(self, record: Record, meta: bool) -> None:
-        """Columns depend on what has been seen: a wider socket number, multicast metadata."""
-        width = len(f"#{record.sock_id}")
-        if width > self._sock_width or (meta and not self._meta_seen):
-            self._sock_width = max(self._sock_width, width)
-            self._meta_seen = self._meta_seen or meta
-            self.call_later(self._plan)
-
-    def _mix(self, base: Style, name: str) -> Style:
-        """``base`` + a component style, computed once per pair (rows repeat a handful)."""
-        key = (base, name)
-        style = self._mixed.get(key)
-        if style is None:
-            style = self._mixed[key] = base + self._style(name)
-        return style
+        """A row's time as the time column shows it (12: with milliseconds, 8: without)."""
+        return self.rows_formatter.format_time(t, width)
 
     def _format(self, r: Record, width: int, base: Style, selected: bool = False) -> Strip:
-        # Column widths are known from the plan: the row is assembled without measuring it.
-        c = self.columns
-        segs: list[Segment] = []
-        used = c.sock + 1
-        if c.time:
-            segs.append(Segment(self.format_time(r.time, c.time).ljust(c.time) + " ", self._mix(base, "time")))
-            used += c.time + 1
-        segs.append(Segment(fit(f"#{r.sock_id}", c.sock) + " ", base))
-        meta = r.kind != "event" and r.destination is not None and _worth_showing(r.destination)
-        self._note_row_shape(r, meta)
-        used += c.dir + 1
-        if r.kind == "event":
-            err = r.event == "error"
-            style = self._mix(base, "error" if err else "event")
-            segs.append(Segment(("!!" if err else "ev") + " ", style))
-            rest = width - used
-            body = [Segment(f"{r.event} ", style)]
-            if r.text:
-                body += safe_rich_segments(r.text, rest * 4 + 16, style, style + self._style("escape"))
-            segs += _fit_segments(body, rest, style)
-        else:
-            failed = r.error is not None
-            dstyle = self._mix(base, "error" if failed else r.kind)
-            segs.append(Segment(DIRECTION.get(r.kind, r.kind) + " ", dstyle))
-            peer = safe_text(format_endpoint(r.address, r.port), 64)
-            segs.append(Segment(fit(peer, c.peer) + " ", base))
-            used += c.peer + 1
-            if c.size:
-                segs.append(Segment(fit(str(r.size), c.size, right=True) + " ", base))
-                used += c.size + 1
-            if c.meta:
-                mstyle = self._mix(base, "meta")
-                shown = meta and r.destination is not None
-                segs.append(Segment(fit(safe_text(r.destination or "", 48) if shown else "", c.group) + " ", mstyle))
-                segs.append(Segment(fit(safe_text(r.interface or "", 24) if shown else "", c.iface) + " ", mstyle))
-                ttl = str(r.ttl) if shown and r.ttl is not None else ""
-                segs.append(Segment(fit(ttl, c.ttl, right=True) + " ", mstyle))
-                used += c.group + c.iface + c.ttl + 3
-            left = width - used
-            segs += _fit_segments(self._preview(r, left, base, dstyle, failed), left, base)
-        if selected:
-            # Over each segment's own colours (apply_style would put it under them, unseen).
-            segs = list(Segment.apply_style(segs, post_style=self._style("cursor")))
-        # Runs of one style as one segment: every later step (filters, offsets) is per segment.
-        return Strip(Segment.simplify(segs), width)
-
-    def _preview(self, r: Record, width: int, base: Style, dstyle: Style, failed: bool) -> list[Segment]:
-        limit = width * 4 + 16  # bytes: enough to fill the cells, whatever the encoding
-        if failed:
-            return [Segment("✗ ", dstyle),
-                    *safe_rich_segments(r.error or "", limit, dstyle, dstyle + self._style("escape"))]
-        probe = decode_probe(r.payload) if r.payload.startswith(PROBE_MAGIC) else None
-        if probe is not None:
-            return [Segment(f"probe seq={probe.seq} stream={probe.stream}", base + self._style("meta"))]
-        return safe_rich_segments(r.payload, limit, base, base + self._style("escape"))
+        strip, reshape = self.rows_formatter.format(r, self.columns, width, base, selected)
+        if reshape:  # a wider socket number, or the first multicast row: plan the columns again
+            self.call_later(self._plan)
+        return strip
