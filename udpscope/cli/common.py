@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 from udpscope.addresses import (
     AddressError,
+    format_endpoint,
     parse_bind_spec,
     parse_endpoint_host,
     parse_float_range,
@@ -88,9 +89,8 @@ iface_arg = argtype(parse_interface_spec)
 
 
 def hostport(address: str, port: int) -> str:
-    """``1.2.3.4:5`` / ``[::1]:5`` for display (address sanitised: a scope is an interface name)."""
-    shown = safe_text(address, limit=100)
-    return f"[{shown}]:{port}" if ":" in address else f"{shown}:{port}"
+    """``1.2.3.4:5`` / ``[::1]:5`` for display (sanitised: a scope is an interface name)."""
+    return safe_text(format_endpoint(address, port), limit=110)
 
 
 # Standard streams that were closed when the process started (filled by guard_standard_streams).

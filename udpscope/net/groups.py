@@ -12,6 +12,8 @@ import ipaddress
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from udpscope.addresses import is_multicast
+
 _V4_MC = ipaddress.IPv4Network("224.0.0.0/4")
 _V4_LINK = ipaddress.IPv4Network("224.0.0.0/24")
 _V4_INTERNETWORK = ipaddress.IPv4Network("224.0.1.0/24")
@@ -56,12 +58,6 @@ def _addr(group: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
         return ipaddress.ip_address(group.partition("%")[0].strip())
     except ValueError:
         return None
-
-
-def is_multicast(addr: str) -> bool:
-    """Whether `addr` (IPv4 or IPv6, "%scope" allowed) is a multicast group; False if malformed."""
-    a = _addr(addr)
-    return a is not None and a.is_multicast
 
 
 def _group(group: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
