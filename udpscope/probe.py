@@ -13,7 +13,6 @@ sleeps. Tracking is O(1) per datagram with memory fixed by the duplicate window.
 from __future__ import annotations
 
 import struct
-from collections.abc import Hashable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -214,33 +213,3 @@ class ProbeTracker:
             delay_max=self._dmax,
             jitter=self._jitter,
         )
-
-
-class ProbeBook:
-    """One ProbeTracker per key (e.g. (group, source)), fed raw datagrams.
-
-    Non-probe datagrams are only counted. At most `max_keys` trackers are kept; past that new
-    keys are counted in `dropped_keys` rather than growing memory without bound.
-    """
-
-    def __init__(self, window: int = 4096, max_keys: int = 1024) -> None:
-        self._window = window
-        self._max_keys = max_keys
-        self.trackers: dict[Hashable, ProbeTracker] = {}
-        self.non_probe = 0
-        self.dropped_keys = 0
-
-    def feed(self, key: Hashable, data: bytes | bytearray | memoryview,
-             recv_time: float) -> Outcome | None:
-        """Decode and count one datagram; None if it isn't a probe (or its key was dropped)."""
-        probe = decode_probe(data)
-        if probe is None:
-            self.non_probe += 1
-            return None
-        tracker = self.trackers.get(key)
-        if tracker is None:
-            if len(self.trackers) >= self._max_keys:
-                self.dropped_keys += 1
-                return None
-            tracker = self.trackers[key] = ProbeTracker(self._window)
-        return tracker.observe(probe, recv_time)

@@ -10,7 +10,6 @@ from udpscope.probe import (
     HEADER_SIZE,
     MAGIC,
     MAX_SIZE,
-    ProbeBook,
     ProbeTracker,
     decode_probe,
     encode_probe,
@@ -195,16 +194,3 @@ def test_new_stream_id_is_a_restart_with_fresh_sequence():
 def test_empty_tracker_stats():
     s = ProbeTracker().stats()
     assert (s.received, s.lost, s.delay_avg, s.jitter, s.loss_ratio) == (0, 0, None, None, 0.0)
-
-
-def test_book_keeps_one_tracker_per_key_and_counts_non_probes():
-    book = ProbeBook(max_keys=2)
-    a, b, c = ("239.1.1.1", "10.0.0.1"), ("239.1.1.1", "10.0.0.2"), ("239.1.1.2", None)
-    assert book.feed(a, encode_probe(0, 1.0), 1.1) == "new"
-    assert book.feed(a, encode_probe(0, 1.0), 1.1) == "duplicate"
-    assert book.feed(b, encode_probe(5, 1.0), 1.1) == "new"
-    assert book.feed(b, b"not a probe", 1.1) is None
-    assert book.feed(c, encode_probe(0, 1.0), 1.1) is None   # over max_keys
-    assert book.trackers[a].stats().duplicates == 1
-    assert book.trackers[b].stats().received == 1
-    assert (book.non_probe, book.dropped_keys, len(book.trackers)) == (1, 1, 2)
