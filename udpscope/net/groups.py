@@ -109,6 +109,19 @@ def mac_collisions(groups: Iterable[str]) -> list[MacCollision]:
     return [MacCollision(mac, tuple(gs)) for mac, gs in sorted(by_mac.items()) if len(gs) > 1]
 
 
+def collisions_by_interface(joined: Iterable[tuple[str, str]]) -> list[tuple[str, MacCollision]]:
+    """MAC collisions among the groups joined on each interface, from (interface, group)
+    pairs (e.g. the kernel's membership list), sorted by interface then MAC.
+
+    The NIC filters by MAC, per interface: two groups that share a MAC collide only where
+    both are joined on the same interface.
+    """
+    by_iface: dict[str, list[str]] = {}
+    for interface, group in joined:
+        by_iface.setdefault(interface, []).append(group)
+    return [(iface, c) for iface in sorted(by_iface) for c in mac_collisions(by_iface[iface])]
+
+
 def is_ssm(group: str) -> bool:
     """Source-specific range (232.0.0.0/8, ff3x::/32): receivers must name a source."""
     a = _addr(group)
