@@ -22,8 +22,9 @@ from textual.screen import Screen
 from textual.timer import Timer
 
 from udpscope import dgram
-from udpscope.capture import DEFAULT_RING_SIZE, Capture, Record, SocketEntry
+from udpscope.capture import DEFAULT_RING_SIZE, Capture, SocketEntry
 from udpscope.net.hints import errno_hint
+from udpscope.records import Record
 from udpscope.textsafe import safe_text
 from udpscope.tui.screens.main import MainScreen
 from udpscope.tui.themes import DEFAULT_THEME, load_themes
