@@ -84,15 +84,16 @@ class Capture:
         Records are built only when looked at (see ring.py); per-group statistics look only at
         batches with probes or multicast in them (see groups.py).
         """
-        n = len(batch.payloads)
+        payloads = batch.payloads
+        n = len(payloads)
         seq = self.seq + 1
         self.seq += n
         now = self.clock()
-        nbytes = batch.total_bytes()
+        nbytes, maybe_probes = _scan(payloads)
         self.ring.add_chunk(RxChunk(seq, now, entry.id, batch, 0, n, batch_cost(batch, nbytes)))
         entry.rx_datagrams += n
         entry.rx_bytes += nbytes
-        self.groups.observe_batch(entry, batch, now)
+        self.groups.observe_batch(entry, batch, now, maybe_probes)
 
     def _append(self, record: Record) -> None:
         self.ring.append(record)
@@ -290,6 +291,23 @@ class Capture:
     def entries(self) -> Iterable[SocketEntry]:
         """The watched sockets, in the order they were made."""
         return self.sockets.values()
+
+
+_PROBE_MAGIC = probes.MAGIC
+_JOIN_BELOW = 2048  # bytes in a batch's first datagram up to which joining is the cheaper scan
+
+
+def _scan(payloads: tuple[bytes, ...]) -> tuple[int, bool]:
+    """(total bytes, whether any payload may be a probe) of a batch, in C-level passes.
+
+    Small datagrams are joined and searched once (a few times cheaper than a call per
+    datagram; a false "maybe" only costs groups.py an exact look); large ones are not copied.
+    """
+    if payloads and len(payloads[0]) <= _JOIN_BELOW:
+        joined = b"".join(payloads)
+        return len(joined), _PROBE_MAGIC in joined
+    return (sum(map(len, payloads)),
+            any(map(bytes.startswith, payloads, itertools.repeat(_PROBE_MAGIC))))
 
 
 def _endpoint(where: tuple[str, int] | None) -> str:

@@ -80,14 +80,17 @@ class GroupTable(Mapping[tuple[str, str], GroupStats]):
 
     # ---- accounting ------------------------------------------------------------------------
 
-    def observe_batch(self, entry: SocketEntry, batch: dgram.Batch, now: float) -> None:
+    def observe_batch(self, entry: SocketEntry, batch: dgram.Batch, now: float,
+                      maybe_probes: bool = True) -> None:
         """Account a received batch if it holds probes or multicast/broadcast traffic.
 
-        One sender's multicast stream without probes (a multicast flood) is accounted in one
-        step; anything else datagram by datagram.
+        `maybe_probes` False says no payload is a probe (the caller's cheap scan); True makes
+        each payload be checked. One sender's multicast stream without probes (a multicast
+        flood) is accounted in one step; anything else datagram by datagram.
         """
         payloads = batch.payloads
-        probed = any(map(bytes.startswith, payloads, itertools.repeat(_PROBE_MAGIC)))
+        probed = maybe_probes and any(map(bytes.startswith, payloads,
+                                          itertools.repeat(_PROBE_MAGIC)))
         if not probed and not any(d is not None and _is_multicast(d)
                                   for d in batch.destination_set()):
             return
