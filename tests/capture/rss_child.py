@@ -1,0 +1,63 @@
+"""Run by test_capture_memory.py in a fresh process: a Capture fed a loopback flood of large
+datagrams, reporting its RSS before and at its peak as one JSON line.
+
+Usage: rss_child.py RING_BYTES COUNT SIZE. Sends only to 127.0.0.1, at most COUNT datagrams and
+for at most 60 s, in small bursts that the receiver drains before the next one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import resource
+import socket
+import sys
+import time
+
+from udpscope.capture import Capture
+
+PAGE = os.sysconf("SC_PAGE_SIZE")
+
+
+def rss() -> int:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * PAGE
+
+
+async def main(ring_bytes: int, count: int, size: int) -> dict[str, int]:
+    capture = Capture(ring_size=1_000_000, ring_bytes=ring_bytes)
+    entry = capture.create_socket("udp4")
+    entry.sock.bind(0, "127.0.0.1")
+    deadline = time.monotonic() + 60
+    while entry.state != "bound" and time.monotonic() < deadline:
+        await asyncio.sleep(0.01)
+    entry.sock.set_recv_buffer_size(4 << 20)
+    port = entry.local()[1]
+    payload = os.urandom(size)
+    before = rss()
+    sent = 0
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as raw:
+        while sent < count and time.monotonic() < deadline:
+            for _ in range(2):
+                raw.sendto(payload, ("127.0.0.1", port))
+            sent += 2
+            waited = time.monotonic() + 0.05
+            while entry.rx_datagrams < sent and time.monotonic() < waited:
+                await asyncio.sleep(0)
+    capture.tick()
+    result = {
+        "sent": sent,
+        "received": entry.rx_datagrams,
+        "evictions": capture.evictions,
+        "kept_bytes": capture.ring.nbytes,
+        "rss_before": before,
+        "rss_peak": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
+    }
+    capture.close_all()
+    return result
+
+
+if __name__ == "__main__":
+    ring_bytes, count, size = map(int, sys.argv[1:4])
+    print(json.dumps(asyncio.run(main(ring_bytes, count, size))), flush=True)
