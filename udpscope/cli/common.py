@@ -28,6 +28,7 @@ from udpscope.addresses import (
 from udpscope.net.hints import errno_hint
 from udpscope.payload import PayloadError
 from udpscope.textsafe import safe_text
+from udpscope.units import SizeError, human_bytes, parse_size
 
 if TYPE_CHECKING:
     import asyncio
@@ -74,6 +75,23 @@ def argtype(fn: Callable[[str], Any], *, full: bool = False) -> Callable[[str], 
 
 def int_range(lo: int, hi: int | None, what: str) -> Callable[[str], int]:
     return argtype(lambda t: parse_int_range(t, lo, hi, what))
+
+
+def size_range(lo: int, hi: int) -> Callable[[str], int]:
+    """A byte size (``256MiB``, ``1G``, see units.parse_size) from `lo` to `hi` bytes."""
+
+    def convert(text: str) -> int:
+        try:
+            size = parse_size(text)
+        except SizeError as e:
+            raise argparse.ArgumentTypeError(str(e)) from None
+        if not lo <= size <= hi:
+            raise argparse.ArgumentTypeError(
+                f"{human_bytes(size)} is outside {human_bytes(lo)}..{human_bytes(hi)}")
+        return size
+
+    convert.__name__ = "size"
+    return convert
 
 
 def positive_float(what: str, hi: float | None = None) -> Callable[[str], float]:
