@@ -13,6 +13,7 @@ sleeps. Tracking is O(1) per datagram with memory fixed by the duplicate window.
 from __future__ import annotations
 
 import struct
+from array import array
 from dataclasses import dataclass
 from typing import Literal
 
@@ -134,8 +135,10 @@ class ProbeTracker:
         self._last_transit: float | None = None
 
     def _reset_sequence(self) -> None:
-        # slot i holds the last seq seen with seq % window == i (a list: seqs are u64)
-        self._slots: list[int] = [-1] * self._window
+        # Slot i holds the last seq seen with seq % window == i, as a flat u64 array (8 bytes a
+        # slot: a stream table full of trackers stays small). Empty slots hold 2**64-1: a seq
+        # that large is only compared once it is the highest seen, when its slot holds it.
+        self._slots = array("Q", [_U64]) * self._window
         self._first: int | None = None
         self._top: int | None = None
         self._in_range = 0   # distinct seqs seen in [first, top]
