@@ -278,7 +278,7 @@ class UdpscopeApp(App[int]):
 
     def _create(self, req: SocketRequest) -> Any:
         options = dgram.SocketOptions(
-            type=req.type,  # type: ignore[arg-type]
+            type=req.type,
             reuse_addr=req.reuse_addr,
             reuse_port=req.reuse_port,
             ipv6_only=req.ipv6_only,

@@ -175,7 +175,7 @@ class ComposePane(VerticalScroll):
         kind = str(self.query_one("#payload-kind", Select).value)
         payload = b""
         try:
-            payload = parse_payload(self.query_one("#payload", Input).value, kind)  # type: ignore[arg-type]
+            payload = parse_payload(self.query_one("#payload", Input).value, kind)
         except (PayloadError, ValueError, OSError) as exc:
             self.query_one("#payload-error", FieldMessage).error(str(exc))
             ok = False
