@@ -75,7 +75,7 @@ _HINTS: dict[tuple[str, str | None], str] = {
 }
 
 
-def errno_hint(code: str, syscall: str | None = None) -> str | None:
+def errno_hint(code: str | None, syscall: str | None = None) -> str | None:
     """A plain-words hint for an error code (Node's, e.g. "ENOBUFS") from `syscall`, or None."""
     if not isinstance(code, str):
         return None

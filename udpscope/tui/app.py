@@ -22,8 +22,9 @@ from textual.screen import Screen
 from textual.timer import Timer
 
 from udpscope import dgram
-from udpscope.capture import DEFAULT_RING_SIZE, Capture, Record, SocketEntry
+from udpscope.capture import DEFAULT_RING_BYTES, DEFAULT_RING_SIZE, Capture, SocketEntry
 from udpscope.net.hints import errno_hint
+from udpscope.records import Record
 from udpscope.textsafe import safe_text
 from udpscope.tui.screens.main import MainScreen
 from udpscope.tui.themes import DEFAULT_THEME, load_themes
@@ -90,6 +91,7 @@ class UdpscopeApp(App[int]):
         clock: Callable[[], float] | None = None,
         tz: tzinfo | None = None,
         ring_size: int = DEFAULT_RING_SIZE,
+        ring_bytes: int = DEFAULT_RING_BYTES,
         theme_dirs: list[Any] | None = None,
         workspace: Workspace | None = None,
         notice: str | None = None,
@@ -99,7 +101,8 @@ class UdpscopeApp(App[int]):
         # ``capture`` may come preloaded (udpscope open FILE: a file's datagrams, no sockets);
         # ``workspace`` is opened at mount through the capture layer (see workspace.apply);
         # ``notice`` is shown once at mount (untrusted text: shown without markup).
-        self.capture = capture or Capture(ring_size=ring_size, clock=clock or time.time)
+        self.capture = capture or Capture(ring_size=ring_size, clock=clock or time.time,
+                                          ring_bytes=ring_bytes)
         self.startup_workspace = workspace
         self.workspace_session: WorkspaceSession | None = None
         self.startup_notice = notice
@@ -275,7 +278,7 @@ class UdpscopeApp(App[int]):
 
     def _create(self, req: SocketRequest) -> Any:
         options = dgram.SocketOptions(
-            type=req.type,  # type: ignore[arg-type]
+            type=req.type,
             reuse_addr=req.reuse_addr,
             reuse_port=req.reuse_port,
             ipv6_only=req.ipv6_only,
@@ -473,6 +476,7 @@ def run_app(
     udp6: bool,
     theme: str | None,
     ring_size: int = DEFAULT_RING_SIZE,
+    ring_bytes: int = DEFAULT_RING_BYTES,
     *,
     capture: Capture | None = None,
     workspace: Workspace | None = None,
@@ -480,7 +484,7 @@ def run_app(
     title: str | None = None,
 ) -> int:
     """Entry point used by the CLI; returns the process exit status."""
-    app = UdpscopeApp(binds, joins, udp6, theme, ring_size=ring_size, capture=capture,
-                      workspace=workspace, notice=notice, title=title)
+    app = UdpscopeApp(binds, joins, udp6, theme, ring_size=ring_size, ring_bytes=ring_bytes,
+                      capture=capture, workspace=workspace, notice=notice, title=title)
     result = app.run()
     return int(result or 0)

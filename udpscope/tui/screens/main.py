@@ -100,7 +100,7 @@ class MainScreen(Screen):
         if log.following:
             parts.append("following")
         elif log.new_count:
-            held = " (view held)" if len(log.rows) >= log.rows.maxlen else ""
+            held = " (view held)" if log.rows.full else ""
             parts.append(f"▼ {log.new_count} new{held} — End or f to jump back")
         else:
             parts.append("not following (f)")

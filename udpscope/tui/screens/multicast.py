@@ -7,6 +7,8 @@ memberships are marked. Interface names and addresses are untrusted text and are
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -17,9 +19,20 @@ from textual.widgets import Button, DataTable, Header, Input, Static
 
 from udpscope.textsafe import safe_text
 from udpscope.tui.widgets.footer import KeyFooter
-from udpscope.tui.widgets.tables import sync_rows
+from udpscope.tui.widgets.tables import Cell, sync_rows
 
 LEVEL_STYLE = {"error": "bold $error", "warning": "bold $warning", "info": "$text-muted"}
+NO_COLLISIONS = "none: no two groups joined on one interface share an Ethernet MAC"
+
+
+def collision_rows(joined: Iterable[tuple[str, str]]) -> list[tuple[str, list[Cell]]]:
+    """The collisions table: one row per interface and shared MAC, from (interface, group)."""
+    from udpscope.net.groups import collisions_by_interface
+
+    return [
+        (f"{iface}|{c.mac}", [safe_text(iface, 24), c.mac, safe_text(", ".join(c.groups), 200)])
+        for iface, c in collisions_by_interface(joined)
+    ]
 
 
 class MulticastScreen(Screen):
@@ -46,6 +59,10 @@ class MulticastScreen(Screen):
             yield Static("Kernel memberships (★ = held by a udpscope socket)", classes="heading")
             yield Static("", id="membership-note", markup=False)
             yield DataTable(id="kernel-groups", cursor_type="row")
+            yield Static("Group MAC collisions (the NIC takes every group on a joined MAC)",
+                         classes="heading")
+            yield Static(NO_COLLISIONS, id="collisions-note", markup=False)
+            yield DataTable(id="mac-collisions", cursor_type="row")
             yield Static("Why no traffic?", classes="heading")
             with Horizontal():
                 yield Input(placeholder="group to check, e.g. 239.1.2.3", id="check-group", compact=True)
@@ -56,6 +73,7 @@ class MulticastScreen(Screen):
     def on_mount(self) -> None:
         self.query_one("#ifaces", DataTable).add_columns("name", "index", "up", "multicast", "addresses")
         self.query_one("#kernel-groups", DataTable).add_columns("", "interface", "group", "users", "sources")
+        self.query_one("#mac-collisions", DataTable).add_columns("interface", "MAC", "groups")
         self.action_reload()
 
     def on_screen_resume(self) -> None:
@@ -100,6 +118,7 @@ class MulticastScreen(Screen):
         own = self._own()
         note = self.query_one("#membership-note", Static)
         rows = []
+        kernel: list[membership.KernelMembership] = []
         reason = membership.unavailable_reason()
         if reason:
             note.update(Content(f"kernel view unavailable: {safe_text(reason, 200)}"))
@@ -127,6 +146,9 @@ class MulticastScreen(Screen):
                     )
                 )
         sync_rows(self.query_one("#kernel-groups", DataTable), rows)
+        collisions = collision_rows((m.interface, m.group) for m in kernel)
+        sync_rows(self.query_one("#mac-collisions", DataTable), collisions)
+        self.query_one("#collisions-note", Static).display = not collisions
         group_input = self.query_one("#check-group", Input)
         if not group_input.value and own:
             group_input.value = own[0][0]

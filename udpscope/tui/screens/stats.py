@@ -19,8 +19,8 @@ from textual.widgets import DataTable, Header, Sparkline, Static
 from udpscope.capture import Capture, GroupStats, SocketEntry
 from udpscope.textsafe import safe_text
 from udpscope.tui.widgets.footer import KeyFooter
-from udpscope.tui.widgets.socket_list import human_bytes, human_count
 from udpscope.tui.widgets.tables import Cell, sync_rows
+from udpscope.units import human_bytes, human_count
 
 SOCK_COLS = ("#", "state", "rx dgrams", "rx bytes", "rx/s", "rx B/s", "tx dgrams", "tx bytes",
              "tx/s", "tx errors", "kernel drops", "ring evicted")
@@ -106,7 +106,7 @@ class StatsScreen(Screen):
                 self.query_one("#sock-stats", DataTable),
                 [(str(e.id), socket_stats_row(e)) for e in capture.entries()],
             )
-            streams = [(f"{g.group}|{g.source}", group_row(g, tz)) for g in capture.groups.values()]
+            streams = [(f"{g.group}|{g.source}", group_row(g, tz)) for g in capture.groups.rows()]
             sync_rows(self.query_one("#group-stats", DataTable), streams)
             self.query_one("#streams-note", Static).display = not streams
             entry = self.app.selected_entry()  # type: ignore[attr-defined]

@@ -15,8 +15,14 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.content import Content
 from textual.widgets import Button, Checkbox, Input, Label, Select, Static
 
-from udpscope.addresses import AddressError, parse_endpoint_host, parse_int_range, parse_port
-from udpscope.capture import MAX_SEND_COUNT, SendJob, format_endpoint
+from udpscope.addresses import (
+    AddressError,
+    format_endpoint,
+    parse_endpoint_host,
+    parse_int_range,
+    parse_port,
+)
+from udpscope.capture import MAX_SEND_COUNT, SendJob
 from udpscope.payload import PayloadError, parse_payload
 from udpscope.textsafe import safe_text
 from udpscope.tui.widgets.fields import FieldMessage
@@ -169,7 +175,7 @@ class ComposePane(VerticalScroll):
         kind = str(self.query_one("#payload-kind", Select).value)
         payload = b""
         try:
-            payload = parse_payload(self.query_one("#payload", Input).value, kind)  # type: ignore[arg-type]
+            payload = parse_payload(self.query_one("#payload", Input).value, kind)
         except (PayloadError, ValueError, OSError) as exc:
             self.query_one("#payload-error", FieldMessage).error(str(exc))
             ok = False

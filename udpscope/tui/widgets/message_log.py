@@ -16,7 +16,6 @@ meanwhile stay in the capture ring (until evicted) and appear on resume.
 from __future__ import annotations
 
 import functools
-import ipaddress
 import time
 from collections.abc import Callable
 from datetime import datetime, tzinfo
@@ -31,10 +30,12 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from udpscope.capture import Capture, Record, format_endpoint
+from udpscope.addresses import format_endpoint, is_multicast
+from udpscope.capture import Capture
 from udpscope.logfilter import FilterError, LogFilter, parse_filter
 from udpscope.probe import MAGIC as PROBE_MAGIC
 from udpscope.probe import decode_probe
+from udpscope.records import Record
 from udpscope.ring import Ring, RxChunk
 from udpscope.textsafe import safe_text
 from udpscope.tui.safe import safe_rich_segments
@@ -60,11 +61,7 @@ def _worth_showing(destination: str) -> bool:
     For ordinary unicast they repeat the socket's own address on every row and push the
     payload preview off the screen.
     """
-    try:
-        ip = ipaddress.ip_address(destination.partition("%")[0])
-    except ValueError:
-        return False
-    return ip.is_multicast or (ip.version == 4 and str(ip).endswith(".255"))
+    return is_multicast(destination) or (destination.endswith(".255") and ":" not in destination)
 
 
 class MessageLog(ScrollView, can_focus=True):
@@ -139,7 +136,7 @@ class MessageLog(ScrollView, can_focus=True):
         super().__init__(name=name, id=id, classes=classes)
         self.capture = capture
         self.tz = tz
-        self.rows = Ring(capture.ring_size)
+        self.rows = Ring(capture.ring_size, capture.ring_bytes)  # bounded as the capture ring
         self.last_seq = 0
         self.cursor: int | None = None
         self.predicate: Predicate | None = None
@@ -177,7 +174,7 @@ class MessageLog(ScrollView, can_focus=True):
             if not force and now - self._last_big_pull < 1 / FLOOD_FPS:
                 return 0
             self._last_big_pull = now
-        if not self.following and not force and len(self.rows) >= self.rows.maxlen:
+        if not self.following and not force and self.rows.full:
             # The user is reading further up and the log is full: adding rows would evict the
             # very rows on screen (under a flood the whole ring turns over in a fraction of a
             # second). Hold the view and count what is waiting; End / f catches up.

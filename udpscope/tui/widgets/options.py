@@ -227,7 +227,7 @@ class OptionsPane(VerticalScroll):
                 sock.set_multicast_loopback(event.value)
             elif event.checkbox.id == "isolate":
                 sock.set_multicast_all(not event.value)
-                entry.isolated = event.value  # type: ignore[attr-defined]
+                entry.isolated = event.value
         except Exception as exc:
             self._fail("#switch-error", entry, exc)
             with event.checkbox.prevent(Checkbox.Changed):
@@ -343,4 +343,4 @@ def _number_row(label: str, placeholder: str, option: str) -> ComposeResult:
 def _iface_arg(name: str, family: str) -> str:
     from udpscope.net.interfaces import resolve_interface
 
-    return resolve_interface(name, family).dgram_arg  # type: ignore[arg-type]
+    return resolve_interface(name, family).dgram_arg

@@ -10,25 +10,13 @@ from rich.text import Text
 from textual.binding import Binding
 from textual.widgets import DataTable
 
-from udpscope.capture import Capture, SocketEntry, format_endpoint
+from udpscope.addresses import format_endpoint
+from udpscope.capture import Capture, SocketEntry
 from udpscope.textsafe import safe_text
 from udpscope.tui.widgets.tables import Cell, sync_rows
+from udpscope.units import human_bytes, human_count
 
 COLUMNS = ("#", "type", "state", "local", "peer", "rx", "tx", "last error")
-
-
-def human_count(n: int) -> str:
-    for unit, size in (("G", 1e9), ("M", 1e6), ("k", 1e3)):
-        if n >= size * 10:
-            return f"{n / size:.0f}{unit}"
-    return str(n)
-
-
-def human_bytes(n: float) -> str:
-    for unit, size in (("GB", 1 << 30), ("MB", 1 << 20), ("kB", 1 << 10)):
-        if n >= size:
-            return f"{n / size:.1f}{unit}"
-    return f"{int(n)}B"
 
 
 def socket_row(entry: SocketEntry) -> list[Cell]:
