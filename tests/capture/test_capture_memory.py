@@ -12,8 +12,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 CHILD = Path(__file__).with_name("rss_child.py")
 MiB = 1 << 20
 BUDGET = 32 * MiB
@@ -86,9 +84,6 @@ asyncio.run(main())
     return kept, charged
 
 
-@pytest.mark.xfail(strict=True, reason="the engine's RawBatch keeps all 256 peer keys of the "
-                   "receive buffer (about 12 KiB) when a recvmmsg call read fewer datagrams; "
-                   "fixed in udpscope.dgram by keeping keys[:count]: then drop this marker")
 def test_the_ring_charges_at_least_what_a_small_batch_keeps() -> None:
     kept, charged = _retained_per_batch()
     assert kept <= charged, f"a one-datagram batch keeps {kept:.0f} bytes, charged {charged:.0f}"
