@@ -4,25 +4,19 @@ from __future__ import annotations
 
 import pytest
 
-from udpscope.capture import Record
+from tests.batches import fake_batch
 from udpscope.logfilter import FilterError, LogFilter, parse_filter
+from udpscope.records import Record
 from udpscope.ring import RxChunk
 
 PAYLOADS = [b"hello 1", b"\x00\xffbinary", b"", b"hello world", b"HELLO", b"caf\xc3\xa9 hi"]
 
 
-class FakeBatch:
-    def __init__(self, payloads: list[bytes]) -> None:
-        self.payloads = tuple(payloads)
-
-    def rinfo(self, i: int) -> tuple:
-        address = f"127.0.0.{i % 3}" if i % 2 else "::1"
-        return (address, "IPv4", 5000 + i, len(self.payloads[i]), None, None, None, None)
-
-
 def _chunk(sock_id: int = 2, lo: int = 1) -> RxChunk:
-    batch = FakeBatch(PAYLOADS)
-    return RxChunk(100, 1.0, sock_id, batch, lo, len(PAYLOADS) - lo, Record)
+    n = len(PAYLOADS)
+    batch = fake_batch(PAYLOADS, sources=[f"127.0.0.{i % 3}" if i % 2 else "::1" for i in range(n)],
+                       ports=[5000 + i for i in range(n)])
+    return RxChunk(100, 1.0, sock_id, batch, lo, n - lo)
 
 
 @pytest.mark.parametrize("text", [

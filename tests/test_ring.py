@@ -14,18 +14,22 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from udpscope.capture import Record as Rec
-from udpscope.ring import Ring, RxChunk
+from tests.batches import fake_batch
+from udpscope.dgram import Batch
+from udpscope.records import RECORD_OVERHEAD
+from udpscope.records import Record as Rec
+from udpscope.ring import Ring, RxChunk, batch_cost
 
 
-class FakeBatch:
-    """What RxChunk needs of an engine batch: payloads and a RemoteInfo-shaped tuple per item."""
+def numbered_batch(payloads: list[bytes]) -> Batch:
+    """Datagram i from port 1000 + i."""
+    return fake_batch(payloads, ports=[1000 + i for i in range(len(payloads))])
 
-    def __init__(self, payloads: list[bytes]) -> None:
-        self.payloads = tuple(payloads)
 
-    def rinfo(self, i: int) -> tuple:
-        return ("127.0.0.1", "IPv4", 1000 + i, len(self.payloads[i]), None, None, None, None)
+class TrackedBatch(Batch):
+    """A batch a test can hold a weak reference to (to see when the ring lets it go)."""
+
+    __slots__ = ("__weakref__",)
 
 
 class Model:
@@ -42,8 +46,8 @@ class Model:
 
     def batch(self, sock_id: int, n: int) -> None:
         payloads = [b"p%d" % (self.seq + 1 + j) for j in range(n)]
-        batch = FakeBatch(payloads)
-        self.ring.add_chunk(RxChunk(self.seq + 1, 2.0, sock_id, batch, 0, n, Rec))
+        batch = numbered_batch(payloads)
+        self.ring.add_chunk(RxChunk(self.seq + 1, 2.0, sock_id, batch, 0, n))
         for j in range(n):
             self.expected.append(Rec(self.seq + 1 + j, 2.0, "rx", sock_id, *batch.rinfo(j),
                                      payload=payloads[j]))
@@ -122,11 +126,97 @@ def test_evicted_batches_are_released_at_once() -> None:
     import weakref
 
     ring = Ring(5)
-    first = FakeBatch([b"a"] * 10)
-    ring.add_chunk(RxChunk(1, 0.0, 1, first, 0, 10, Rec))
+    made = numbered_batch([b"a"] * 10)
+    first = TrackedBatch(made.payloads, [made.rinfo(i) for i in range(10)])
+    ring.add_chunk(RxChunk(1, 0.0, 1, first, 0, 10))
     gone = weakref.ref(first)
     del first
-    ring.add_chunk(RxChunk(11, 0.0, 1, FakeBatch([b"b"] * 10), 0, 10, Rec))
+    ring.add_chunk(RxChunk(11, 0.0, 1, numbered_batch([b"b"] * 10), 0, 10))
     gc.collect()
     assert gone() is None
     assert [r.payload for r in ring] == [b"b"] * 5
+
+
+class BudgetModel:
+    """The rule with a byte budget, spelled out plainly: chunks with their costs; cut the
+    oldest records beyond maxlen (a fully cut chunk is gone), then drop whole chunks, oldest
+    first, while the kept chunks cost more than the budget."""
+
+    def __init__(self, maxlen: int, max_bytes: int) -> None:
+        self.ring = Ring(maxlen, max_bytes)
+        self.maxlen, self.max_bytes = maxlen, max_bytes
+        self.chunks: deque[list] = deque()  # [records, cost]
+        self.seq = 0
+
+    def add(self, sock_id: int, sizes: list[int]) -> None:
+        if not sizes:
+            return
+        seq = self.seq + 1
+        if len(sizes) == 1 and sizes[0] % 2:  # odd single sizes: a ready-made (sent) record
+            record = Rec(seq, 1.0, "tx", sock_id, payload=bytes(sizes[0]), size=sizes[0])
+            self.ring.append(record)
+            self.chunks.append([[record], sizes[0] + RECORD_OVERHEAD])
+        else:
+            batch = numbered_batch([bytes(n) for n in sizes])
+            chunk = RxChunk(seq, 2.0, sock_id, batch, 0, len(sizes))
+            self.ring.add_chunk(chunk)
+            self.chunks.append([[chunk.record(j) for j in range(len(sizes))], batch_cost(batch)])
+        self.seq += len(sizes)
+        while sum(len(c[0]) for c in self.chunks) > self.maxlen:
+            self.chunks[0][0].pop(0)
+            if not self.chunks[0][0]:
+                self.chunks.popleft()
+        while self.chunks and sum(c[1] for c in self.chunks) > self.max_bytes:
+            self.chunks.popleft()
+
+    def check(self) -> None:
+        expected = [r for c in self.chunks for r in c[0]]
+        assert list(self.ring) == expected and len(self.ring) == len(expected)
+        assert self.ring.nbytes == sum(c[1] for c in self.chunks) <= self.max_bytes
+        assert self.ring.count_by_socket() == Counter(r.sock_id for r in expected)
+        if expected:
+            assert self.ring[-1] == expected[-1] and self.ring.first_seq == expected[0].seq
+        for after in {0, self.seq - 1, self.seq - len(expected) // 2}:
+            assert self.ring.since(after) == [r for r in expected if r.seq > after]
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    maxlen=st.integers(1, 40),
+    budget=st.integers(1, 12_000),
+    steps=st.lists(st.tuples(st.integers(1, 3), st.lists(st.integers(0, 3000), max_size=8)),
+                   max_size=30),
+)
+def test_ring_with_a_byte_budget_matches_the_plain_rule(
+    maxlen: int, budget: int, steps: list[tuple[int, list[int]]]
+) -> None:
+    model = BudgetModel(maxlen, budget)
+    for sock_id, sizes in steps:
+        model.add(sock_id, sizes)
+        model.check()
+
+
+def test_full_means_the_next_like_chunk_would_evict() -> None:
+    ring = Ring(10, max_bytes=3 * batch_cost(numbered_batch([bytes(100)] * 2)))
+    assert not ring.full
+    for seq in (1, 3):
+        ring.add_chunk(RxChunk(seq, 0.0, 1, numbered_batch([bytes(100)] * 2), 0, 2))
+    assert not ring.full  # room for one more like the last
+    ring.add_chunk(RxChunk(5, 0.0, 1, numbered_batch([bytes(100)] * 2), 0, 2))
+    assert ring.full and len(ring) == 6  # a fourth would push the first out
+    assert Ring(2, None).full is False
+    with pytest.raises(ValueError):
+        Ring(5, 0)
+
+
+def test_a_view_sharing_chunks_is_bounded_by_the_same_rule() -> None:
+    """The live log's own ring shares the capture's chunks: it must not keep more bytes."""
+    source = Ring(1000, max_bytes=10 * batch_cost(numbered_batch([bytes(1000)] * 4)))
+    view = Ring(1000, max_bytes=source.max_bytes)
+    seq = 1
+    for _ in range(50):
+        source.add_chunk(RxChunk(seq, 0.0, 1, numbered_batch([bytes(1000)] * 4), 0, 4))
+        seq += 4
+        view.extend_from(source, view.seq_at(-1) if view else 0)
+    assert view.nbytes <= view.max_bytes and len(view) == len(source) == 40
+    assert list(view) == list(source)

@@ -1,4 +1,5 @@
-"""Validating addresses, ports, groups and numbers that a person typed.
+"""Validating addresses, ports, groups and numbers that a person typed, and the few address
+facts and spellings everyone shares (`is_multicast`, `format_endpoint`).
 
 Why a module: the CLI and the TUI must reject "70000", "300.1.1.1" or "10.0.0.1 as a group" up
 front with a message that names what is wrong, before any socket is touched, and never with a
@@ -21,6 +22,7 @@ from udpscope.textsafe import safe_text
 __all__ = [
     "AddressError",
     "family_of",
+    "format_endpoint",
     "is_multicast",
     "parse_bind_spec",
     "parse_endpoint_host",
@@ -131,13 +133,24 @@ def family_of(address: str) -> Family | None:
 
 
 def is_multicast(address: str) -> bool:
-    """True for an IPv4 224.0.0.0/4 or IPv6 ff00::/8 literal."""
+    """True for an IPv4 224.0.0.0/4 or IPv6 ff00::/8 literal ("%scope" allowed); False for
+    anything else, malformed or not a string."""
     if not isinstance(address, str):
         return False
     try:
         return ipaddress.ip_address(address.strip().split("%", 1)[0]).is_multicast
     except ValueError:
         return False
+
+
+def format_endpoint(address: str | None, port: int | None) -> str:
+    """``addr:port``, IPv6 in brackets (``[::1]:5``); the address alone without a port, ""
+    without an address. Raw, not sanitised: the caller makes it safe to show."""
+    if address is None:
+        return ""
+    if port is None:
+        return address
+    return f"[{address}]:{port}" if ":" in address else f"{address}:{port}"
 
 
 def _check_scope(scope: str, shown: str, what: str) -> None:

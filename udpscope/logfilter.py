@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import binascii
 
-from udpscope.capture import Record, format_endpoint
+from udpscope.addresses import format_endpoint
+from udpscope.records import Record
 from udpscope.ring import RxChunk
 from udpscope.textsafe import safe_text
 

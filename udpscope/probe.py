@@ -13,7 +13,7 @@ sleeps. Tracking is O(1) per datagram with memory fixed by the duplicate window.
 from __future__ import annotations
 
 import struct
-from collections.abc import Hashable
+from array import array
 from dataclasses import dataclass
 from typing import Literal
 
@@ -135,8 +135,10 @@ class ProbeTracker:
         self._last_transit: float | None = None
 
     def _reset_sequence(self) -> None:
-        # slot i holds the last seq seen with seq % window == i (a list: seqs are u64)
-        self._slots: list[int] = [-1] * self._window
+        # Slot i holds the last seq seen with seq % window == i, as a flat u64 array (8 bytes a
+        # slot: a stream table full of trackers stays small). Empty slots hold 2**64-1: a seq
+        # that large is only compared once it is the highest seen, when its slot holds it.
+        self._slots = array("Q", [_U64]) * self._window
         self._first: int | None = None
         self._top: int | None = None
         self._in_range = 0   # distinct seqs seen in [first, top]
@@ -214,33 +216,3 @@ class ProbeTracker:
             delay_max=self._dmax,
             jitter=self._jitter,
         )
-
-
-class ProbeBook:
-    """One ProbeTracker per key (e.g. (group, source)), fed raw datagrams.
-
-    Non-probe datagrams are only counted. At most `max_keys` trackers are kept; past that new
-    keys are counted in `dropped_keys` rather than growing memory without bound.
-    """
-
-    def __init__(self, window: int = 4096, max_keys: int = 1024) -> None:
-        self._window = window
-        self._max_keys = max_keys
-        self.trackers: dict[Hashable, ProbeTracker] = {}
-        self.non_probe = 0
-        self.dropped_keys = 0
-
-    def feed(self, key: Hashable, data: bytes | bytearray | memoryview,
-             recv_time: float) -> Outcome | None:
-        """Decode and count one datagram; None if it isn't a probe (or its key was dropped)."""
-        probe = decode_probe(data)
-        if probe is None:
-            self.non_probe += 1
-            return None
-        tracker = self.trackers.get(key)
-        if tracker is None:
-            if len(self.trackers) >= self._max_keys:
-                self.dropped_keys += 1
-                return None
-            tracker = self.trackers[key] = ProbeTracker(self._window)
-        return tracker.observe(probe, recv_time)

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterator
 
 __all__ = ["is_terminal_safe", "safe_segments", "safe_text", "unescape"]
 
@@ -112,7 +113,7 @@ def _prepare(data: bytes | bytearray | memoryview | str, limit: int | None) -> t
     return data.decode("utf-8", "surrogateescape"), True, marker
 
 
-def _iter_segments(s: str, from_bytes: bool):
+def _iter_segments(s: str, from_bytes: bool) -> Iterator[tuple[str, bool]]:
     """Yield (text, is_escape) runs; adjacent runs of one kind may still be separate."""
     pos = 0
     for m in _CHEAP.finditer(s):
@@ -124,7 +125,7 @@ def _iter_segments(s: str, from_bytes: bool):
         yield from _literal_segments(s[pos:], from_bytes)
 
 
-def _literal_segments(run: str, from_bytes: bool):
+def _literal_segments(run: str, from_bytes: bool) -> Iterator[tuple[str, bool]]:
     if run.isprintable():
         yield run, False
         return

@@ -169,6 +169,25 @@ def test_ring_size_reaches_the_tui_and_is_validated(monkeypatch, capsys) -> None
     assert len(calls) == 1
 
 
+def test_ring_memory_reaches_the_tui_and_is_validated(monkeypatch, capsys) -> None:
+    monkeypatch.setattr(cli_main, "_terminal_streams", lambda: None)
+    calls = []
+    fake = types.ModuleType("udpscope.tui.app")
+    fake.run_app = lambda binds, joins, udp6, theme, **kw: calls.append(kw) or 0
+    monkeypatch.setitem(sys.modules, "udpscope.tui.app", fake)
+    assert cli_main.main(["--ring-memory", "512MiB"]) == 0
+    assert cli_main.main(["--ring-memory", "1G", "--ring-size", "2000"]) == 0
+    assert calls == [{"ring_bytes": 512 << 20}, {"ring_size": 2000, "ring_bytes": 1 << 30}]
+    for bad, says in (("12 parsecs", "unknown unit"), ("1MiB", "outside"), ("-5", "not a size"),
+                      ("\x1b]0;x\x07", "not a size"), ("100TiB", "outside")):
+        assert cli_main.main(["--ring-memory", bad]) == 2
+        last = capsys.readouterr().err.strip().splitlines()[-1]
+        assert "argument --ring-memory" in last and says in last and "\x1b" not in last
+    assert cli_main.main(["--ring-memory", "1G", "listen", "5000"]) == 2
+    assert "is a TUI option" in capsys.readouterr().err
+    assert len(calls) == 2
+
+
 def test_bench_dispatch(monkeypatch, capsys) -> None:
     seen = []
     fake = types.ModuleType("udpscope.cli.bench")

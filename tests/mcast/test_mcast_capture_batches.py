@@ -9,7 +9,7 @@ import pytest
 
 from tests.mcast.mcast_support import close_all, joined_pair
 from tests.support import wait_for
-from udpscope.capture import Capture
+from udpscope.capture import Capture, GroupTable
 from udpscope.dgram import receiver as engine_io
 from udpscope.dgram.batch import RawBatch
 
@@ -26,13 +26,13 @@ async def test_group_stats_of_a_burst(veth_pair, family, path, monkeypatch):
     if path == "per-datagram":
         monkeypatch.setattr(RawBatch, "uniform", lambda self: None)
     counts: list[int] = []
-    original = Capture._group_update
+    original = GroupTable.account
 
     def spy(self, *args, **kwargs):
         counts.append(args[7] if len(args) > 7 else kwargs.get("count", 1))
         return original(self, *args, **kwargs)
 
-    monkeypatch.setattr(Capture, "_group_update", spy)
+    monkeypatch.setattr(GroupTable, "account", spy)
     group = GROUPS[family]
     rx, tx = await joined_pair(veth_pair, group, family)
     capture = Capture()

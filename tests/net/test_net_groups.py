@@ -2,10 +2,11 @@
 
 import pytest
 
+from udpscope.addresses import is_multicast
 from udpscope.net.groups import (
     MacCollision,
+    collisions_by_interface,
     is_link_local_group,
-    is_multicast,
     is_ssm,
     mac_collisions,
     mac_siblings,
@@ -58,6 +59,16 @@ def test_collisions_found_and_non_colliding_left_out():
         MacCollision("01:00:5e:01:01:01", ("239.1.1.1", "224.1.1.1", "239.129.1.1")),
         MacCollision("33:33:00:00:00:01", ("ff02::1", "ff05::1")),
     ]
+
+
+def test_collisions_are_per_interface():
+    """The NIC filters per interface: groups sharing a MAC collide only on the same one."""
+    joined = [("eth1", "239.1.1.1"), ("eth0", "239.1.1.1"), ("eth0", "224.1.1.1"),
+              ("eth1", "239.2.2.2"), ("eth2", "224.1.1.1"), ("eth0", "239.1.1.1")]
+    assert collisions_by_interface(joined) == [
+        ("eth0", MacCollision("01:00:5e:01:01:01", ("239.1.1.1", "224.1.1.1"))),
+    ]
+    assert collisions_by_interface([]) == []
 
 
 def test_no_collision_for_a_single_group_written_twice():

@@ -115,7 +115,7 @@ def test_real_app_on_a_pty_shows_hostile_payloads_inert(host: str) -> None:
 
         # Processed: the last datagram's row is drawn and the socket's rx counter counts all.
         app.wait_text("MARKER-END", PROCESS_TIMEOUT)
-        counted = re.compile(rb"\b%d / [0-9.]+ (?:[KMG]i)?B" % len(payloads))  # IEC units
+        counted = re.compile(rb"\b%d / [0-9.]+(?:[KMG]i)?B" % len(payloads))
         app.wait_for(
             lambda out: counted.search(strip_csi(out)) is not None,
             PROCESS_TIMEOUT,

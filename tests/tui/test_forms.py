@@ -143,7 +143,8 @@ def test_option_values() -> None:
         parse_ttl("0", multicast=False)
     assert parse_buffer_size("212992", "b") == 212992
     assert parse_buffer_size("256K", "b") == parse_buffer_size("256 KiB", "b") == 256 << 10
-    for bad in ("0", "3GiB", "4MB", "-1", "many"):
+    assert parse_buffer_size("4MB", "b") == 4_000_000  # SI names are 1000-based
+    for bad in ("0", "3GiB", "-1", "many", "4XB"):
         with pytest.raises(AddressError):
             parse_buffer_size(bad, "receive buffer")
 

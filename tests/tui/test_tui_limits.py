@@ -52,7 +52,7 @@ def test_at_32_open_files_sockets_are_refused_and_every_view_still_opens(launch)
         app.write(b"\r")
         time.sleep(0.2)
     app.wait_text("Too many open files", 15)
-    for key, shown in ((b"6", "Why no traffic?"), (b"5", "Stats"), (b"4", "Live log"),
+    for key, shown in ((b"6", "Multicast — interfaces"), (b"5", "Stats"), (b"4", "Live log"),
                        (b"?", "Keys"), (b"\x1b", "Live log")):
         mark = len(app.snapshot())
         app.write(key)

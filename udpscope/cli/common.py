@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 from udpscope.addresses import (
     AddressError,
+    format_endpoint,
     parse_bind_spec,
     parse_endpoint_host,
     parse_float_range,
@@ -27,6 +28,7 @@ from udpscope.addresses import (
 from udpscope.net.hints import errno_hint
 from udpscope.payload import PayloadError
 from udpscope.textsafe import safe_text
+from udpscope.units import SizeError, human_bytes, parse_size
 
 if TYPE_CHECKING:
     import asyncio
@@ -75,6 +77,23 @@ def int_range(lo: int, hi: int | None, what: str) -> Callable[[str], int]:
     return argtype(lambda t: parse_int_range(t, lo, hi, what))
 
 
+def size_range(lo: int, hi: int) -> Callable[[str], int]:
+    """A byte size (``256MiB``, ``1G``, see units.parse_size) from `lo` to `hi` bytes."""
+
+    def convert(text: str) -> int:
+        try:
+            size = parse_size(text)
+        except SizeError as e:
+            raise argparse.ArgumentTypeError(str(e)) from None
+        if not lo <= size <= hi:
+            raise argparse.ArgumentTypeError(
+                f"{human_bytes(size)} is outside {human_bytes(lo)}..{human_bytes(hi)}")
+        return size
+
+    convert.__name__ = "size"
+    return convert
+
+
 def positive_float(what: str, hi: float | None = None) -> Callable[[str], float]:
     return argtype(lambda t: parse_float_range(t, what, hi=hi))
 
@@ -88,9 +107,8 @@ iface_arg = argtype(parse_interface_spec)
 
 
 def hostport(address: str, port: int) -> str:
-    """``1.2.3.4:5`` / ``[::1]:5`` for display (address sanitised: a scope is an interface name)."""
-    shown = safe_text(address, limit=100)
-    return f"[{shown}]:{port}" if ":" in address else f"{shown}:{port}"
+    """``1.2.3.4:5`` / ``[::1]:5`` for display (sanitised: a scope is an interface name)."""
+    return safe_text(format_endpoint(address, port), limit=110)
 
 
 # Standard streams that were closed when the process started (filled by guard_standard_streams).

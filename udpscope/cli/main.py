@@ -23,6 +23,7 @@ from udpscope.cli.common import (
     group_arg,
     guard_standard_streams,
     int_range,
+    size_range,
 )
 from udpscope.textsafe import safe_text
 
@@ -64,6 +65,11 @@ def build_parser() -> Parser:
                         type=int_range(1000, 10_000_000, "ring-size"), default=None,
                         help="TUI: records kept for the live log (default 100000; older ones "
                              "are evicted and counted)")
+    parser.add_argument("--ring-memory", metavar="SIZE", dest="tui_ring_memory",
+                        type=size_range(32 << 20, 64 << 30), default=None,
+                        help="TUI: memory for kept datagrams, e.g. 512MiB or 2G (default "
+                             "256MiB; whichever of this and --ring-size is reached first "
+                             "evicts the oldest)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
     for name, (_module, summary) in COMMANDS.items():
         command = sub.add_parser(name, help=summary, add_help=False)
@@ -147,6 +153,8 @@ def run_tui(ns: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         err_line(f"udpscope: the terminal UI is not available: {safe_text(str(e), limit=300)}")
         return 1
     extra: dict[str, Any] = {} if ns.tui_ring_size is None else {"ring_size": ns.tui_ring_size}
+    if ns.tui_ring_memory is not None:
+        extra["ring_bytes"] = ns.tui_ring_memory
     if workspace is not None:
         extra["workspace"] = workspace
     return int(run_app(list(ns.tui_binds), list(ns.tui_joins), ns.tui_udp6, ns.theme, **extra) or 0)
@@ -164,7 +172,8 @@ def _main(argv: list[str]) -> int:
         return run_tui(ns, parser)
     for flag, value in (("--bind", ns.tui_binds), ("--join", ns.tui_joins),
                         ("--udp6", ns.tui_udp6), ("--theme", ns.theme),
-                        ("--ring-size", ns.tui_ring_size), ("--workspace", ns.tui_workspace)):
+                        ("--ring-size", ns.tui_ring_size), ("--ring-memory", ns.tui_ring_memory),
+                        ("--workspace", ns.tui_workspace)):
         if value:
             parser.error(f"argument {flag}: is a TUI option; put options after "
                          f"'{ns.command}' (udpscope {ns.command} ...)")

@@ -171,6 +171,9 @@ class Receiver:
         count: int,
     ) -> bool:
         """Hand one batch to `batch` listeners, then to `message` listeners; True if closed."""
+        # The shared buffer has a key per slot: a kept batch takes only the ones read now (the
+        # rest are stale peers that would cost memory and hide a one-sender batch).
+        keys = keys[:count]
         controls = destinations = None
         names = self._names
         if self._metadata:

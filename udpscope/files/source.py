@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, cast
 
 from udpscope import dgram
 from udpscope.capture import Capture, SocketEntry
@@ -113,7 +113,10 @@ def feed_capture(capture: Capture, clock: PinnedClock, datagrams: Iterable[Captu
                 entry = entries.get(key)
             if entry is None:
                 family = "udp6" if d.family == "IPv6" else "udp4"
-                entry = capture.watch(FileSocket(family, label, key[1]), label)
+                # Stands where an engine socket would (see FileSocket): the capture layer and
+                # the app use it through the Socket interface, which it answers or refuses.
+                stand_in = cast(dgram.Socket, FileSocket(family, label, key[1]))
+                entry = capture.watch(stand_in, label)
                 entries[key] = entry
             clock.pinned = d.time
             if d.outbound:

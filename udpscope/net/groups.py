@@ -12,6 +12,8 @@ import ipaddress
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from udpscope.addresses import is_multicast
+
 _V4_MC = ipaddress.IPv4Network("224.0.0.0/4")
 _V4_LINK = ipaddress.IPv4Network("224.0.0.0/24")
 _V4_INTERNETWORK = ipaddress.IPv4Network("224.0.1.0/24")
@@ -56,12 +58,6 @@ def _addr(group: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
         return ipaddress.ip_address(group.partition("%")[0].strip())
     except ValueError:
         return None
-
-
-def is_multicast(addr: str) -> bool:
-    """Whether `addr` (IPv4 or IPv6, "%scope" allowed) is a multicast group; False if malformed."""
-    a = _addr(addr)
-    return a is not None and a.is_multicast
 
 
 def _group(group: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
@@ -111,6 +107,19 @@ def mac_collisions(groups: Iterable[str]) -> list[MacCollision]:
         norm = str(_addr(g))
         by_mac.setdefault(multicast_mac(norm), {})[norm] = None
     return [MacCollision(mac, tuple(gs)) for mac, gs in sorted(by_mac.items()) if len(gs) > 1]
+
+
+def collisions_by_interface(joined: Iterable[tuple[str, str]]) -> list[tuple[str, MacCollision]]:
+    """MAC collisions among the groups joined on each interface, from (interface, group)
+    pairs (e.g. the kernel's membership list), sorted by interface then MAC.
+
+    The NIC filters by MAC, per interface: two groups that share a MAC collide only where
+    both are joined on the same interface.
+    """
+    by_iface: dict[str, list[str]] = {}
+    for interface, group in joined:
+        by_iface.setdefault(interface, []).append(group)
+    return [(iface, c) for iface in sorted(by_iface) for c in mac_collisions(by_iface[iface])]
 
 
 def is_ssm(group: str) -> bool:

@@ -99,7 +99,7 @@ _WORDS: dict[str, dict[str, str]] = {
 }
 
 
-def errno_hint(code: str, syscall: str | None = None, words: str = "library") -> str | None:
+def errno_hint(code: str | None, syscall: str | None = None, words: str = "library") -> str | None:
     """A plain-words hint for an error code (Node's, e.g. "ENOBUFS") from `syscall`, or None.
 
     Args:

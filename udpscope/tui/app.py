@@ -26,11 +26,18 @@ from textual.screen import Screen
 from textual.timer import Timer
 
 from udpscope import dgram
-from udpscope.capture import DEFAULT_RING_SIZE, Capture, Record, SocketEntry
+from udpscope.capture import DEFAULT_RING_BYTES, DEFAULT_RING_SIZE, Capture, SocketEntry
 from udpscope.net.hints import errno_hint
+from udpscope.records import Record
 from udpscope.textsafe import safe_text
 from udpscope.tui.keys import OrderedKeysApp
-from udpscope.tui.limits import RESERVED_FDS, fd_room, fit_address_space, preload_later_modules
+from udpscope.tui.limits import (
+    RESERVED_FDS,
+    fd_room,
+    fit_address_space,
+    fit_ring_budget,
+    preload_later_modules,
+)
 from udpscope.tui.screens.main import MainScreen
 from udpscope.tui.themes import install_themes, switch_theme
 from udpscope.tui.workbench import DetailSource, TimerPane
@@ -85,8 +92,10 @@ class UdpscopeApp(OrderedKeysApp[int]):
         clock: Callable[[], float] | None = None,
         tz: tzinfo | None = None,
         ring_size: int = DEFAULT_RING_SIZE,
+        ring_bytes: int = DEFAULT_RING_BYTES,
         theme_dirs: list[Path] | None = None,
         handle_signals: bool = False,
+        limits_note: str | None = None,
         workspace: Workspace | None = None,
         notice: str | None = None,
         title: str | None = None,
@@ -95,10 +104,12 @@ class UdpscopeApp(OrderedKeysApp[int]):
         # ``capture`` may come preloaded (udpscope open FILE: a file's datagrams, no sockets);
         # ``workspace`` is opened at mount through the capture layer (see workspace.apply);
         # ``notice`` is shown once at mount (untrusted text: shown without markup).
-        self.capture = capture or Capture(ring_size=ring_size, clock=clock or time.time)
+        self.capture = capture or Capture(ring_size=ring_size, clock=clock or time.time,
+                                          ring_bytes=ring_bytes)
         self.startup_workspace = workspace
         self.workspace_session: WorkspaceSession | None = None
         self.startup_notice = notice
+        self.limits_note = limits_note
         if title:
             self.sub_title = safe_text(title, 120)
         self.tz = tz
@@ -150,6 +161,8 @@ class UdpscopeApp(OrderedKeysApp[int]):
             self.notify(note, title="Themes", severity="warning", markup=False)
         if self.startup_notice:
             self.notify(safe_text(self.startup_notice, 400), title="File", markup=False)
+        if self.limits_note:
+            self.notify(self.limits_note, title="Limits", severity="warning", markup=False)
         self._errors_seen = self.capture.error_count
         self.set_interval(1 / TICK_HZ, self._tick)
         # After the first frame: what later screens import, while files can still be opened.
@@ -385,7 +398,7 @@ class UdpscopeApp(OrderedKeysApp[int]):
             return
         peer = entry.peer()
         if self.call_engine(entry, entry.sock.disconnect):
-            from udpscope.capture import format_endpoint
+            from udpscope.addresses import format_endpoint
 
             self.capture.note_event(entry.id, "disconnect",
                                     format_endpoint(*peer) if peer else "")
@@ -464,6 +477,7 @@ def run_app(
     udp6: bool,
     theme: str | None,
     ring_size: int = DEFAULT_RING_SIZE,
+    ring_bytes: int = DEFAULT_RING_BYTES,
     *,
     capture: Capture | None = None,
     workspace: Workspace | None = None,
@@ -472,7 +486,9 @@ def run_app(
 ) -> int:
     """Entry point used by the CLI; returns the process exit status."""
     fit_address_space()  # before Textual starts its threads
-    app = UdpscopeApp(binds, joins, udp6, theme, ring_size=ring_size, capture=capture,
-                      workspace=workspace, notice=notice, title=title, handle_signals=True)
+    ring_bytes, limits_note = fit_ring_budget(ring_bytes)
+    app = UdpscopeApp(binds, joins, udp6, theme, ring_size=ring_size, ring_bytes=ring_bytes,
+                      capture=capture, workspace=workspace, notice=notice, title=title,
+                      handle_signals=True, limits_note=limits_note)
     result = app.run()
     return int(result or 0)

@@ -28,6 +28,7 @@ from udpscope.capture import MAX_SEND_COUNT
 from udpscope.payload import MAX_UDP4, MAX_UDP6, PayloadError, check_payload_size, parse_payload
 from udpscope.textsafe import safe_text
 from udpscope.tui.regular_file import FileReadError, read_regular_file
+from udpscope.units import SizeError, parse_size
 
 __all__ = [
     "ComposeFields",
@@ -219,21 +220,17 @@ class EndpointRequest:
     port: int
 
 
-_SIZE_RE = re.compile(r"\s*([0-9]+)\s*(k|kib|m|mib|g|gib)?\s*", re.IGNORECASE)
-_UNITS = {"k": 1 << 10, "kib": 1 << 10, "m": 1 << 20, "mib": 1 << 20, "g": 1 << 30, "gib": 1 << 30}
-
-
 def parse_buffer_size(text: str, what: str) -> int:
-    """A socket buffer size in bytes: ``212992``, ``256K``/``256KiB``, ``4M``/``4MiB`` (IEC).
+    """A socket buffer size in bytes: ``212992``, ``256K``/``256KiB``, ``4M``/``4MiB`` (the
+    shared size syntax of udpscope.units; kB/MB are 1000-based).
 
     Raises:
         AddressError: not a size, or outside 1 byte .. 2 GiB - 1.
     """
-    m = _SIZE_RE.fullmatch(text)
-    if m is None:
-        raise AddressError(what, f"'{safe_text(text.strip(), 30)}' is not a size "
-                                 "(bytes, or with KiB / MiB, e.g. 4MiB)")
-    n = int(m.group(1)) * _UNITS.get((m.group(2) or "").lower(), 1)
+    try:
+        n = parse_size(text)
+    except SizeError as exc:
+        raise AddressError(what, str(exc)) from None
     if not 1 <= n <= MAX_BUFFER:
         raise AddressError(what, f"{safe_text(text.strip(), 30)} is out of range 1 byte - 2 GiB")
     return n

@@ -134,7 +134,7 @@ def fit_ring_budget(requested: int) -> tuple[int, str | None]:
     budget = max(RING_FLOOR, (room - APP_MARGIN) // 2)
     if budget >= requested:
         return requested, None
-    from udpscope.tui.units import iec_bytes
+    from udpscope.units import human_bytes
 
-    return budget, (f"Memory limit (ulimit -v): the history keeps at most {iec_bytes(budget)} "
+    return budget, (f"Memory limit (ulimit -v): the history keeps at most {human_bytes(budget)} "
                     "of datagrams; older ones are evicted and counted.")

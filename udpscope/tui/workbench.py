@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Protocol, cast, runtime_checkable
 if TYPE_CHECKING:
     from textual.dom import DOMNode
 
-    from udpscope.capture import Record
+    from udpscope.records import Record
     from udpscope.tui.app import UdpscopeApp
 
 

@@ -20,8 +20,9 @@ from textual.events import Resize
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from udpscope.capture import Record, format_endpoint
+from udpscope.addresses import format_endpoint
 from udpscope.hexdump import hexdump_lines
+from udpscope.records import Record
 from udpscope.textsafe import safe_text
 from udpscope.tui.safe import safe_content
 from udpscope.tui.workbench import DetailSource

@@ -8,6 +8,7 @@ The checks say which socket they look at, and each finding's text wraps in its o
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from rich.table import Table
@@ -26,15 +27,28 @@ from udpscope.capture import Capture
 from udpscope.textsafe import safe_text
 from udpscope.tui.forms import parse_check_group
 from udpscope.tui.widgets.footer import KeyFooter
-from udpscope.tui.widgets.tables import ColumnSpec, choose_columns, sync_rows
+from udpscope.tui.widgets.tables import Cell, ColumnSpec, choose_columns, sync_rows
 from udpscope.tui.workbench import app_of
 
 LEVEL_STYLE = {"error": "error", "warning": "warning", "info": "text-muted"}
+NO_COLLISIONS = "none: no two groups joined on one interface share an Ethernet MAC"
 # The last column of each table takes the rest of the width (cut with "…"), never more.
 IFACE_COLS = (ColumnSpec("name", 10, 0), ColumnSpec("index", 5, 0), ColumnSpec("up", 4, 0),
               ColumnSpec("multicast", 9, 0), ColumnSpec("addresses", 0, 0, min_width=10))
 GROUP_COLS = (ColumnSpec("", 1, 0), ColumnSpec("interface", 10, 0), ColumnSpec("group", 15, 0),
               ColumnSpec("users", 5, 0), ColumnSpec("sources", 0, 0, min_width=10))
+COLLISION_COLS = (ColumnSpec("interface", 10, 0), ColumnSpec("MAC", 17, 0),
+                  ColumnSpec("groups", 0, 0, min_width=10))
+
+
+def collision_rows(joined: Iterable[tuple[str, str]]) -> list[tuple[str, list[Cell]]]:
+    """The collisions table: one row per interface and shared MAC, from (interface, group)."""
+    from udpscope.net.groups import collisions_by_interface
+
+    return [
+        (f"{iface}|{c.mac}", [safe_text(iface, 24), c.mac, safe_text(", ".join(c.groups), 200)])
+        for iface, c in collisions_by_interface(joined)
+    ]
 
 
 class MulticastScreen(Screen[None]):
@@ -74,6 +88,10 @@ class MulticastScreen(Screen[None]):
             yield Static("Kernel memberships (★ = held by a udpscope socket)", classes="heading")
             yield Static("", id="membership-note", markup=False)
             yield DataTable(id="kernel-groups", cursor_type="none")
+            yield Static("Group MAC collisions (the NIC takes every group on a joined MAC)",
+                         classes="heading")
+            yield Static(NO_COLLISIONS, id="collisions-note", markup=False)
+            yield DataTable(id="mac-collisions", cursor_type="none")
             yield Static("Why no traffic?", classes="heading")
             with Horizontal():
                 yield Input(placeholder="group to check, e.g. 239.1.2.3", id="check-group", compact=True)
@@ -124,6 +142,7 @@ class MulticastScreen(Screen[None]):
             self.notify(safe_text(str(exc), 200), severity="error", markup=False)
         self._fit_columns(self.query_one("#ifaces", DataTable), IFACE_COLS)
         self._fit_columns(self.query_one("#kernel-groups", DataTable), GROUP_COLS)
+        self._fit_columns(self.query_one("#mac-collisions", DataTable), COLLISION_COLS)
         sync_rows(
             self.query_one("#ifaces", DataTable),
             [
@@ -143,6 +162,7 @@ class MulticastScreen(Screen[None]):
         own = self._own()
         note = self.query_one("#membership-note", Static)
         rows = []
+        kernel: list[membership.KernelMembership] = []
         reason = membership.unavailable_reason()
         if reason:
             note.update(Content(f"kernel view unavailable: {safe_text(reason, 200)}"))
@@ -170,6 +190,9 @@ class MulticastScreen(Screen[None]):
                     )
                 )
         sync_rows(self.query_one("#kernel-groups", DataTable), rows)
+        collisions = collision_rows((m.interface, m.group) for m in kernel)
+        sync_rows(self.query_one("#mac-collisions", DataTable), collisions)
+        self.query_one("#collisions-note", Static).display = not collisions
         group_input = self.query_one("#check-group", Input)
         if not group_input.value and own:
             group_input.value = own[0][0]

@@ -14,7 +14,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label
 
-from udpscope.capture import Record
+from udpscope.records import Record
 from udpscope.textsafe import safe_text
 from udpscope.tui.regular_file import FileReadError, write_new_file
 from udpscope.tui.widgets.fields import FieldMessage

@@ -20,10 +20,10 @@ from textual.widgets import DataTable, Header, Sparkline, Static
 
 from udpscope.capture import Capture, GroupStats, SocketEntry
 from udpscope.textsafe import safe_text
-from udpscope.tui.units import human_count, iec_bytes
 from udpscope.tui.widgets.footer import KeyFooter
 from udpscope.tui.widgets.tables import Cell, ColumnSpec, choose_columns, sync_rows
 from udpscope.tui.workbench import app_of
+from udpscope.units import human_bytes, human_count
 
 SOCK_COLS = (
     ColumnSpec("#", 3, 0),
@@ -60,9 +60,9 @@ def socket_stats_row(e: SocketEntry) -> dict[str, Cell]:
     """The stats table's cells for one socket."""
     return {
         "#": str(e.id), "state": e.state,
-        "rx dgrams": str(e.rx_datagrams), "rx bytes": iec_bytes(e.rx_bytes),
-        "rx/s": f"{e.rx_rate:.0f}", "rx B/s": iec_bytes(e.rx_byte_rate) + "/s",
-        "tx dgrams": str(e.tx_datagrams), "tx bytes": iec_bytes(e.tx_bytes), "tx/s": f"{e.tx_rate:.0f}",
+        "rx dgrams": str(e.rx_datagrams), "rx bytes": human_bytes(e.rx_bytes),
+        "rx/s": f"{e.rx_rate:.0f}", "rx B/s": human_bytes(e.rx_byte_rate) + "/s",
+        "tx dgrams": str(e.tx_datagrams), "tx bytes": human_bytes(e.tx_bytes), "tx/s": f"{e.tx_rate:.0f}",
         "tx errors": Text(str(e.tx_errors), style="red" if e.tx_errors else ""),
         "kernel drops": Text(str(e.kernel_drops), style="bold red" if e.kernel_drops else ""),
         "ring evicted": Text(str(e.evictions), style="yellow" if e.evictions else ""),
@@ -87,7 +87,7 @@ def group_row(g: GroupStats, tz: tzinfo | None) -> dict[str, Cell]:
     return {
         "group / dest": safe_text(g.group, 48), "source": safe_text(g.source, 48),
         "iface": safe_text(g.interface or "", 16), "packets": human_count(g.packets),
-        "bytes": iec_bytes(g.bytes), "pkt/s": f"{g.rate:.0f}",
+        "bytes": human_bytes(g.bytes), "pkt/s": f"{g.rate:.0f}",
         "first": t(g.first_seen), "last": t(g.last_seen), "ttl": ttl,
         "probe lost": Text(lost, style="red" if lost[:1] not in ("", "0") else ""),
         "dup": dup, "reord": reord, "delay avg": delay,
@@ -166,7 +166,7 @@ class StatsScreen(Screen[None]):
             self._group_cols = _fit_table(groups, GROUP_COLS, self._group_cols)
             keys = [k for k, _ in self._group_cols]
             streams = [(f"{g.group}|{g.source}", [row[k] for k in keys])
-                       for g in capture.groups.values() for row in (group_row(g, self.tz),)]
+                       for g in capture.groups.rows() for row in (group_row(g, self.tz),)]
             sync_rows(groups, streams)
             self.query_one("#streams-note", Static).display = not streams
             entry = app_of(self).selected_entry()

@@ -18,7 +18,8 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.content import Content
 from textual.widgets import Button, Input, Label, Select, Static
 
-from udpscope.capture import SendJob, format_endpoint
+from udpscope.addresses import format_endpoint
+from udpscope.capture import SendJob
 from udpscope.textsafe import safe_text
 from udpscope.tui.forms import ComposeFields, FormError, parse_compose
 from udpscope.tui.widgets.fields import FieldMessage

@@ -9,7 +9,6 @@ cut ends in "…". The selected row's style is applied over each segment's own c
 from __future__ import annotations
 
 import functools
-import ipaddress
 from collections.abc import Callable
 from datetime import datetime, tzinfo
 
@@ -18,9 +17,10 @@ from rich.segment import Segment
 from rich.style import Style
 from textual.strip import Strip
 
-from udpscope.capture import Record, format_endpoint
+from udpscope.addresses import format_endpoint, is_multicast
 from udpscope.probe import MAGIC as PROBE_MAGIC
 from udpscope.probe import decode_probe
+from udpscope.records import Record
 from udpscope.textsafe import safe_text
 from udpscope.tui.logcolumns import ELLIPSIS, LogColumns, fit
 from udpscope.tui.safe import safe_rich_segments
@@ -36,11 +36,7 @@ def _worth_showing(destination: str) -> bool:
 
     For ordinary unicast they repeat the socket's own address on every row.
     """
-    try:
-        ip = ipaddress.ip_address(destination.partition("%")[0])
-    except ValueError:
-        return False
-    return ip.is_multicast or (ip.version == 4 and str(ip).endswith(".255"))
+    return is_multicast(destination) or (destination.endswith(".255") and ":" not in destination)
 
 
 def _cells(text: str) -> int:

@@ -34,8 +34,9 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from udpscope.capture import Capture, Record
+from udpscope.capture import Capture
 from udpscope.logfilter import LogFilter
+from udpscope.records import Record
 from udpscope.ring import Ring, RxChunk
 from udpscope.textsafe import safe_text
 from udpscope.tui.logcolumns import LogColumns, fit, plan_columns
@@ -49,7 +50,6 @@ __all__ = ["MessageLog", "Predicate"]
 # redrawing it more often than this shows nothing readable and takes the CPU from the receiver.
 # Pulls that bring less than a screenful (ordinary traffic) are never held back.
 FLOOD_FPS = 8
-DIRECTION = {"rx": "rx", "tx": "tx"}
 
 
 class MessageLog(ScrollView, can_focus=True):
@@ -135,7 +135,7 @@ class MessageLog(ScrollView, can_focus=True):
         super().__init__(name=name, id=id, classes=classes)
         self.capture = capture
         self.tz = tz
-        self.rows = Ring(capture.ring_size)
+        self.rows = Ring(capture.ring_size, capture.ring_bytes)  # bounded as the capture ring
         self.last_seq = 0
         self.cursor: int | None = None
         self.predicate: Predicate | None = None
@@ -182,7 +182,7 @@ class MessageLog(ScrollView, can_focus=True):
             if not force and now - self._last_big_pull < 1 / FLOOD_FPS:
                 return 0
             self._last_big_pull = now
-        if not self.following and not force and len(self.rows) >= self.rows.maxlen:
+        if not self.following and not force and self.rows.full:
             # The user is reading further up and the log is full: adding rows would evict the
             # very rows on screen (under a flood the whole ring turns over in a fraction of a
             # second). Hold the view and count what is waiting; End / f catches up.

@@ -25,10 +25,10 @@ from udpscope.capture import SocketEntry
 from udpscope.net.hints import errno_hint
 from udpscope.textsafe import safe_text
 from udpscope.tui.forms import parse_buffer_size, parse_membership, parse_ttl
-from udpscope.tui.units import iec_bytes
 from udpscope.tui.widgets.fields import FieldMessage
 from udpscope.tui.widgets.tick import Tick
 from udpscope.tui.workbench import app_of
+from udpscope.units import human_bytes
 
 # The button an Enter in a field presses.
 ENTER_PRESSES = {"ttl": "set-ttl", "mcast-ttl": "set-mcast-ttl", "group": "join", "source": "join",
@@ -178,8 +178,8 @@ class OptionsPane(VerticalScroll):
             self._kernel_text("#k-ttl", "kernel: " + _read(sock.get_ttl))
             self._kernel_text("#k-mcast-ttl", "kernel: " + _read(sock.get_multicast_ttl))
             self._kernel_text("#k-mcast-loop", "kernel: " + _read(sock.get_multicast_loopback))
-            self._kernel_text("#k-bufs", f"kernel: recv {_read(sock.get_recv_buffer_size, iec_bytes)}"
-                                         f" · send {_read(sock.get_send_buffer_size, iec_bytes)}")
+            self._kernel_text("#k-bufs", f"kernel: recv {_read(sock.get_recv_buffer_size, human_bytes)}"
+                                         f" · send {_read(sock.get_send_buffer_size, human_bytes)}")
             for sw, getter in (("#broadcast", sock.get_broadcast), ("#mcast-loop", sock.get_multicast_loopback)):
                 try:
                     value = bool(getter())

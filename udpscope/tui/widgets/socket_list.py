@@ -14,10 +14,11 @@ from textual.coordinate import Coordinate
 from textual.events import Resize
 from textual.widgets import DataTable
 
-from udpscope.capture import Capture, SocketEntry, format_endpoint
+from udpscope.addresses import format_endpoint
+from udpscope.capture import Capture, SocketEntry
 from udpscope.textsafe import safe_text
-from udpscope.tui.units import human_count, iec_bytes
 from udpscope.tui.widgets.tables import Cell, ColumnSpec, choose_columns, sync_rows
+from udpscope.units import human_bytes, human_count
 
 COLUMNS = (
     ColumnSpec("#", 3, 0),
@@ -43,8 +44,8 @@ def socket_row(entry: SocketEntry) -> dict[str, Cell]:
         "state": Text(state, style=STATE_STYLE.get(state, "")),
         "local": safe_text(format_endpoint(*local), 60) if local else "—",
         "peer": safe_text(format_endpoint(*peer), 60) if peer else "—",
-        "rx": f"{human_count(entry.rx_datagrams)} / {iec_bytes(entry.rx_bytes)}",
-        "tx": f"{human_count(entry.tx_datagrams)} / {iec_bytes(entry.tx_bytes)}",
+        "rx": f"{human_count(entry.rx_datagrams)} / {human_bytes(entry.rx_bytes)}",
+        "tx": f"{human_count(entry.tx_datagrams)} / {human_bytes(entry.tx_bytes)}",
         "last error": Text(safe_text(entry.last_error, 80), style="red") if entry.last_error else "",
     }
 

@@ -10,7 +10,6 @@ from udpscope.probe import (
     HEADER_SIZE,
     MAGIC,
     MAX_SIZE,
-    ProbeBook,
     ProbeTracker,
     decode_probe,
     encode_probe,
@@ -197,14 +196,35 @@ def test_empty_tracker_stats():
     assert (s.received, s.lost, s.delay_avg, s.jitter, s.loss_ratio) == (0, 0, None, None, 0.0)
 
 
-def test_book_keeps_one_tracker_per_key_and_counts_non_probes():
-    book = ProbeBook(max_keys=2)
-    a, b, c = ("239.1.1.1", "10.0.0.1"), ("239.1.1.1", "10.0.0.2"), ("239.1.1.2", None)
-    assert book.feed(a, encode_probe(0, 1.0), 1.1) == "new"
-    assert book.feed(a, encode_probe(0, 1.0), 1.1) == "duplicate"
-    assert book.feed(b, encode_probe(5, 1.0), 1.1) == "new"
-    assert book.feed(b, b"not a probe", 1.1) is None
-    assert book.feed(c, encode_probe(0, 1.0), 1.1) is None   # over max_keys
-    assert book.trackers[a].stats().duplicates == 1
-    assert book.trackers[b].stats().received == 1
-    assert (book.non_probe, book.dropped_keys, len(book.trackers)) == (1, 1, 2)
+def test_the_largest_sequence_numbers_are_judged_exactly() -> None:
+    """Empty slots hold 2**64-1 internally: that seq itself must not look like a duplicate."""
+    top = 2**64 - 1
+    t = ProbeTracker(window=8)
+
+    def seen(seq: int) -> str:
+        probe = decode_probe(encode_probe(seq, 1.0))
+        assert probe is not None
+        return t.observe(probe, 1.5)
+
+    assert [seen(top - 2), seen(top), seen(top), seen(top - 1), seen(top - 1)] == [
+        "new", "new", "duplicate", "reordered", "duplicate"]
+    s = t.stats()
+    assert (s.received, s.duplicates, s.lost, s.highest_seq) == (3, 2, 0, top)
+
+
+def test_a_tracker_is_small_whatever_its_sequence_numbers() -> None:
+    """A full stream table holds 1024 trackers: each must stay tens of kB, not hundreds."""
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        trackers = [ProbeTracker() for _ in range(20)]
+        for t in trackers:
+            for seq in range(2**40, 2**40 + 4096 * 997, 997):
+                probe = decode_probe(encode_probe(seq, 1.0))
+                assert probe is not None
+                t.observe(probe, 1.1)
+        per_tracker = tracemalloc.get_traced_memory()[0] / len(trackers)
+    finally:
+        tracemalloc.stop()
+    assert per_tracker < 40_000
