@@ -48,7 +48,7 @@ def test_too_few_open_files_is_a_clear_refusal(launch, nofile: int) -> None:  # 
 def test_at_32_open_files_sockets_are_refused_and_every_view_still_opens(launch) -> None:  # type: ignore[no-untyped-def]
     app = launch([], {resource.RLIMIT_NOFILE: 32})
     app.wait_text("Live log", START_TIMEOUT)
-    time.sleep(1.0)  # the views' code is imported in the background after the first frame
+    time.sleep(2.0)  # the views' code is imported in the background after the first frame
     for _ in range(30):
         app.write(b"n")
         time.sleep(0.2)

@@ -57,6 +57,7 @@ RATE_EVERY = 10  # capture.tick() (rates, kernel drops) at 2 Hz
 INPUT_DRAIN_SECONDS = 0.0003  # reader drain per loop turn while input is handled
 INPUT_DRAIN_HOLD = 0.3  # seconds after a key or click before the normal drain returns
 HELP_SCREEN = "help"  # name of the installed help screen
+PRELOAD_DELAY = 0.5  # seconds after mount: the first frames are written by then
 MAIN_SCREEN = "main"
 
 
@@ -165,8 +166,9 @@ class UdpscopeApp(OrderedKeysApp[int]):
             self.notify(self.limits_note, title="Limits", severity="warning", markup=False)
         self._errors_seen = self.capture.error_count
         self.set_interval(1 / TICK_HZ, self._tick)
-        # After the first frame: what later screens import, while files can still be opened.
-        self.call_after_refresh(preload_later_modules)
+        # Once the first frame is out: what later screens import, while files can still be
+        # opened. (Right after the refresh it held up the writing of that very frame.)
+        self.set_timer(PRELOAD_DELAY, preload_later_modules)
         if self.handle_signals:
             self._catch_signals()
         self._startup_sockets()

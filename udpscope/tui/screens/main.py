@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from udpscope.tui.widgets.options import OptionsPane
 
 NARROW = 110  # below this many columns the side pane and the log take turns
+COMPOSER_DELAY = 0.15  # seconds after mount before the composer is built
 
 
 class StatusLine(Static):
@@ -117,7 +118,10 @@ class MainScreen(Screen[None]):
         self.watch(self.query_one("#filter", Input), "value", self._filter_changed, init=False)
         self.update_status()
         self.set_focus(log)
-        self.call_after_refresh(self._build_composer)
+        # Not in the refresh that draws the first frame, nor right after it: the main thread
+        # busy mounting it held up the terminal writer, and the first frame appeared 0.1 s
+        # later. Keys that want the composer before then build it at once (focus_pane).
+        self.set_timer(COMPOSER_DELAY, self._build_composer)
 
     def _build_composer(self) -> AwaitMount:
         """Mount the composer (once); returns what to await for it to be there."""
