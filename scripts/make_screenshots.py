@@ -3,31 +3,33 @@
 
 The README shows these, so they must come from the app as it is, not from mock-ups: two real
 sockets on 127.0.0.1 exchange datagrams (text, JSON, binary with control bytes, a paced burst
-of probes) through the same capture layer the app uses, then each view is saved with
-App.save_screenshot. Loopback only; bounded sends.
+of probes) through the same capture layer the app uses, the composer is filled and sent with
+keys as a user would, then each view is saved with App.save_screenshot. The main screen is taken
+at 140x40 and at 80x24 (where the log takes the width). Loopback only; bounded sends.
 
     .venv/bin/python scripts/make_screenshots.py [--out screenshots]
+
+It prints the path of every file it wrote.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
+from textual.pilot import Pilot
+from textual.widgets import Input
+
+from udpscope.tui.app import UdpscopeApp
+from udpscope.tui.screens.detail import PacketDetail
+from udpscope.tui.widgets.message_log import MessageLog
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from textual.widgets import Input  # noqa: E402
-
-from udpscope.tui.app import UdpscopeApp  # noqa: E402
-from udpscope.tui.screens.detail import PacketDetail  # noqa: E402
-from udpscope.tui.widgets.compose import ComposePane  # noqa: E402
-from udpscope.tui.widgets.message_log import MessageLog  # noqa: E402
-
-SIZE = (140, 40)
+WIDE = (140, 40)
+SMALL = (80, 24)
 PORT_RX = 47411
 PORT_TX = 47412
 THEMES = ["udpscope-dark", "udpscope-light", "high-contrast"]
@@ -40,7 +42,7 @@ PAYLOADS = [
 ]
 
 
-async def wait_until(pilot, cond, timeout: float = 5.0) -> None:  # type: ignore[no-untyped-def]
+async def wait_until(pilot: Pilot, cond: Callable[[], object], timeout: float = 5.0) -> None:
     deadline = time.monotonic() + timeout
     while not cond():
         if time.monotonic() > deadline:
@@ -48,8 +50,14 @@ async def wait_until(pilot, cond, timeout: float = 5.0) -> None:  # type: ignore
         await pilot.pause(0.02)
 
 
-async def traffic(pilot) -> None:  # type: ignore[no-untyped-def]
+def no_blink(app: UdpscopeApp) -> None:
+    for inp in app.screen.query(Input):
+        inp.cursor_blink = False
+
+
+async def traffic(pilot: Pilot) -> None:
     app = pilot.app
+    assert isinstance(app, UdpscopeApp)
     capture = app.capture
     await wait_until(pilot, lambda: len(capture.sockets) == 2
                      and all(e.state == "bound" for e in capture.sockets.values()))
@@ -61,38 +69,32 @@ async def traffic(pilot) -> None:  # type: ignore[no-untyped-def]
         await wait_until(pilot, lambda n=n: rx.rx_datagrams >= n)
         await pilot.pause(0.05)
     app.selected_socket = 1
-    await pilot.pause(0.6)
-    # Pre-fill the composer the way a user would leave it.
-    screen = app.screen
-    screen.query_one("#dest-host", Input).value = "127.0.0.1"
-    screen.query_one("#dest-port", Input).value = str(PORT_RX)
-    screen.query_one("#payload", Input).value = "hello from udpscope"
-    for inp in screen.query(Input):
-        inp.cursor_blink = False
-    # Send it the way a user would (the composer's own send), so its result line is real too.
+    # The composer, typed and sent the way a user would: 3, the fields, Enter.
     before = rx.rx_datagrams
-    composer = screen.query_one(ComposePane)
-    composer.action_send()
-    await wait_until(pilot, lambda: rx.rx_datagrams > before and composer.job is not None
-                     and composer.job.done)
-    await pilot.pause(0.4)
-    screen.query_one(MessageLog).focus()
-    await pilot.pause(0.3)
+    await pilot.press("3")
+    await wait_until(pilot, lambda: isinstance(app.focused, Input) and app.focused.id == "dest-host")
+    await pilot.press(*"127.0.0.1", "tab", *str(PORT_RX), "tab", "tab", *"hello from udpscope", "enter")
+    await wait_until(pilot, lambda: rx.rx_datagrams > before)
+    await pilot.press("escape")  # back to the log, which then has the focus
+    await pilot.press("up", "up")  # a selected row
+    await pilot.pause(0.5)
+    no_blink(app)
 
 
-async def shoot(out: Path, theme: str, views: list[str]) -> list[str]:
+async def shoot(out: Path, theme: str, size: tuple[int, int], views: list[str]) -> list[Path]:
     app = UdpscopeApp(binds=[("127.0.0.1", PORT_RX), ("127.0.0.1", PORT_TX)], theme=theme)
-    written = []
-    async with app.run_test(size=SIZE) as pilot:
+    written: list[Path] = []
+    async with app.run_test(size=size) as pilot:
         await traffic(pilot)
 
         def save(name: str) -> None:
-            app.save_screenshot(filename=name, path=str(out))
-            written.append(name)
+            written.append(Path(app.save_screenshot(filename=name, path=str(out))))
 
         for view in views:
             if view == "main":
                 save("main.svg" if theme == THEMES[0] else f"theme-{theme}.svg")
+            elif view == "small":
+                save("main-80x24.svg")
             elif view == "detail":
                 log = app.screen.query_one(MessageLog)
                 log.cursor = next(i for i, r in enumerate(log.rows)
@@ -105,29 +107,30 @@ async def shoot(out: Path, theme: str, views: list[str]) -> list[str]:
                 await pilot.pause(0.1)
             elif view == "options":
                 await pilot.press("2")
-                await pilot.pause(0.3)
+                await pilot.pause(0.4)
                 save("options.svg")
-                await pilot.press("escape", "4")
+                await pilot.press("4")
             elif view == "stats":
                 await pilot.press("5")
                 await pilot.pause(0.8)
                 save("stats.svg")
                 await pilot.press("escape")
-        if theme == THEMES[0]:
+        if theme == THEMES[0] and size == WIDE:
             save("theme-udpscope-dark.svg")
     return written
 
 
 async def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "screenshots")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
-    written = await shoot(args.out, THEMES[0], ["main", "detail", "options", "stats"])
+    written = await shoot(args.out, THEMES[0], WIDE, ["main", "detail", "options", "stats"])
+    written += await shoot(args.out, THEMES[0], SMALL, ["small"])
     for theme in THEMES[1:]:
-        written += await shoot(args.out, theme, ["main"])
-    for name in written:
-        print(args.out / name)
+        written += await shoot(args.out, theme, WIDE, ["main"])
+    for path in written:
+        print(path.resolve())
     return 0
 
 

@@ -263,3 +263,22 @@ def test_read_rp_filter_and_system_from_fake_trees(tmp_path):
     assert view.igmp_max_memberships == 20 and view.igmp_max_msf is None
     assert view.rp_filter["all"] == 1
     assert view.routes is not None and len(view.routes) == 3
+
+
+def test_wording_says_what_is_really_wrong():
+    """An invalid address is invalid (not "not a multicast address"); a group of the other
+    family is a family mismatch (not isolation errors); a socket that joined other groups is
+    not said to have joined none; with no socket, nothing is said about "this socket"."""
+    found = why_no_traffic(ReceiveSetup("300.1.1.1"), system())
+    assert [f.title for f in found] == ["not a valid address"]
+    assert "not a valid" in found[0].detail
+    mismatch = why_no_traffic(ReceiveSetup("ff15::1", joined=False, multicast_all=False,
+                                           socket_family="udp4"), system())
+    assert [f.title for f in mismatch] == ["address family mismatch"]
+    assert "udp4" in mismatch[0].detail and "udp6" in mismatch[0].detail
+    other = why_no_traffic(ReceiveSetup("239.1.1.1", interface="eth0", joined=False,
+                                        multicast_all=False, socket_joins=2), system())
+    detail = next(f.detail for f in other if f.title == "isolation without a join")
+    assert "2 other group(s), not 239.1.1.1" in detail and "joined none" not in detail
+    host_only = titles(ReceiveSetup("239.1.1.1", interface="eth0", socket=False))
+    assert "isolation off" not in host_only

@@ -43,3 +43,19 @@ def test_specific_hint_differs_from_generic():
 @pytest.mark.parametrize("code", ["EWHATEVER", "", "ERR_SOCKET_BAD_PORT", None, 13])
 def test_unknown_codes_have_no_hint(code):
     assert errno_hint(code, "send") is None
+
+
+def test_hints_name_the_controls_of_each_interface() -> None:
+    """The TUI's hints point at its panes and checkboxes, the CLI's at its flags, the library's
+    at its calls: a TUI user cannot act on "call set_broadcast(True)"."""
+    tui = errno_hint("EACCES", "send", words="tui")
+    cli = errno_hint("EACCES", "send", words="cli")
+    assert tui is not None and "broadcast" in tui and "2 Options" in tui and "set_" not in tui
+    assert cli is not None and "--broadcast" in cli and "set_" not in cli
+    reuse = errno_hint("EADDRINUSE", "bind", words="tui")
+    assert reuse is not None and "reuse addr" in reuse and "reuse_addr" not in reuse
+    for code, syscall in (("EACCES", None), ("ENETUNREACH", "send"),
+                          ("EADDRNOTAVAIL", "setMulticastInterface")):
+        for words in ("tui", "cli"):
+            hint = errno_hint(code, syscall, words=words)
+            assert hint is not None and "set_" not in hint and "()" not in hint, (code, words)

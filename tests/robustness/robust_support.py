@@ -55,8 +55,10 @@ def strip_csi(data: bytes) -> bytes:
 class PtyApp:
     """`python -m udpscope ARGS` on a pty of the given size; its output is read continuously."""
 
-    def __init__(self, args: list[str], columns: int = 160, lines: int = 45) -> None:
+    def __init__(self, args: list[str], columns: int = 160, lines: int = 45,
+                 limits: dict[int, int] | None = None) -> None:
         self.args = args
+        self.limits = limits or {}  # resource.RLIMIT_* -> value, set in the child before exec
         self.columns = columns
         self.lines = lines
         self.output = bytearray()
@@ -78,13 +80,19 @@ class PtyApp:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "udpscope", *self.args],
                 stdin=slave, stdout=slave, stderr=slave, env=env, cwd=ROOT,
-                start_new_session=True, close_fds=True,
+                start_new_session=True, close_fds=True, preexec_fn=self._set_limits,
             )
         finally:
             os.close(slave)
         self._master = master
         self._thread = threading.Thread(target=self._read, name="pty-reader", daemon=True)
         self._thread.start()
+
+    def _set_limits(self) -> None:
+        import resource
+
+        for which, value in self.limits.items():
+            resource.setrlimit(which, (value, value))
 
     def _read(self) -> None:
         while not self._stop:

@@ -126,3 +126,40 @@ async def test_log_filter_rejects_bad_hex_and_filters_good() -> None:
         await type_into(pilot, "#filter", "hex:zz")
         await wait_for(pilot, lambda: message(app, "#filter-error"), what="filter error")
         assert app.screen.query_one("#filter", Input).value == "hex:zz"
+
+
+async def test_composer_file_that_is_a_fifo_is_refused_without_freezing(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A FIFO as "as file" used to block the event loop inside open() (capture stopped, ctrl+q
+    ignored); now it is refused at once with a message under the payload."""
+    import os
+
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    app = make_app(binds=[("127.0.0.1", 0)])
+    async with app.run_test(size=(130, 36)) as pilot:
+        await _bound_app(pilot, app)
+        await pilot.press("3")
+        app.screen.query_one("#dest-host", Input).value = "127.0.0.1"
+        app.screen.query_one("#dest-port", Input).value = "9"
+        app.screen.query_one("#payload-kind", Select).value = "file"
+        await type_into(pilot, "#payload", str(fifo))
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: message(app, "#payload-error"), timeout=5, what="refused")
+        assert "FIFO" in message(app, "#payload-error")
+        assert app.capture.sockets[1].tx_datagrams == 0
+
+
+async def test_composer_quotes_the_limit_of_the_sockets_family() -> None:
+    app = make_app(binds=[("127.0.0.1", 0)])
+    async with app.run_test(size=(130, 36)) as pilot:
+        await _bound_app(pilot, app)
+        await pilot.press("3")
+        screen = app.screen
+        screen.query_one("#dest-host", Input).value = "127.0.0.1"
+        screen.query_one("#dest-port", Input).value = "9"
+        screen.query_one("#payload", Input).value = "x" * 65508
+        screen.set_focus(screen.query_one("#payload", Input))
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: message(app, "#payload-error"), what="too large")
+        text = message(app, "#payload-error")
+        assert "65507" in text and "IPv4" in text and "65527" not in text

@@ -155,3 +155,61 @@ async def test_udp6_socket_sends_to_itself_on_ipv6_loopback() -> None:
         assert rx.payload == b"\xde\xad\xbe\xef" and rx.family == "IPv6"
         await wait_for(pilot, lambda: any(f"[::1]:{port}" in line for line in rendered_log_lines(app)),
                        what="IPv6 peer rendered in brackets")
+
+
+async def test_detail_steps_copies_and_saves(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """In the detail: ←/→ step through the log's rows (the log's cursor follows), c/x copy the
+    payload as safe text or hex (OSC 52 through Textual), s saves its exact bytes to a new file."""
+    monkeypatch.chdir(tmp_path)
+    app = make_app(binds=[("127.0.0.1", PORT_A)])
+    async with app.run_test(size=(130, 36)) as pilot:
+        capture = app.capture
+        await wait_for(pilot, lambda: capture.sockets and capture.sockets[1].state == "bound", what="bound")
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            for payload in (b"first", b"\x1b]0;second\x07", b"third"):
+                s.sendto(payload, ("127.0.0.1", PORT_A))
+        log = log_of(app)
+        await wait_for(pilot, lambda: sum(r.kind == "rx" for r in log.rows) == 3, what="rows")
+        app.screen.set_focus(log)
+        await pilot.press("enter")  # the newest row: "third"
+        await wait_for(pilot, lambda: isinstance(app.screen, PacketDetail), what="detail")
+        detail = app.screen
+        assert detail.record.payload == b"third"
+        await pilot.press("left")
+        assert detail.record.payload == b"\x1b]0;second\x07"
+        assert log.selected is detail.record or log.selected == detail.record
+        copied: list[str] = []
+        monkeypatch.setattr(app, "copy_to_clipboard", copied.append)
+        await pilot.press("c", "x")
+        assert copied == [r"\e]0;second\x07", "1b 5d 30 3b 73 65 63 6f 6e 64 07"]
+        await pilot.press("s")
+        await wait_for(pilot, lambda: type(app.screen).__name__ == "SavePayloadDialog", what="save")
+        await pilot.press("enter")
+        saved = tmp_path / f"udpscope-{detail.record.seq}.bin"
+        await wait_for(pilot, saved.exists, what="saved")
+        assert saved.read_bytes() == b"\x1b]0;second\x07"
+        await pilot.press("left", "left")  # past the oldest datagram: the listening event, then stop
+        assert detail.record.kind == "event"
+        await pilot.press("right", "right", "right", "right")
+        assert detail.record.payload == b"third"  # the newest: stays there
+
+
+async def test_send_on_a_connected_socket_ignores_to_and_port_and_says_so() -> None:
+    app = make_app(binds=[("127.0.0.1", 0), ("127.0.0.1", 0)])
+    async with app.run_test(size=(130, 36)) as pilot:
+        capture = app.capture
+        await wait_for(pilot, lambda: len(capture.sockets) == 2 and all(
+            e.state == "bound" for e in capture.sockets.values()), what="bound")
+        first, second = capture.sockets[1], capture.sockets[2]
+        second.sock.connect(first.local()[1], "127.0.0.1")
+        await wait_for(pilot, lambda: second.state == "connected", what="connected")
+        app.selected_socket = 2
+        await pilot.press("3")
+        await type_into(pilot, "#dest-host", "10.9.9.9")
+        await type_into(pilot, "#dest-port", "9")
+        await type_into(pilot, "#payload", "to the peer")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: first.rx_datagrams == 1, what="delivered to the peer")
+        result = app.screen.query_one("#send-result")
+        await wait_for(pilot, lambda: "sent 1/1" in str(result.render()), what="result")
+        assert "ignored" in str(result.render())

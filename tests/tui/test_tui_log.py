@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import socket
 
-from textual.widgets import Static
+import pytest
+from textual.widgets import Input, Static
 from tui_helpers import log_of, make_app, rendered_log_lines, type_into, wait_for
 
 from udpscope.tui.widgets.message_log import MessageLog
@@ -190,3 +191,93 @@ async def test_a_full_log_holds_the_rows_being_read_and_catches_up_on_end() -> N
         await wait_for(pilot, lambda: log.rows[-1].payload == b"new 99", what="caught up")
         assert log.following and log.new_count == 0 and len(log.rows) == 60
         assert [r.payload for r in log.rows][-60:] == [b"new %d" % i for i in range(40, 100)]
+
+
+async def test_new_counts_rows_that_arrived_not_filter_edits() -> None:
+    """With the cursor up and no traffic, typing and deleting a filter re-reads the ring: that
+    adds no "new" rows (each re-read used to add every matching row to the count)."""
+    app = make_app(binds=[("127.0.0.1", 0)])
+    async with app.run_test(size=(130, 36)) as pilot:
+        port = await _started(pilot, app)
+        log = log_of(app)
+        _send(port, [f"row {i}".encode() for i in range(60)])
+        await wait_for(pilot, lambda: len(log.rows) == 61, what="60 rows")
+        log.focus()
+        await pilot.press("up", "up", "pageup")
+        await wait_for(pilot, lambda: not log.following, what="not following")
+        await pilot.press("slash")
+        filter_bar = app.screen.query_one("#filter", Input)
+        counts = []
+        # Each matches 11 rows (row 5, row 50..59): fewer than the view shows, so no scrolling.
+        for text in ("text:row 5", "text:row 4", "text:row 3", ""):
+            filter_bar.value = text
+            await pilot.pause()
+            counts.append(log.new_count)
+        assert counts == [0, 0, 0, 0]
+        assert "new" not in status(app)
+        # Reading up again, only arrivals count.
+        log.focus()
+        await pilot.press("up", "up", "pageup")
+        await wait_for(pilot, lambda: not log.following, what="not following again")
+        _send(port, [b"late 1", b"late 2", b"late 3"])
+        await wait_for(pilot, lambda: log.new_count == 3, what="3 new")
+        await wait_for(pilot, lambda: "▼ 3 new" in status(app), what="shown")
+
+
+async def test_new_counts_only_rows_that_match_the_filter_while_held() -> None:
+    app = make_app(binds=[("127.0.0.1", 0)], ring_size=40)
+    async with app.run_test(size=(130, 36)) as pilot:
+        port = await _started(pilot, app)
+        log = log_of(app)
+        await type_into(pilot, "#filter", "text:keep")
+        _send(port, [b"keep %d" % i for i in range(50)])
+        await wait_for(pilot, lambda: len(log.rows) == 40, what="a full log")
+        log.focus()
+        await pilot.press("up", "up")  # the first selects the last row, the second moves up
+        await wait_for(pilot, lambda: not log.following, what="not following")
+        _send(port, [b"drop", b"keep new", b"drop", b"keep newer"])
+        await wait_for(pilot, lambda: app.capture.sockets[1].rx_datagrams == 54, what="received")
+        await wait_for(pilot, lambda: log.new_count == 2, what="2 matching new")
+        await pilot.pause(0.3)
+        assert log.new_count == 2 and log.held
+
+
+async def test_a_filter_matching_nothing_says_so() -> None:
+    app = make_app(binds=[("127.0.0.1", 0)])
+    async with app.run_test(size=(130, 36)) as pilot:
+        port = await _started(pilot, app)
+        _send(port, [b"alpha"])
+        log = log_of(app)
+        await wait_for(pilot, lambda: any(r.kind == "rx" for r in log.rows), what="a row")
+        await type_into(pilot, "#filter", "text:nothing-like-this")
+        await wait_for(pilot, lambda: "no rows match text:nothing-like-this" in status(app),
+                       what="status says no rows match")
+        assert "no datagrams yet" not in status(app)
+        assert "no rows match" in rendered_log_lines(app)[0]
+
+
+@pytest.mark.parametrize("theme", ["udpscope-dark", "udpscope-light", "high-contrast"])
+async def test_the_selected_row_is_visible_in_every_theme_and_dimmer_when_blurred(theme: str) -> None:
+    """The cursor is drawn over every segment of the row (it used to sit under each segment's
+    own background, so no row looked selected), and it is dimmer while the log lacks focus."""
+    app = make_app(binds=[("127.0.0.1", 0)], theme=theme)
+    async with app.run_test(size=(100, 30)) as pilot:
+        port = await _started(pilot, app)
+        log = log_of(app)
+        _send(port, [b"\x1b[31mescaped\x1b[0m and plain", b"next"])
+        await wait_for(pilot, lambda: len(log.rows) == 3, what="rows")
+        log.focus()
+        await pilot.press("up", "up")
+        await wait_for(pilot, lambda: log.cursor == 1, what="row 1 selected")
+        y = 1 - int(log.scroll_y)
+
+        def backgrounds(row: int) -> set[object]:
+            return {seg.style.bgcolor for seg in log.render_line(row) if seg.style and seg.text.strip()}
+
+        focused = backgrounds(y)
+        assert len(focused) == 1 and focused.isdisjoint(backgrounds(y + 1))
+        await pilot.press("slash")  # focus leaves the log
+        await wait_for(pilot, lambda: not log.has_focus, what="blurred")
+        await pilot.pause()
+        blurred = backgrounds(y)
+        assert len(blurred) == 1 and blurred != focused and blurred.isdisjoint(backgrounds(y + 1))

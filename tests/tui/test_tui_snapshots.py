@@ -1,6 +1,11 @@
 """Snapshots of every pane and state, made deterministic: fixed size, frozen clocks, UTC, fixed
 loopback ports on both ends, shipped themes only, cursor blink off.
 
+The main screen (with traffic and a selected row), the detail view, options and stats are taken
+at 80x24, 100x30 and 140x40: below 110 columns the side pane takes turns with the log, below 30
+rows the title bar goes. The main screen in each theme, where the cursor and the checkboxes
+must stay readable.
+
 Update after a deliberate UI change with `pytest tests/tui --snapshot-update` and look at the
 SVGs before committing them.
 """
@@ -23,6 +28,10 @@ from tui_helpers import (
 
 from tests.netns import inside
 from udpscope.tui.screens.detail import PacketDetail
+from udpscope.tui.workbench import TimerPane
+
+SIZES = [(80, 24), (100, 30), (140, 40)]
+THEMES = ["udpscope-dark", "udpscope-light", "high-contrast"]
 
 PAYLOADS = [
     b"hello udpscope",
@@ -59,11 +68,18 @@ async def fill_traffic(pilot: Pilot) -> None:
 async def settle(pilot: Pilot) -> None:
     """Run the slow refresh now (tables, status) instead of waiting for the timer to get there."""
     app = pilot.app
-    refresh = getattr(app.screen, "refresh_data", None)
-    if refresh is not None:
-        refresh(True)
+    if isinstance(app.screen, TimerPane):
+        app.screen.refresh_data(True)
     await pilot.pause()
     no_blink(app)
+
+
+async def select_a_row(pilot: Pilot) -> None:
+    """The log focused, the cursor two rows up from the newest (a selected row, not following)."""
+    log = log_of(pilot.app)
+    pilot.app.screen.set_focus(log)
+    await pilot.press("up", "up")
+    await settle(pilot)
 
 
 def traffic_app(theme: str = "udpscope-dark"):  # type: ignore[no-untyped-def]
@@ -74,25 +90,32 @@ def test_empty_start(snap_compare) -> None:  # type: ignore[no-untyped-def]
     async def before(pilot: Pilot) -> None:
         no_blink(pilot.app)
 
-    assert snap_compare(make_app(), terminal_size=SIZE, run_before=before)
+    assert snap_compare(make_app(), terminal_size=(80, 24), run_before=before)
 
 
-@pytest.mark.parametrize("theme", ["udpscope-dark", "udpscope-light", "high-contrast"])
-def test_traffic_in_each_theme(snap_compare, theme: str) -> None:  # type: ignore[no-untyped-def]
-    assert snap_compare(traffic_app(theme), terminal_size=SIZE, run_before=fill_traffic)
+@pytest.mark.parametrize("theme", THEMES)
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_main_with_traffic_and_a_selected_row(snap_compare, size: tuple[int, int], theme: str) -> None:  # type: ignore[no-untyped-def]
+    async def before(pilot: Pilot) -> None:
+        await fill_traffic(pilot)
+        await select_a_row(pilot)
+
+    assert snap_compare(traffic_app(theme), terminal_size=size, run_before=before)
 
 
-def test_detail_view(snap_compare) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_detail_view(snap_compare, size: tuple[int, int]) -> None:  # type: ignore[no-untyped-def]
     async def before(pilot: Pilot) -> None:
         await fill_traffic(pilot)
         log = log_of(pilot.app)
-        log.focus()
+        pilot.app.screen.set_focus(log)
         index = next(i for i, r in enumerate(log.rows) if r.kind == "rx" and r.payload == PAYLOADS[1])
         log.cursor = index
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(pilot.app.screen, PacketDetail), what="detail")
+        await pilot.pause()
 
-    assert snap_compare(traffic_app(), terminal_size=SIZE, run_before=before)
+    assert snap_compare(traffic_app(), terminal_size=size, run_before=before)
 
 
 def test_bind_error_shown(snap_compare) -> None:  # type: ignore[no-untyped-def]
@@ -106,30 +129,35 @@ def test_bind_error_shown(snap_compare) -> None:  # type: ignore[no-untyped-def]
     assert snap_compare(app, terminal_size=SIZE, run_before=before)
 
 
-def test_options_pane(snap_compare) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize(("size", "theme"), [(s, "udpscope-dark") for s in SIZES]
+                         + [((100, 30), "high-contrast")], ids=lambda v: v if isinstance(v, str) else f"{v[0]}x{v[1]}")
+def test_options_pane(snap_compare, size: tuple[int, int], theme: str) -> None:  # type: ignore[no-untyped-def]
     async def before(pilot: Pilot) -> None:
         await fill_traffic(pilot)
         await pilot.press("2")
+        await wait_for(pilot, lambda: pilot.app.screen.query("#ttl"), what="options")
         await type_into(pilot, "#ttl", "300")
         await pilot.press("enter")
         await pilot.pause(0.1)
         no_blink(pilot.app)
 
-    assert snap_compare(traffic_app(), terminal_size=SIZE, run_before=before)
+    assert snap_compare(traffic_app(theme), terminal_size=size, run_before=before)
 
 
-def test_stats_view(snap_compare) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_stats_view(snap_compare, size: tuple[int, int]) -> None:  # type: ignore[no-untyped-def]
     async def before(pilot: Pilot) -> None:
         await fill_traffic(pilot)
         await pilot.press("5")
         await wait_for(pilot, lambda: type(pilot.app.screen).__name__ == "StatsScreen", what="stats")
+        await pilot.pause()
         await settle(pilot)
 
-    assert snap_compare(traffic_app(), terminal_size=SIZE, run_before=before)
+    assert snap_compare(traffic_app(), terminal_size=size, run_before=before)
 
 
 def test_help_screen(snap_compare) -> None:  # type: ignore[no-untyped-def]
-    assert snap_compare(make_app(), terminal_size=SIZE, press=["question_mark"])
+    assert snap_compare(make_app(), terminal_size=(80, 24), press=["question_mark"])
 
 
 def test_new_socket_dialog_with_error(snap_compare) -> None:  # type: ignore[no-untyped-def]

@@ -48,7 +48,7 @@ async def test_options_pane_is_built_when_its_tab_is_clicked() -> None:
     # The pane is not composed at start (start-up time); a click on its tab, not only key 2,
     # must build it for the selected socket.
     app = make_app(binds=[("127.0.0.1", 0)])
-    async with app.run_test(size=(100, 30)) as pilot:
+    async with app.run_test(size=(120, 30)) as pilot:  # wide: the tabs are beside the log
         capture = app.capture
         await wait_for(pilot, lambda: capture.sockets and capture.sockets[1].state == "bound",
                        what="bound")
@@ -76,3 +76,50 @@ async def test_composer_placeholder_follows_kind_and_errors_clear_on_edit() -> N
         await pilot.press("backspace")
         await wait_for(pilot, lambda: not error.has_class("-visible"), what="error cleared")
         assert app.screen.query_one("#dest-port", Input).value == "9999"
+
+
+async def test_udp6_options_show_only_what_applies_and_buffers_are_settable() -> None:
+    app = make_app(binds=[("::1", 0)])
+    async with app.run_test(size=(120, 36)) as pilot:
+        await wait_for(pilot, lambda: app.capture.sockets and app.capture.sockets[1].state == "bound",
+                       what="bound")
+        await pilot.press("2")
+        await wait_for(pilot, lambda: app.screen.query("#opt-title"), what="options")
+        title = app.screen.query_one("#opt-title", Static)
+        await wait_for(pilot, lambda: "udp6" in str(title.render()), what="udp6 title")
+        assert not app.screen.query_one("#broadcast-row").display  # IPv6 has no broadcast
+        assert str(app.screen.query_one("#label-ttl").render()) == "hop limit"
+        await type_into(pilot, "#recv-buf", "256KiB")
+        await pilot.press("enter")
+        sock = app.capture.sockets[1].sock
+        await wait_for(pilot, lambda: sock.get_recv_buffer_size() >= 256 * 1024, what="set")
+        await wait_for(pilot, lambda: "KiB" in str(app.screen.query_one("#k-bufs").render()),
+                       what="kernel value in IEC units")
+
+
+async def test_disconnect_is_logged() -> None:
+    app = make_app(binds=[("127.0.0.1", 0), ("127.0.0.1", 0)])
+    async with app.run_test(size=(120, 36)) as pilot:
+        capture = app.capture
+        await wait_for(pilot, lambda: len(capture.sockets) == 2 and all(
+            e.state == "bound" for e in capture.sockets.values()), what="bound")
+        peer = capture.sockets[2].local()
+        capture.sockets[1].sock.connect(peer[1], peer[0])
+        await wait_for(pilot, lambda: capture.sockets[1].state == "connected", what="connected")
+        app.selected_socket = 1
+        await pilot.press("d")
+        await wait_for(pilot, lambda: any(r.event == "disconnect" for r in capture.ring),
+                       what="disconnect in the log")
+        row = next(r for r in capture.ring if r.event == "disconnect")
+        assert row.sock_id == 1 and str(peer[1]) in (row.text or "")
+
+
+async def test_one_tab_reaches_the_group_field_of_the_checks() -> None:
+    app = make_app(binds=[("127.0.0.1", 0)])
+    async with app.run_test(size=(120, 36)) as pilot:
+        for path in (["6"], ["escape", "3", "escape", "6"], ["escape", "5", "6"]):
+            await pilot.press(*path)
+            await wait_for(pilot, lambda: type(app.screen).__name__ == "MulticastScreen", what="view")
+            await pilot.press("tab")
+            await wait_for(pilot, lambda: getattr(app.focused, "id", None) == "check-group",
+                           what=f"group field after {path}")

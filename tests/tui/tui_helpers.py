@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import time
 from collections.abc import Callable
 from datetime import UTC
@@ -63,3 +64,44 @@ async def type_into(pilot: Pilot, selector: str, text: str) -> None:
     widget.value = ""
     for ch in text:
         await pilot.press(ch)
+
+
+def burst(app: UdpscopeApp, data: str) -> int:
+    """Post the keys a terminal sends for ``data`` all at once, as one read would deliver them.
+
+    The same parser as the terminal driver turns ``data`` into key events; none is handled
+    before the last is posted (unlike `pilot.press`, which waits after every key). Escape is
+    not allowed here: alone it needs the parser's timeout.
+    """
+    from textual._xterm_parser import XTermParser  # the driver's own parser
+
+    assert "\x1b" not in data or "\x1b[" in data, "a lone escape needs its own read"
+    parser = XTermParser()
+    events = [*parser.feed(data), *parser.feed("")]
+    for event in events:
+        event.set_sender(app)
+        app.post_message(event)
+    return len(events)
+
+
+def udp_receiver() -> socket.socket:
+    """A plain loopback socket the app sends to (what the datagram really was, byte for byte)."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.bind(("127.0.0.1", 0))
+    sock.setblocking(False)
+    return sock
+
+
+async def receive(pilot: Pilot, sock: socket.socket, timeout: float = 5.0) -> bytes:
+    """The next datagram on ``sock``, letting the app run meanwhile; fails after ``timeout``."""
+    got: list[bytes] = []
+
+    def ready() -> bool:
+        try:
+            got.append(sock.recv(70000))
+        except BlockingIOError:
+            return False
+        return True
+
+    await wait_for(pilot, ready, timeout, what="a datagram at the receiver")
+    return got[0]

@@ -134,6 +134,13 @@ class Capture:
         sock.on("error", lambda err: self.record_error(entry.id, err))
         return entry
 
+    def note_event(self, sock_id: int, event: str, text: str = "") -> None:
+        """Log an event the engine does not emit itself (e.g. "disconnect", which Node has no
+        event for) for socket ``sock_id``; unknown ids are ignored."""
+        entry = self.sockets.get(sock_id)
+        if entry is not None:
+            self._on_event(entry, event, text)
+
     def _on_event(self, entry: SocketEntry, event: str, text: str) -> None:
         self.seq += 1
         self._append(Record(self.seq, self.clock(), "event", entry.id, event=event, text=text))

@@ -214,7 +214,7 @@ def describe_error(err: BaseException) -> tuple[str, str, str | None]:
     message = safe_text(str(err) or code, limit=400)
     hint = None
     with contextlib.suppress(Exception):
-        hint = errno_hint(code, getattr(err, "syscall", None))
+        hint = errno_hint(code, getattr(err, "syscall", None), words="cli")
     return code, message, (safe_text(hint, limit=400) if hint else None)
 
 

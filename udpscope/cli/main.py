@@ -90,6 +90,37 @@ def run_command(name: str, argv: list[str]) -> int:
     return int(module.main(list(argv)) or 0)
 
 
+def _terminal_streams() -> str | None:
+    """Which of stdin / stdout is not a terminal (the TUI needs both), or None."""
+    for name, stream in (("standard input", sys.stdin), ("standard output", sys.stdout)):
+        try:
+            if stream is None or not stream.isatty():
+                return name
+        except (ValueError, OSError):  # closed
+            return name
+    return None
+
+
+MIN_TUI_FDS = 20  # the app's own descriptors (~8), imports, /proc reads, and a few sockets
+
+
+def _fd_shortage() -> int | None:
+    """The open-file limit if it is below what the TUI needs (after trying to raise the soft
+    limit up to the hard one), else None."""
+    try:
+        import resource
+
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        if soft != resource.RLIM_INFINITY and soft < MIN_TUI_FDS:
+            wanted = MIN_TUI_FDS if hard == resource.RLIM_INFINITY else min(hard, MIN_TUI_FDS)
+            if wanted > soft:
+                resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+                soft = wanted
+        return int(soft) if soft != resource.RLIM_INFINITY and soft < MIN_TUI_FDS else None
+    except (ImportError, OSError, ValueError):
+        return None
+
+
 def run_tui(ns: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     if ns.tui_udp6:
         for addr, _port in ns.tui_binds:
@@ -103,6 +134,19 @@ def run_tui(ns: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
             workspace = load_workspace(ns.tui_workspace)
         except WorkspaceError as e:
             parser.error(f"argument --workspace: {e}")
+    # Before anything is imported or bound: a pipe would get escape sequences, not an app.
+    missing = _terminal_streams()
+    if missing is not None:
+        err_line(f"udpscope: the terminal UI needs a terminal, but {missing} is not one.\n"
+                 "For pipes and scripts use `udpscope listen PORT` (one line per datagram) or "
+                 "`udpscope send HOST PORT ...`; see `udpscope --help`.")
+        return 2
+    limit = _fd_shortage()
+    if limit is not None:
+        err_line(f"udpscope: the terminal UI needs at least {MIN_TUI_FDS} open files, but this "
+                 f"process may open only {limit} (ulimit -n).\n"
+                 "Raise the limit (e.g. ulimit -n 1024), or use `udpscope listen PORT`.")
+        return 2
     try:
         from udpscope.tui.app import run_app
     except ImportError as e:

@@ -58,6 +58,8 @@ class ReceiveSetup:
     sender_routed: bool | None = None   # a router sits between sender and receiver
     sender_same_host: bool = False
     sender_loopback: bool | None = None  # multicast loopback on the sending socket
+    socket_family: str | None = None    # "udp4"/"udp6" of the receiving socket; None = unknown
+    socket: bool = True                 # False: no receiving socket yet, check the host only
 
 
 @dataclass(frozen=True)
@@ -216,13 +218,24 @@ def why_no_traffic(setup: ReceiveSetup, system: SystemView) -> list[Finding]:
         out.append(Finding(level, title, detail, fid, fix))
 
     group = setup.group.partition("%")[0]
-    if not _groups.is_multicast(group):
+    try:
+        addr = ipaddress.ip_address(group)
+    except ValueError:
+        add("error", "invalid-address", "not a valid address",
+            f"{group!r} is not a valid IPv4 or IPv6 address, so it cannot be a group")
+        return out
+    if not addr.is_multicast:
         add("error", "not-multicast-group", "not a multicast group",
             f"{group} is not a multicast address (IPv4 224.0.0.0/4, IPv6 ff00::/8); joining "
             "it fails with EINVAL")
         return out
-    addr = ipaddress.ip_address(group)
     v4 = addr.version == 4
+    if setup.socket_family in ("udp4", "udp6") and setup.socket_family != ("udp4" if v4 else "udp6"):
+        add("error", "family-mismatch", "address family mismatch",
+            f"{group} is an {'IPv4' if v4 else 'IPv6'} group but the socket is "
+            f"{setup.socket_family}: it can neither join nor receive it; use a "
+            f"{'udp4' if v4 else 'udp6'} socket")
+        return out
 
     # which interface is (or will be) used
     ifname = setup.interface
@@ -291,18 +304,21 @@ def why_no_traffic(setup: ReceiveSetup, system: SystemView) -> list[Finding]:
             add("error", "bound-unicast", "socket bound to a unicast address",
                 f"the socket is bound to {b}, but group datagrams are addressed to {group}; "
                 f"bind {'0.0.0.0' if v4 else '::'} (or the group) instead")
-    if not setup.joined and setup.multicast_all is False:
-        add("error", "isolated-without-join", "isolation without a join",
-            "multicast_all is off (isolation), so the kernel hands this socket only groups it "
-            "joined itself — and it joined none")
-    elif not setup.joined:
-        add("info", "joined-elsewhere", "relying on another socket's join",
-            "this socket did not join; it receives the group only because multicast_all is on "
-            "(the Linux default) and another socket joined")
-    elif setup.multicast_all is not False and setup.bound_address in (None, "0.0.0.0", "::"):
-        add("info", "isolation-off", "isolation off",
-            "multicast_all is on (Linux default): this socket also receives groups other "
-            "sockets joined on the same port")
+    if setup.socket:  # what this socket's own settings explain
+        if not setup.joined and setup.multicast_all is False:
+            joined = (f"it joined {setup.socket_joins} other group(s), not {group}"
+                      if setup.socket_joins else "it joined none")
+            add("error", "isolated-without-join", "isolation without a join",
+                "multicast_all is off (isolation), so the kernel hands this socket only groups "
+                f"it joined itself — and {joined}")
+        elif not setup.joined:
+            add("info", "joined-elsewhere", "relying on another socket's join",
+                "this socket did not join; it receives the group only because multicast_all is "
+                "on (the Linux default) and another socket joined")
+        elif setup.multicast_all is not False and setup.bound_address in (None, "0.0.0.0", "::"):
+            add("info", "isolation-off", "isolation off",
+                "multicast_all is on (Linux default): this socket also receives groups other "
+                "sockets joined on the same port")
     limit = system.igmp_max_memberships
     if v4 and limit is not None:
         if setup.socket_joins > limit:

@@ -3,17 +3,19 @@
 The kernel's messages ("Permission denied", "No buffer space available") are accurate and
 useless: EACCES on a send is almost always a broadcast without the broadcast flag, ENOBUFS on a
 join is the per-socket membership limit. Hints are keyed by Node's error code and the engine's
-syscall name, so they match `DgramError.code` / `.syscall` directly.
+syscall name, so they match `DgramError.code` / `.syscall` directly. Where a hint tells the
+user what to do, it names the control they have: a library call for library users, the TUI's
+pane and checkbox in the app, the command-line flag in the CLI (`words=`).
 """
 
 from __future__ import annotations
 
 # (code, syscall or None for any) -> hint; the specific entry wins over the generic one.
 _HINTS: dict[tuple[str, str | None], str] = {
-    ("EACCES", "send"): "sending to a broadcast address needs the broadcast flag: call "
-                        "set_broadcast(True) first (a firewall rule can also cause this)",
+    ("EACCES", "send"): "sending to a broadcast address needs the broadcast flag: {broadcast} "
+                        "(a firewall rule can also cause this)",
     ("EACCES", "bind"): "ports below 1024 need root or CAP_NET_BIND_SERVICE",
-    ("EACCES", None): "permission denied: for broadcast call set_broadcast(True); ports below "
+    ("EACCES", None): "permission denied: for broadcast {broadcast}; ports below "
                       "1024 need privileges",
     ("EPERM", "send"): "a firewall rule (nftables/iptables) rejected the datagram",
     ("EPERM", None): "operation not permitted: a firewall rule or missing privileges",
@@ -38,9 +40,8 @@ _HINTS: dict[tuple[str, str | None], str] = {
     ("EADDRNOTAVAIL", "dropSourceSpecificMembership"): "not joined: this socket has no "
                                                        "membership for that group and source "
                                                        "on that interface",
-    ("EADDRNOTAVAIL", "setMulticastInterface"): "no local interface has that address: use "
-                                                "one of the interface's own addresses "
-                                                "(IPv6: \"::%ifname\")",
+    ("EADDRNOTAVAIL", "setMulticastInterface"): "no local interface has that address: "
+                                                "{mcast_iface}",
     ("EADDRNOTAVAIL", "bind"): "that address is not on any local interface (bind 0.0.0.0 / "
                                "::, or one of this host's addresses)",
     ("EADDRNOTAVAIL", None): "that address is not on any local interface",
@@ -55,12 +56,11 @@ _HINTS: dict[tuple[str, str | None], str] = {
     ("EINVAL", "setMulticastTTL"): "multicast TTL must be 0-255",
     ("EINVAL", None): "invalid argument for this socket (check address family and ranges)",
     ("EADDRINUSE", "bind"): "another socket holds that port: stop it, pick another port, or "
-                            "create every sharing socket with reuse_addr=True (usual for "
-                            "multicast listeners)",
+                            "{reuse} (usual for multicast listeners)",
     ("EMSGSIZE", "send"): "datagram too large: at most 65507 bytes over IPv4 and 65527 over "
                           "IPv6",
     ("ENETUNREACH", "send"): "no route to that destination: for multicast add a route (e.g. "
-                             "224.0.0.0/4 dev eth0) or set_multicast_interface()",
+                             "224.0.0.0/4 dev eth0) or {mcast_iface_short}",
     ("ENETUNREACH", None): "no route to that network",
     ("EHOSTUNREACH", None): "host unreachable: no neighbour answered, or a firewall rejected it",
     ("ECONNREFUSED", None): "nothing is listening on that port at the peer (ICMP port "
@@ -75,13 +75,44 @@ _HINTS: dict[tuple[str, str | None], str] = {
 }
 
 
-def errno_hint(code: str | None, syscall: str | None = None) -> str | None:
-    """A plain-words hint for an error code (Node's, e.g. "ENOBUFS") from `syscall`, or None."""
+# The controls hints point to, in the words of each way of using udpscope.
+_WORDS: dict[str, dict[str, str]] = {
+    "library": {
+        "broadcast": "call set_broadcast(True) first",
+        "reuse": "create every sharing socket with reuse_addr=True",
+        "mcast_iface": "use one of the interface's own addresses in set_multicast_interface() "
+                       "(IPv6: \"::%ifname\")",
+        "mcast_iface_short": "set_multicast_interface()",
+    },
+    "tui": {
+        "broadcast": "tick 'broadcast' in 2 Options first",
+        "reuse": "create every sharing socket with 'reuse addr' ticked (n, new socket)",
+        "mcast_iface": "pick the interface in 'mcast if' (2 Options)",
+        "mcast_iface_short": "pick the interface in 'mcast if' (2 Options)",
+    },
+    "cli": {
+        "broadcast": "add --broadcast",
+        "reuse": "stop the other listener",
+        "mcast_iface": "give --interface one of the interface's own addresses",
+        "mcast_iface_short": "--interface",
+    },
+}
+
+
+def errno_hint(code: str | None, syscall: str | None = None, words: str = "library") -> str | None:
+    """A plain-words hint for an error code (Node's, e.g. "ENOBUFS") from `syscall`, or None.
+
+    Args:
+        code: The error code.
+        syscall: The engine call that failed (a specific hint wins over the generic one).
+        words: "library", "tui" or "cli": whose controls the hint names.
+    """
     if not isinstance(code, str):
         return None
     code = code.upper()
-    if syscall is not None:
-        hint = _HINTS.get((code, syscall))
-        if hint is not None:
-            return hint
-    return _HINTS.get((code, None))
+    hint = _HINTS.get((code, syscall)) if syscall is not None else None
+    if hint is None:
+        hint = _HINTS.get((code, None))
+    if hint is None:
+        return None
+    return hint.format_map(_WORDS.get(words, _WORDS["library"]))

@@ -3,19 +3,23 @@
 The app owns one Capture (the only thing the engine talks to) and one timer. Screens never get
 per-datagram calls: the timer pulls at ~20 Hz (the log) and ~4 Hz (tables, rates), which is what
 keeps the UI responsive at tens of thousands of datagrams a second. Engine errors are caught at
-this boundary and become a sanitised notification plus a log row — never a crash.
+this boundary and become a sanitised notification plus a log row — never a crash. Keys are
+handled in the order they were typed (see keys.py).
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import signal
 import time
 from collections.abc import Callable, Iterable
 from datetime import tzinfo
-from functools import partial
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from textual import events
-from textual.app import App, SystemCommand
+from textual.app import ScreenStackError
 from textual.binding import Binding
 from textual.reactive import reactive
 from textual.screen import Screen
@@ -26,16 +30,24 @@ from udpscope.capture import DEFAULT_RING_BYTES, DEFAULT_RING_SIZE, Capture, Soc
 from udpscope.net.hints import errno_hint
 from udpscope.records import Record
 from udpscope.textsafe import safe_text
+from udpscope.tui.keys import OrderedKeysApp
+from udpscope.tui.limits import (
+    RESERVED_FDS,
+    fd_room,
+    fit_address_space,
+    fit_ring_budget,
+    preload_later_modules,
+)
 from udpscope.tui.screens.main import MainScreen
-from udpscope.tui.themes import DEFAULT_THEME, load_themes
-from udpscope.tui.widgets.compose import ComposePane
-from udpscope.tui.widgets.message_log import MessageLog
-from udpscope.tui.widgets.socket_list import SocketList
+from udpscope.tui.themes import install_themes, switch_theme
+from udpscope.tui.workbench import DetailSource, TimerPane
 
 # Screens not shown at start (stats, multicast, detail, dialogs, help) are imported where they
 # are first opened, to keep them off the start-up path.
 if TYPE_CHECKING:
-    from udpscope.tui.screens.dialogs import SocketRequest
+    from textual.app import SystemCommand
+
+    from udpscope.tui.forms import EndpointRequest, SocketRequest
     from udpscope.workspace import Workspace
     from udpscope.workspace.apply import WorkspaceSession
 
@@ -45,27 +57,17 @@ RATE_EVERY = 10  # capture.tick() (rates, kernel drops) at 2 Hz
 INPUT_DRAIN_SECONDS = 0.0003  # reader drain per loop turn while input is handled
 INPUT_DRAIN_HOLD = 0.3  # seconds after a key or click before the normal drain returns
 HELP_SCREEN = "help"  # name of the installed help screen
+PRELOAD_DELAY = 0.5  # seconds after mount: the first frames are written by then
+MAIN_SCREEN = "main"
 
 
-def _stats_screen() -> Screen:
-    from udpscope.tui.screens.stats import StatsScreen
-
-    return StatsScreen()
-
-
-def _multicast_screen() -> Screen:
-    from udpscope.tui.screens.multicast import MulticastScreen
-
-    return MulticastScreen()
-
-
-class UdpscopeApp(App[int]):
+class UdpscopeApp(OrderedKeysApp[int]):
     """Keyboard-first UDP and multicast workbench."""
 
     TITLE = "udpscope"
     CSS_PATH = "udpscope.tcss"
-    MODES = {"main": MainScreen, "stats": _stats_screen, "multicast": _multicast_screen}
-    DEFAULT_MODE = "main"
+    MODES = {MAIN_SCREEN: MAIN_SCREEN}  # the installed main screen (see __init__)
+    DEFAULT_MODE = MAIN_SCREEN
 
     BINDINGS = [
         Binding("1", "pane('sockets')", "Sockets", id="pane-sockets"),
@@ -92,7 +94,9 @@ class UdpscopeApp(App[int]):
         tz: tzinfo | None = None,
         ring_size: int = DEFAULT_RING_SIZE,
         ring_bytes: int = DEFAULT_RING_BYTES,
-        theme_dirs: list[Any] | None = None,
+        theme_dirs: list[Path] | None = None,
+        handle_signals: bool = False,
+        limits_note: str | None = None,
         workspace: Workspace | None = None,
         notice: str | None = None,
         title: str | None = None,
@@ -106,22 +110,38 @@ class UdpscopeApp(App[int]):
         self.startup_workspace = workspace
         self.workspace_session: WorkspaceSession | None = None
         self.startup_notice = notice
+        self.limits_note = limits_note
         if title:
             self.sub_title = safe_text(title, 120)
         self.tz = tz
         self.startup_binds = list(binds)
         self.startup_joins = list(joins)
         self.udp6 = udp6
-        self.requested_theme = theme
-        self.theme_dirs = theme_dirs
+        self.handle_signals = handle_signals
+        self.exit_signal: int | None = None
         self._ticks = 0
         self._drain_timer: Timer | None = None
         self._errors_seen = 0
-        self.theme_names: list[str] = []
-        self._theme_notes: list[str] = []
-        self._load_themes()
+        self.main_screen = MainScreen(self.capture, tz)
+        self.install_screen(self.main_screen, MAIN_SCREEN)
+        self.add_mode("stats", self._stats_screen)
+        self.add_mode("multicast", self._multicast_screen)
+        # In the constructor, not on mount: the stylesheet is parsed once, with this theme's
+        # variables (setting it after mount re-parses and re-applies all CSS before the first
+        # frame). Notices about bad theme files wait for on_mount.
+        self.theme_names, self._theme_notes = install_themes(self, theme, theme_dirs)
 
-    # ---- start-up --------------------------------------------------------------------------
+    def _stats_screen(self) -> Screen:
+        from udpscope.tui.screens.stats import StatsScreen
+
+        return StatsScreen(self.capture, self.tz)
+
+    def _multicast_screen(self) -> Screen:
+        from udpscope.tui.screens.multicast import MulticastScreen
+
+        return MulticastScreen(self.capture)
+
+    # ---- start-up and shutdown ---------------------------------------------------------------
 
     async def on_event(self, event: events.Event) -> None:
         # While a key or click is being handled, let readers drain less per loop turn: under a
@@ -142,79 +162,77 @@ class UdpscopeApp(App[int]):
             self.notify(note, title="Themes", severity="warning", markup=False)
         if self.startup_notice:
             self.notify(safe_text(self.startup_notice, 400), title="File", markup=False)
+        if self.limits_note:
+            self.notify(self.limits_note, title="Limits", severity="warning", markup=False)
         self._errors_seen = self.capture.error_count
         self.set_interval(1 / TICK_HZ, self._tick)
+        # Once the first frame is out: what later screens import, while files can still be
+        # opened. (Right after the refresh it held up the writing of that very frame.)
+        self.set_timer(PRELOAD_DELAY, preload_later_modules)
+        if self.handle_signals:
+            self._catch_signals()
         self._startup_sockets()
         self._startup_workspace()
         if self.selected_socket is None and self.capture.sockets:
             self.selected_socket = next(iter(self.capture.sockets))
 
     def _startup_workspace(self) -> None:
+        if self.startup_workspace is None:
+            return  # nothing to open: the workspace code stays off the start-up path
         from udpscope.workspace.apply import WorkspaceSession
 
         self.workspace_session = WorkspaceSession(self.capture, self.report_error)
-        if self.startup_workspace is not None:
-            entries = self.workspace_session.open(self.startup_workspace)
-            if entries and self.selected_socket is None:
-                self.selected_socket = entries[0].id
+        entries = self.workspace_session.open(self.startup_workspace)
+        if entries and self.selected_socket is None:
+            self.selected_socket = entries[0].id
 
-    def _load_themes(self) -> None:
-        # In the constructor, not on mount: the stylesheet is parsed once, with this theme's
-        # variables. Setting the theme after mount re-parses and re-applies all CSS to every
-        # widget before the first frame (~140 ms of a ~600 ms start). Notices wait for on_mount.
-        loaded = load_themes(self.theme_dirs)
-        for theme in loaded.themes:
-            self.register_theme(theme)
-            self.theme_names.append(theme.name)
-        if loaded.errors:
-            self._theme_notes.append(
-                "Skipped bad theme file(s): " + "; ".join(safe_text(e, 200) for e in loaded.errors))
-        wanted = self.requested_theme or DEFAULT_THEME
-        if wanted in self.available_themes:
-            self.theme = wanted
-        else:
-            fallback = DEFAULT_THEME if DEFAULT_THEME in self.available_themes else "textual-dark"
-            self.theme = fallback
-            if self.requested_theme:
-                self._theme_notes.append(
-                    f"Unknown theme {safe_text(self.requested_theme, 60)!s}; using {fallback}. "
-                    f"Available: {', '.join(sorted(self.theme_names))}")
-        self.stylesheet.set_variables(self.get_css_variables())
+    def _catch_signals(self) -> None:
+        """SIGTERM and SIGHUP end the app the normal way, so the terminal is restored."""
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGHUP):
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                loop.add_signal_handler(sig, self._on_signal, sig)
+
+    def _on_signal(self, sig: int) -> None:
+        self.exit_signal = sig
+        self.exit(128 + sig)
+
+    async def on_unmount(self) -> None:
+        self.capture.close_all()
 
     def _startup_sockets(self) -> None:
         if not (self.startup_binds or self.startup_joins):
             return
-        from udpscope.tui.screens.dialogs import SocketRequest
+        from udpscope.tui.forms import SocketRequest
 
         entries = []
         for address, port in self.startup_binds:
             sock_type = "udp6" if self.udp6 or (address is not None and ":" in address) else "udp4"
-            entry = self._create(SocketRequest(type=sock_type, address=address, port=port))
+            entry = self.create_socket(SocketRequest(type=sock_type, address=address, port=port))
             if entry is not None:
                 entries.append(entry)
-        if self.startup_joins:
-            for group, iface in self.startup_joins:
-                family = "udp6" if ":" in group else "udp4"
-                targets = [e for e in entries if e.type == family]
-                if not targets:
-                    entry = self._create(SocketRequest(type=family, port=0))
-                    if entry is None:
-                        continue
-                    entries.append(entry)
-                    targets = [entry]
-                for entry in targets:
-                    self._join_when_bound(entry, group, iface)
+        for group, iface in self.startup_joins:
+            family = "udp6" if ":" in group else "udp4"
+            targets = [e for e in entries if e.type == family]
+            if not targets:
+                entry = self.create_socket(SocketRequest(type=family, port=0))
+                if entry is None:
+                    continue
+                entries.append(entry)
+                targets = [entry]
+            for entry in targets:
+                self._join_when_bound(entry, group, iface)
         if entries:
             self.selected_socket = entries[0].id
 
-    def _join_when_bound(self, entry: Any, group: str, iface: str | None) -> None:
+    def _join_when_bound(self, entry: SocketEntry, group: str, iface: str | None) -> None:
         def join() -> None:
             try:
                 arg = None
                 if iface:
                     from udpscope.net.interfaces import resolve_interface
 
-                    arg = resolve_interface(iface, entry.type).dgram_arg
+                    arg = resolve_interface(iface, "udp6" if entry.type == "udp6" else "udp4").dgram_arg
                 entry.sock.add_membership(group, arg)
             except Exception as exc:
                 self.report_error(entry.id, exc)
@@ -233,11 +251,13 @@ class UdpscopeApp(App[int]):
             self.capture.tick()
         if slow:
             self._announce_errors()
-        screen = self.screen
-        refresh = getattr(screen, "refresh_data", None)
-        if refresh is not None:
+        try:
+            screen = self.screen
+        except ScreenStackError:  # shutting down: no screen left to refresh
+            return
+        if isinstance(screen, TimerPane):
             try:
-                refresh(slow)
+                screen.refresh_data(slow)
             except Exception as exc:  # a refresh bug must not take the session down
                 self.log.error(f"refresh failed: {exc!r}")
 
@@ -249,7 +269,7 @@ class UdpscopeApp(App[int]):
             return
         last = new[-1]
         text = f"#{last.sock_id}: {safe_text(last.error or last.text or '', 300)}"
-        hint = errno_hint(last.code, last.syscall)
+        hint = errno_hint(last.code or "", last.syscall, words="tui")
         if hint:
             text += f"\n{safe_text(hint, 300)}"
         if missed > 1:
@@ -259,7 +279,13 @@ class UdpscopeApp(App[int]):
     # ---- errors ------------------------------------------------------------------------------
 
     def report_error(self, sock_id: int | None, exc: BaseException, notify: bool = True) -> None:
-        """Record an error from a call made on the user's behalf; announce it on the tick."""
+        """Record an error from a call made on the user's behalf; announce it on the tick.
+
+        Args:
+            sock_id: The socket the call was for (None: not about a socket; shown at once).
+            exc: The error.
+            notify: False when the caller shows it next to a field already.
+        """
         if sock_id is not None:
             self.capture.record_error(sock_id, exc)
             if not notify:
@@ -276,9 +302,17 @@ class UdpscopeApp(App[int]):
             return None
         return self.capture.sockets.get(self.selected_socket)
 
-    def _create(self, req: SocketRequest) -> Any:
+    def create_socket(self, req: SocketRequest) -> SocketEntry | None:
+        """Create (and bind, if asked) a socket; a failure is notified and None returned."""
+        room = fd_room()
+        if room is not None and room[1] - room[0] <= RESERVED_FDS:
+            used, limit = room
+            self.notify(f"Too many open files: {used} of the limit of {limit} are in use, and "
+                        f"udpscope keeps {RESERVED_FDS} for itself. Close a socket (x) or raise "
+                        "the limit (ulimit -n).", title="New socket", severity="error")
+            return None
         options = dgram.SocketOptions(
-            type=req.type,
+            type="udp6" if req.type == "udp6" else "udp4",
             reuse_addr=req.reuse_addr,
             reuse_port=req.reuse_port,
             ipv6_only=req.ipv6_only,
@@ -294,7 +328,7 @@ class UdpscopeApp(App[int]):
             return None
         entry.isolated = req.isolate
         if req.bind:
-            self._call(entry, entry.sock.bind, req.port, req.address)
+            self.call_engine(entry, entry.sock.bind, req.port, req.address)
         return entry
 
     def action_new_socket(self) -> None:
@@ -303,34 +337,40 @@ class UdpscopeApp(App[int]):
         def done(req: SocketRequest | None) -> None:
             if req is None:
                 return
-            entry = self._create(req)
+            entry = self.create_socket(req)
             if entry is not None:
                 self.selected_socket = entry.id
 
         default = "udp6" if self.udp6 else "udp4"
         self.push_screen(NewSocketDialog(default), done)
 
-    def _need_socket(self) -> Any:
+    def _need_socket(self) -> SocketEntry | None:
         entry = self.selected_entry()
         if entry is None:
             self.notify("No socket selected: press n to create one.", severity="warning")
         return entry
 
-    def _call(self, entry: Any, fn: Callable[..., Any], *args: Any) -> None:
-        """Run an engine call for ``entry``; a failure is recorded and announced, never raised."""
+    def call_engine(self, entry: SocketEntry, fn: Callable[..., object], *args: object) -> bool:
+        """Run an engine call for ``entry``; a failure is recorded and announced, never raised.
+
+        Returns:
+            True if the call returned without raising.
+        """
         try:
             fn(*args)
         except Exception as exc:
             self.report_error(entry.id, exc)
+            return False
+        return True
 
-    def _ask_endpoint(self, entry: Any, title: str, bind: bool, fn: Callable[..., Any]) -> None:
-        from udpscope.tui.screens.dialogs import EndpointDialog, EndpointRequest
+    def _ask_endpoint(self, entry: SocketEntry, title: str, bind: bool, fn: Callable[..., object]) -> None:
+        from udpscope.tui.screens.dialogs import EndpointDialog
 
         def done(req: EndpointRequest | None) -> None:
             if req is not None:
-                self._call(entry, fn, req.port, req.address)
+                self.call_engine(entry, fn, req.port, req.address)
 
-        self.push_screen(EndpointDialog(title, bind=bind), done)
+        self.push_screen(EndpointDialog(title, bind=bind, sock_type=entry.type), done)
 
     def action_bind_socket(self) -> None:
         entry = self._need_socket()
@@ -356,13 +396,19 @@ class UdpscopeApp(App[int]):
 
     def action_disconnect_socket(self) -> None:
         entry = self._need_socket()
-        if entry is not None:
-            self._call(entry, entry.sock.disconnect)
+        if entry is None:
+            return
+        peer = entry.peer()
+        if self.call_engine(entry, entry.sock.disconnect):
+            from udpscope.addresses import format_endpoint
+
+            self.capture.note_event(entry.id, "disconnect",
+                                    format_endpoint(*peer) if peer else "")
 
     def action_close_socket(self) -> None:
         entry = self._need_socket()
         if entry is not None:
-            self._call(entry, self.capture.close, entry.id)
+            self.call_engine(entry, self.capture.close, entry.id)
 
     def action_forget_socket(self) -> None:
         entry = self._need_socket()
@@ -372,51 +418,28 @@ class UdpscopeApp(App[int]):
         self.selected_socket = next(iter(self.capture.sockets), None)
 
     def watch_selected_socket(self, value: int | None) -> None:
-        screen = self._main_screen()
-        if screen is not None and screen.is_mounted:
-            screen.selection_changed()
+        if self.main_screen.is_mounted:
+            self.main_screen.selection_changed()
 
     # ---- panes / views -----------------------------------------------------------------------
 
-    def _main_screen(self) -> MainScreen | None:
-        # Each mode keeps its own stack; the main screen lives in the "main" one.
-        for s in self._screen_stacks.get("main", []):
-            if isinstance(s, MainScreen):
-                return s
-        return None
-
     def action_pane(self, pane: str) -> None:
-        if self.current_mode != "main":
-            self.switch_mode("main")
-            self.call_after_refresh(partial(self._focus_pane, pane))
-        else:
-            self._focus_pane(pane)
+        """Show a pane of the main screen and move the focus there (now, not after a refresh)."""
+        if self.current_mode != MAIN_SCREEN:
+            self.switch_mode(MAIN_SCREEN)
+        self.main_screen.focus_pane(pane)
 
-    def _focus_pane(self, pane: str) -> None:
-        screen = self._main_screen()
-        if screen is not None:
-            screen.focus_pane(pane)
-
-    def show_detail(self, record: Record) -> None:
+    def show_detail(self, record: Record, source: DetailSource | None = None) -> None:
+        """Open the detail view on ``record``; ``source`` gives its neighbours (prev / next)."""
         from udpscope.tui.screens.detail import PacketDetail
 
-        self.push_screen(PacketDetail(record, self.tz))
+        self.push_screen(PacketDetail(record, source, self.tz))
 
     def help_sections(self) -> list[tuple[str, list[Binding]]]:
         """The help screen's sections, read from the bindings so the help cannot drift."""
-        from udpscope.tui.screens.detail import PacketDetail
-        from udpscope.tui.screens.multicast import MulticastScreen
-        from udpscope.tui.screens.stats import StatsScreen
+        from udpscope.tui.screens.help import binding_sections
 
-        sections = [("Panes and views", [b for b in self.BINDINGS if isinstance(b, Binding)])]
-        sections.append(("Sockets (main screen)", list(MainScreen.BINDINGS)))  # type: ignore[arg-type]
-        sections.append(("Socket list (when focused)", list(SocketList.BINDINGS)))  # type: ignore[arg-type]
-        sections.append(("Live log (when focused)", list(MessageLog.BINDINGS)))  # type: ignore[arg-type]
-        sections.append(("Composer", list(ComposePane.BINDINGS)))  # type: ignore[arg-type]
-        sections.append(("Stats view", list(StatsScreen.BINDINGS)))  # type: ignore[arg-type]
-        sections.append(("Multicast view", list(MulticastScreen.BINDINGS)))  # type: ignore[arg-type]
-        sections.append(("Detail view", list(PacketDetail.BINDINGS)))  # type: ignore[arg-type]
-        return sections
+        return binding_sections(self)
 
     def action_help(self) -> None:
         from udpscope.tui.screens.help import HelpScreen
@@ -430,44 +453,24 @@ class UdpscopeApp(App[int]):
             self.install_screen(HelpScreen(self.help_sections()), HELP_SCREEN)
         self.push_screen(HELP_SCREEN)
 
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        """The command palette: udpscope's commands and themes, and the useful built-ins."""
+        from udpscope.tui.commands import palette_commands
+
+        return palette_commands(self, screen)
+
+    def set_theme_safely(self, name: str) -> None:
+        """Switch theme if it applies cleanly; otherwise say why and keep the current one."""
+        switch_theme(self, name)
+
     def action_log(self, what: str) -> None:
-        screen = self._main_screen()
-        if screen is None:
-            return
-        log = screen.query_one(MessageLog)
+        log = self.main_screen.message_log
         if what == "clear":
             log.clear()
         elif what == "pause":
             log.paused = not log.paused
         elif what == "follow":
             log.action_follow()
-
-    # ---- command palette ---------------------------------------------------------------------
-
-    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
-        yield from super().get_system_commands(screen)
-        yield SystemCommand("socket: new", "Create a socket (udp4/udp6, options, bind)", self.action_new_socket)
-        yield SystemCommand("socket: bind", "Bind the selected socket", self.action_bind_socket)
-        yield SystemCommand("socket: connect", "Connect the selected socket to a peer", self.action_connect_socket)
-        yield SystemCommand("socket: disconnect", "Disconnect the selected socket", self.action_disconnect_socket)
-        yield SystemCommand("socket: close", "Close the selected socket", self.action_close_socket)
-        yield SystemCommand("socket: forget", "Close and remove the selected socket from the list", self.action_forget_socket)
-        yield SystemCommand("log: clear", "Clear the live log", partial(self.action_log, "clear"))
-        yield SystemCommand("log: pause", "Pause / resume the live log", partial(self.action_log, "pause"))
-        yield SystemCommand("log: follow", "Jump to the newest row and follow", partial(self.action_log, "follow"))
-        yield SystemCommand("view: stats", "Counters, rates and per-group statistics", partial(self.switch_mode, "stats"))
-        yield SystemCommand("view: multicast", "Interfaces, kernel memberships, why no traffic?", partial(self.switch_mode, "multicast"))
-        yield SystemCommand("view: main", "Sockets, composer and live log", partial(self.switch_mode, "main"))
-        for name in sorted(self.available_themes):
-            yield SystemCommand(f"theme: {name}", f"Switch to the {name} theme", partial(self._set_theme, name))
-
-    def _set_theme(self, name: str) -> None:
-        self.theme = name
-
-    # ---- shutdown ----------------------------------------------------------------------------
-
-    async def on_unmount(self) -> None:
-        self.capture.close_all()
 
 
 def run_app(
@@ -484,7 +487,10 @@ def run_app(
     title: str | None = None,
 ) -> int:
     """Entry point used by the CLI; returns the process exit status."""
+    fit_address_space()  # before Textual starts its threads
+    ring_bytes, limits_note = fit_ring_budget(ring_bytes)
     app = UdpscopeApp(binds, joins, udp6, theme, ring_size=ring_size, ring_bytes=ring_bytes,
-                      capture=capture, workspace=workspace, notice=notice, title=title)
+                      capture=capture, workspace=workspace, notice=notice, title=title,
+                      handle_signals=True, limits_note=limits_note)
     result = app.run()
     return int(result or 0)

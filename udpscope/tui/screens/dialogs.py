@@ -1,49 +1,46 @@
 """Dialogs that create, bind and connect sockets.
 
-Each validates its fields with the shared parsers and answers bad input under the field, keeping
-what was typed and leaving the socket alone; only valid values reach the engine. Errors the
-engine reports later (EADDRINUSE arrives as an `error` event) are shown by the app as a
-notification and a log row.
+Each reads its fields with udpscope.tui.forms and answers bad input under the field, keeping
+what was typed and leaving the socket alone; only valid values reach the engine. Enter submits
+from any field or checkbox (a focused button still does what it says; a list opens with space or
+↓). Errors the engine reports later (EADDRINUSE arrives as an `error` event) are shown by the app
+as a notification and a log row.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import TypeVar
 
+from textual import on
+from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Checkbox, Input, Label, Select
+from textual.widgets import Button, Input, Label, Select
 
-from udpscope.addresses import AddressError, parse_endpoint_host, parse_int_range, parse_port
+from udpscope.tui.forms import (
+    EndpointRequest,
+    FormError,
+    NewSocketFields,
+    SocketRequest,
+    parse_endpoint,
+    parse_new_socket,
+)
 from udpscope.tui.widgets.fields import FieldMessage
+from udpscope.tui.widgets.tick import Tick
+from udpscope.tui.workbench import app_of
+
+__all__ = ["EndpointDialog", "EndpointRequest", "NewSocketDialog", "SocketRequest"]
+
+ResultType = TypeVar("ResultType")
 
 
-@dataclass
-class SocketRequest:
-    """What the new-socket dialog asks for (already validated)."""
-
-    type: str
-    reuse_addr: bool = False
-    reuse_port: bool = False
-    ipv6_only: bool = False
-    isolate: bool = True
-    recv_buffer_size: int | None = None
-    send_buffer_size: int | None = None
-    bind: bool = True
-    address: str | None = None
-    port: int = 0
-
-
-@dataclass
-class EndpointRequest:
-    address: str | None
-    port: int
-
-
-class _Dialog(ModalScreen):
-    BINDINGS = [Binding("escape", "dismiss_none", "Cancel", id="dialog-cancel")]
+class _Dialog(ModalScreen[ResultType | None]):
+    BINDINGS = [
+        Binding("escape", "dismiss_none", "Cancel", id="dialog-cancel"),
+        Binding("enter", "submit_from_field", "Submit", id="dialog-submit", priority=True),
+    ]
 
     DEFAULT_CSS = """
     _Dialog { align: center middle; }
@@ -59,7 +56,7 @@ class _Dialog(ModalScreen):
     _Dialog Input { width: 1fr; background: $boost; }
     _Dialog Input.short { width: 12; }
     _Dialog Select { width: 14; }
-    _Dialog Checkbox { margin-right: 2; }
+    _Dialog Tick { margin-right: 2; }
     _Dialog .buttons { align-horizontal: right; margin: 1 0; }
     _Dialog Button { margin-left: 2; min-width: 10; }
     _Dialog FieldMessage { padding-left: 9; }
@@ -68,23 +65,38 @@ class _Dialog(ModalScreen):
     def action_dismiss_none(self) -> None:
         self.dismiss(None)
 
-    def on_input_submitted(self, event: Input.Submitted) -> None:
+    def action_submit_from_field(self) -> None:
+        # A button does what it says, now; a Select that is open picks its item.
+        focused = self.focused
+        if isinstance(focused, Button):
+            if focused.id == "cancel":
+                self.dismiss(None)
+            else:
+                self.submit()
+            return
+        if (isinstance(focused, Select) and focused.expanded) or (
+                focused is not None and isinstance(focused.parent, Select)):
+            raise SkipAction()
+        self.submit()
+
+    @on(Button.Pressed, "#ok")
+    def _ok(self, event: Button.Pressed) -> None:
         event.stop()
         self.submit()
 
-    def on_button_pressed(self, event: Button.Pressed) -> None:
+    @on(Button.Pressed, "#cancel")
+    def _cancel(self, event: Button.Pressed) -> None:
         event.stop()
-        if event.button.id == "ok":
-            self.submit()
-        else:
-            self.dismiss(None)
+        self.dismiss(None)
 
     def submit(self) -> None:  # pragma: no cover - overridden
         raise NotImplementedError
 
 
-class NewSocketDialog(_Dialog):
+class NewSocketDialog(_Dialog[SocketRequest]):
     """Create a socket with SocketOptions, bound at once (port 0 = random) unless unticked."""
+
+    AUTO_FOCUS = "#bind-address"
 
     def __init__(self, default_type: str = "udp4") -> None:
         super().__init__()
@@ -93,7 +105,7 @@ class NewSocketDialog(_Dialog):
     def compose(self) -> ComposeResult:
         with Vertical() as box:
             box.border_title = "New socket"
-            box.border_subtitle = "Enter: create · Tab: next field · Esc: cancel"
+            box.border_subtitle = "enter create · tab next field · esc cancel"
             with Horizontal(classes="row"):
                 yield Label("type")
                 yield Select(
@@ -103,7 +115,7 @@ class NewSocketDialog(_Dialog):
                     id="type",
                     compact=True,
                 )
-                yield Checkbox("bind now", value=True, id="bind", compact=True)
+                yield Tick("bind now", value=True, id="bind", compact=True)
             with Horizontal(classes="row"):
                 yield Label("address")
                 yield Input(placeholder="empty: all interfaces (0.0.0.0 / ::)", id="bind-address", compact=True)
@@ -113,98 +125,92 @@ class NewSocketDialog(_Dialog):
             yield FieldMessage(id="bind-error")
             with Horizontal(classes="row"):
                 yield Label("options")
-                yield Checkbox("reuse addr", id="reuse-addr", compact=True)
-                yield Checkbox("reuse port", id="reuse-port", compact=True)
-                yield Checkbox("IPv6 only", id="ipv6-only", compact=True)
+                yield Tick("reuse addr", id="reuse-addr", compact=True)
+                yield Tick("reuse port", id="reuse-port", compact=True)
+                yield Tick("IPv6 only", id="ipv6-only", compact=True)
             with Horizontal(classes="row"):
                 yield Label("")
-                yield Checkbox(
-                    "isolate: only my own groups (multicast_all off)",
-                    value=True,
-                    id="isolate",
-                    compact=True,
-                )
+                yield Tick("isolate: only my own groups (multicast_all off)", value=True,
+                           id="isolate", compact=True)
             with Horizontal(classes="row"):
                 yield Label("buffers")
                 yield Label("recv", classes="inline")
                 yield Input(placeholder="default", id="recv-buf", classes="short", compact=True)
                 yield Label("send", classes="inline")
-                yield Input(placeholder="default", id="send-buf", classes="short", compact=True)
+                yield Input(placeholder="e.g. 4MiB", id="send-buf", classes="short", compact=True)
             yield FieldMessage(id="buf-error")
             with Horizontal(classes="row buttons"):
                 yield Button("Create", id="ok", variant="primary", compact=True)
                 yield Button("Cancel", id="cancel", compact=True)
 
     def on_mount(self) -> None:
-        # Enter in a text field creates, so "n, Enter" makes a bound socket at once; a Select
-        # would swallow that Enter by opening its list.
-        self.query_one("#bind-address", Input).focus()
+        self._family_shown(self.default_type)
 
-    def on_checkbox_changed(self, event: Checkbox.Changed) -> None:
-        if event.checkbox.id == "bind":
-            for fid in ("#bind-address", "#bind-port"):
-                self.query_one(fid, Input).disabled = not event.value
+    @on(Select.Changed, "#type")
+    def _type_changed(self, event: Select.Changed) -> None:
+        self._family_shown(str(event.value))
 
-    def submit(self) -> None:
-        ok = True
-        buf = self.query_one("#buf-error", FieldMessage)
-        bind_msg = self.query_one("#bind-error", FieldMessage)
-        buf.clear()
-        bind_msg.clear()
-        sizes: list[int | None] = []
-        for fid, what in (("#recv-buf", "receive buffer"), ("#send-buf", "send buffer")):
-            text = self.query_one(fid, Input).value.strip()
-            if not text:
-                sizes.append(None)
-                continue
-            try:
-                sizes.append(parse_int_range(text, 1, 2**31 - 1, what))
-            except (AddressError, ValueError) as exc:
-                buf.error(str(exc))
-                ok = False
-        address: str | None = None
-        port = 0
-        bind = self.query_one("#bind", Checkbox).value
-        if bind:
-            addr_text = self.query_one("#bind-address", Input).value.strip()
-            port_text = self.query_one("#bind-port", Input).value.strip() or "0"
-            try:
-                if addr_text:
-                    address = parse_endpoint_host(addr_text)
-                port = parse_port(port_text, allow_zero=True)
-            except (AddressError, ValueError) as exc:
-                bind_msg.error(str(exc))
-                ok = False
-        if not ok:
-            return
-        self.dismiss(
-            SocketRequest(
-                type=str(self.query_one("#type", Select).value),
-                reuse_addr=self.query_one("#reuse-addr", Checkbox).value,
-                reuse_port=self.query_one("#reuse-port", Checkbox).value,
-                ipv6_only=self.query_one("#ipv6-only", Checkbox).value,
-                isolate=self.query_one("#isolate", Checkbox).value,
-                recv_buffer_size=sizes[0],
-                send_buffer_size=sizes[1],
-                bind=bind,
-                address=address,
-                port=port,
-            )
+    def _family_shown(self, sock_type: str) -> None:
+        # "IPv6 only" means nothing to a udp4 socket.
+        self.query_one("#ipv6-only", Tick).display = sock_type == "udp6"
+
+    @on(Tick.Changed, "#bind")
+    def _bind_toggled(self, event: Tick.Changed) -> None:
+        for fid in ("#bind-address", "#bind-port"):
+            self.query_one(fid, Input).disabled = not event.value
+
+    def fields(self) -> NewSocketFields:
+        """The dialog's fields as they are now."""
+        app_of(self).flush_typing()
+
+        def text(selector: str) -> str:
+            return self.query_one(selector, Input).value
+
+        def ticked(selector: str) -> bool:
+            return self.query_one(selector, Tick).value
+
+        return NewSocketFields(
+            type=str(self.query_one("#type", Select).value),
+            bind=ticked("#bind"),
+            address=text("#bind-address"),
+            port=text("#bind-port"),
+            recv_buffer=text("#recv-buf"),
+            send_buffer=text("#send-buf"),
+            reuse_addr=ticked("#reuse-addr"),
+            reuse_port=ticked("#reuse-port"),
+            ipv6_only=ticked("#ipv6-only"),
+            isolate=ticked("#isolate"),
         )
 
+    def submit(self) -> None:
+        boxes = {"bind": self.query_one("#bind-error", FieldMessage),
+                 "buffers": self.query_one("#buf-error", FieldMessage)}
+        for box in boxes.values():
+            box.clear()
+        try:
+            request = parse_new_socket(self.fields())
+        except FormError as exc:
+            for name, message in exc.errors.items():
+                boxes[name].error(message)
+            return
+        self.dismiss(request)
 
-class EndpointDialog(_Dialog):
+
+class EndpointDialog(_Dialog[EndpointRequest]):
     """Address + port, for bind (port 0 allowed, address optional) and connect."""
 
-    def __init__(self, title: str, *, bind: bool) -> None:
+    AUTO_FOCUS = "#address"
+
+    def __init__(self, title: str, *, bind: bool, sock_type: str | None = None) -> None:
         super().__init__()
         self.title_text = title
         self.bind_mode = bind
+        self.sock_type = sock_type
 
     def compose(self) -> ComposeResult:
         with Vertical() as box:
             box.border_title = self.title_text
-            box.border_subtitle = "Enter: OK · Esc: cancel"
+            box.border_subtitle = "enter OK · esc cancel"
             with Horizontal(classes="row"):
                 yield Label("address")
                 yield Input(
@@ -225,22 +231,15 @@ class EndpointDialog(_Dialog):
                 yield Button("OK", id="ok", variant="primary", compact=True)
                 yield Button("Cancel", id="cancel", compact=True)
 
-    def on_mount(self) -> None:
-        self.query_one("#address", Input).focus()
-
     def submit(self) -> None:
         msg = self.query_one("#error", FieldMessage)
         msg.clear()
-        addr_text = self.query_one("#address", Input).value.strip()
-        port_text = self.query_one("#port", Input).value.strip()
+        app_of(self).flush_typing()
         try:
-            address: str | None = None
-            if addr_text:
-                address = parse_endpoint_host(addr_text)
-            elif not self.bind_mode:
-                raise AddressError("address", "required")
-            port = parse_port(port_text or ("0" if self.bind_mode else ""), allow_zero=self.bind_mode)
-        except (AddressError, ValueError) as exc:
+            request = parse_endpoint(self.query_one("#address", Input).value,
+                                     self.query_one("#port", Input).value,
+                                     bind=self.bind_mode, sock_type=self.sock_type)
+        except FormError as exc:
             msg.error(str(exc))
             return
-        self.dismiss(EndpointRequest(address, port))
+        self.dismiss(request)

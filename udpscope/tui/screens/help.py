@@ -1,19 +1,31 @@
-"""Every key in one place, generated from the bindings so it cannot drift from them."""
+"""Every key in one place, generated from the bindings so it cannot drift from them.
+
+Keys are named one way throughout (Textual's footer names: `^s`, `^p`, `esc`, `enter`, `tab`),
+and each description wraps inside its own column at any width, so a narrow terminal shows two
+clean columns instead of text running back to the left edge.
+"""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
-from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Static
+
+if TYPE_CHECKING:
+    from udpscope.tui.app import UdpscopeApp
 
 # Longer words for the help than fit in the footer, by binding id; the keys themselves still come
 # from the bindings, so a rebound key shows up here as it is.
 DESCRIPTIONS = {
     "pane-sockets": "Sockets pane: pick the socket the other panes act on",
-    "pane-options": "Options of the selected socket: TTL, broadcast, loopback, groups",
+    "pane-options": "Options of the selected socket: TTL, broadcast, loopback, buffers, groups",
     "pane-compose": "Composer: destination, payload, send",
     "pane-log": "Live log: every datagram in and out, every socket event",
     "pane-stats": "Stats view: counters, rates, per-group streams, probe loss",
@@ -26,28 +38,62 @@ DESCRIPTIONS = {
     "socket-close": "close the selected socket",
     "socket-forget": "remove the selected socket from the list (closes it)",
     "log-filter": "filter the log (syntax below)",
+    "leave-field": "leave a text field (back to the log; then the pane keys work)",
     "log-detail": "open the selected row: every field, text, hex dump",
     "log-follow": "follow: jump to the newest row and stay there",
     "log-pause": "pause / resume the log (datagrams are still counted)",
     "log-clear": "clear the log",
     "log-end": "last row, and follow",
-    "compose-send": "send (Enter in a composer field does too)",
+    "compose-send": "send (enter in a composer field does too)",
     "view-back": "back to the main screen",
     "multicast-refresh": "re-read interfaces and kernel memberships",
     "detail-close": "close the detail",
+    "detail-prev": "previous row of the log",
+    "detail-next": "next row of the log",
+    "detail-copy": "copy the payload as text (escapes visible) to the clipboard",
+    "detail-copy-hex": "copy the payload as hex to the clipboard",
+    "detail-save": "save the payload's bytes to a new file",
 }
 
 EXTRA = [
-    ("Tab / Shift+Tab", "move between fields and panes"),
-    ("Escape", "leave a field (then the pane keys work) / close a dialog"),
-    ("Enter (in a field)", "submit: send in the composer, set/join in options"),
-    ("ctrl+p", "command palette (socket: …, log: …, theme: …, view: …)"),
-    ("ctrl+q", "quit"),
-    ("Filter syntax", "#N  dir:rx|tx|ev  peer:TEXT  hex:6869  text:WORD  (all must match)"),
+    ("tab / shift+tab", "move between fields and panes"),
+    ("esc", "leave a field / close a dialog or view"),
+    ("enter", "in a field: send (composer), set or join (options), create (dialogs)"),
+    ("^p", "command palette (socket: …, log: …, view: …, theme: …, screenshot)"),
+    ("^q", "quit"),
 ]
+FILTER = "#N  dir:rx|tx|ev  peer:TEXT  hex:6869  text:WORD  (all must match)"
+KEY_WIDTH = 16
 
 
-class HelpScreen(ModalScreen):
+def binding_sections(app: UdpscopeApp) -> list[tuple[str, list[Binding]]]:
+    """The help's sections, from each screen's and widget's bindings."""
+    from udpscope.tui.screens.detail import PacketDetail
+    from udpscope.tui.screens.main import MainScreen
+    from udpscope.tui.screens.multicast import MulticastScreen
+    from udpscope.tui.screens.stats import StatsScreen
+    from udpscope.tui.widgets.compose import ComposePane
+    from udpscope.tui.widgets.message_log import MessageLog
+    from udpscope.tui.widgets.socket_list import SocketList
+
+    def shown(bindings: list[BindingType]) -> list[Binding]:
+        # Enter-in-a-field bindings are explained once, under "Everywhere".
+        return [b for b in bindings
+                if isinstance(b, Binding) and (b.key != "enter" or b.id == "log-detail")]
+
+    return [
+        ("Panes and views", shown(list(app.BINDINGS))),
+        ("Sockets (main screen)", shown(list(MainScreen.BINDINGS))),
+        ("Socket list (when focused)", shown(list(SocketList.BINDINGS))),
+        ("Live log (when focused)", shown(list(MessageLog.BINDINGS))),
+        ("Composer", shown(list(ComposePane.BINDINGS))),
+        ("Stats view", shown(list(StatsScreen.BINDINGS))),
+        ("Multicast view", shown(list(MulticastScreen.BINDINGS))),
+        ("Detail view", shown(list(PacketDetail.BINDINGS))),
+    ]
+
+
+class HelpScreen(ModalScreen[None]):
     """The key list. The app builds one per session and reuses it (see `UdpscopeApp.action_help`).
 
     Opaque on purpose: a see-through modal makes Textual render the whole main screen under it
@@ -55,13 +101,14 @@ class HelpScreen(ModalScreen):
     was most of the cost of pressing `?`, taken from the datagram reader on the same loop.
     """
 
-    BINDINGS = [Binding("escape,question_mark,q", "dismiss", "Close", id="help-close")]
+    BINDINGS = [Binding("escape,question_mark,q", "close", "Close", id="help-close")]
 
     DEFAULT_CSS = """
     HelpScreen { align: center middle; background: $background; }  /* opaque: see above */
     HelpScreen > VerticalScroll {
-        width: 90; max-width: 100%; height: 90%; border: round $primary; background: $panel;
+        width: 96; max-width: 100%; height: 90%; border: round $primary; background: $panel;
         padding: 0 1; border-title-color: $accent; border-subtitle-color: $text-muted;
+        scrollbar-size-vertical: 1;
     }
     """
 
@@ -75,10 +122,25 @@ class HelpScreen(ModalScreen):
         except Exception:
             return b.key_display or b.key
 
-    def compose(self) -> ComposeResult:
-        parts: list[Content] = []
+    def _table(self) -> Group:
+        """Each section: its title on a line of its own, then a two-column grid whose second
+        column wraps within itself."""
+        accent = self.app.theme_variables.get("accent", "")
+        heading = f"bold {accent}".strip()
+        parts: list[Text | Table] = []
+
+        def section(title: str, rows: list[tuple[str, str]]) -> None:
+            if parts:
+                parts.append(Text(""))
+            parts.append(Text(title, style=heading))
+            table = Table.grid(padding=(0, 1), expand=True)
+            table.add_column(width=KEY_WIDTH, no_wrap=True, overflow="ellipsis")
+            table.add_column(ratio=1, overflow="fold")
+            for key, text in rows:
+                table.add_row(Text(key, style="bold"), Text(text))
+            parts.append(table)
+
         for title, bindings in self.sections:
-            parts.append(Content.styled(title, "bold $accent"))
             # One line per action: "?" and "f1" both open help, say so on one line.
             keys: dict[str, list[str]] = {}
             desc: dict[str, str] = {}
@@ -86,20 +148,29 @@ class HelpScreen(ModalScreen):
                 keys.setdefault(b.action, []).append(self._key(b))
                 if b.action not in desc or (b.id and b.id in DESCRIPTIONS):
                     desc[b.action] = DESCRIPTIONS.get(b.id or "", "") or b.description or b.action
-            for action, names in keys.items():
-                parts.append(Content.assemble((f"  {' / '.join(names):<16}", "bold"), desc[action]))
-            parts.append(Content(""))
-        parts.append(Content.styled("Everywhere", "bold $accent"))
-        for key, text in EXTRA:
-            parts.append(Content.assemble((f"  {key:<16}", "bold"), text))
+            section(title, [(" / ".join(names), desc[action]) for action, names in keys.items()])
+        section("Everywhere", EXTRA)
+        section("Filter syntax", [("/", FILTER)])
+        return Group(*parts)
+
+    def compose(self) -> ComposeResult:
         with VerticalScroll() as box:
             box.border_title = "Keys"
-            box.border_subtitle = "↑/↓ scroll · Esc close"
-            yield Static(Content("\n").join(parts), id="help-text")
+            box.border_subtitle = "↑/↓ scroll · esc close"
+            yield Static(self._table(), id="help-text")
 
     def on_screen_resume(self) -> None:
         # The app keeps one help screen: each opening starts at the top, as a new one would.
         self.query_one(VerticalScroll).scroll_home(animate=False, immediate=True)
 
-    def action_dismiss(self) -> None:  # type: ignore[override]
+    def action_close(self) -> None:
         self.dismiss(None)
+
+    def plain_text(self) -> str:
+        """The help as plain lines (what tests and a screen reader see)."""
+        from rich.console import Console
+
+        console = Console(width=max(40, self.size.width or 96), record=True, file=None, color_system=None)
+        with console.capture() as capture:
+            console.print(self._table())
+        return capture.get()

@@ -1,29 +1,66 @@
-"""The work screen: sockets on top, composer/options on the left, the live log on the right.
+"""The work screen: sockets on top, composer/options beside (or instead of) the live log.
 
 Only what changes slowly is made of ordinary widgets; the log is the Line-API view. The screen
 does nothing per datagram: `refresh_data` is called by the app's timer and pulls.
+
+The layout follows the terminal: from 110 columns the side pane (options / composer) sits left
+of the log; below that the log takes the whole width and the side pane is shown instead of it
+while one of its keys (2, 3) is in use — 4 or Esc brings the log back. Below 30 rows the title
+bar goes and the socket list gets shorter.
 """
 
 from __future__ import annotations
 
+from datetime import tzinfo
+from typing import TYPE_CHECKING
+
+from textual import on
+from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
+from textual.events import Click, Resize
+from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Header, Input, Static, TabbedContent, TabPane
 
-from udpscope.tui.widgets.compose import ComposePane
+from udpscope.capture import Capture
+from udpscope.logfilter import FilterError, parse_filter
+from udpscope.textsafe import safe_text
+from udpscope.tui.logcolumns import fit_parts
 from udpscope.tui.widgets.fields import FieldMessage
 from udpscope.tui.widgets.footer import KeyFooter
-from udpscope.tui.widgets.message_log import HEADER as LOG_HEADER
-from udpscope.tui.widgets.message_log import FilterError, MessageLog, parse_filter
-from udpscope.tui.widgets.options import OptionsPane
+from udpscope.tui.widgets.message_log import MessageLog
 from udpscope.tui.widgets.socket_list import SocketList
+from udpscope.tui.workbench import app_of
+
+if TYPE_CHECKING:
+    from textual.widget import AwaitMount
+
+    from udpscope.tui.widgets.compose import ComposePane
+    from udpscope.tui.widgets.options import OptionsPane
+
+NARROW = 110  # below this many columns the side pane and the log take turns
+COMPOSER_DELAY = 0.15  # seconds after mount before the composer is built
 
 
-class MainScreen(Screen):
+class StatusLine(Static):
+    """The log's status line; a click on it jumps back to the newest row (the "N new" marker)."""
+
+    class Clicked(Message):
+        """The status line was clicked."""
+
+    def on_click(self, event: Click) -> None:
+        event.stop()
+        self.post_message(self.Clicked())
+
+
+class MainScreen(Screen[None]):
     """Sockets, composer/options and the live log."""
+
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (NARROW, "-wide")]
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (30, "-tall")]
 
     BINDINGS = [
         Binding("n", "app.new_socket", "New", id="socket-new"),
@@ -32,175 +69,247 @@ class MainScreen(Screen):
         Binding("d", "app.disconnect_socket", "Disconnect", show=False, id="socket-disconnect"),
         Binding("x", "app.close_socket", "Close", id="socket-close"),
         Binding("slash", "focus_filter", "Filter", show=False, id="log-filter"),
-        Binding("escape", "leave_field", "Leave the field (to the log)", show=False),
+        Binding("escape", "leave_field", "Leave field", id="leave-field"),
+        # Enter acts at once, before the next key is read: in the filter it goes back to the
+        # log, in the log it opens the detail (a message would let the next keys overtake it).
+        Binding("enter", "enter", "Open / apply", show=False, priority=True),
     ]
 
+    def __init__(self, capture: Capture, tz: tzinfo | None = None) -> None:
+        super().__init__()
+        self.capture = capture
+        self.tz = tz
+        self._status = ""
+        self._options: OptionsPane | None = None
+        self._composer: ComposePane | None = None
+        self._composer_mounted: AwaitMount | None = None
+        self.message_log = MessageLog(capture, tz=tz, id="log")
+
     def compose(self) -> ComposeResult:
-        capture = self.app.capture  # type: ignore[attr-defined]
         yield Header()
-        sockets = SocketList(capture, id="sockets")
+        sockets = SocketList(self.capture, id="sockets")
         sockets.border_title = "1 Sockets"
         yield sockets
         with Horizontal(id="work"):
             with TabbedContent(id="side", initial="compose-tab"):
-                # The options pane is built when its tab is first shown (see _show_options):
-                # it is hidden at start and the costliest pane to build (~70 ms of start-up).
+                # Both panes are built after the first frame (the composer right after it, the
+                # options when first shown): together they were half the work before anything
+                # could be drawn.
                 yield TabPane("2 Options", id="options-tab")
-                with TabPane("3 Composer", id="compose-tab"):
-                    yield ComposePane(id="compose")
+                yield TabPane("3 Composer", id="compose-tab")
             with Vertical(id="log-pane") as pane:
                 pane.border_title = "4 Live log"
-                yield Input(
-                    placeholder="/ filter: #1 dir:rx peer:127.0.0.1 hex:6869 text:hello",
-                    id="filter",
-                )
+                yield Input(placeholder="/ filter: #1 dir:rx peer:127.0.0.1 hex:6869 text:hello",
+                            id="filter", compact=True)
                 yield FieldMessage(id="filter-error")
-                yield Static(LOG_HEADER, id="log-header", markup=False)
-                yield MessageLog(capture, tz=self.app.tz, id="log")  # type: ignore[attr-defined]
-                yield Static("", id="log-status", markup=False)
-        yield KeyFooter(compact=True)
-
-    _status = ""
-    _options: OptionsPane | None = None
+                yield Static("", id="log-header", markup=False)
+                yield self.message_log
+                yield StatusLine("", id="log-status", markup=False)
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.selection_changed()
-        self.update_status()
-        log = self.query_one(MessageLog)
+        log = self.message_log
         # The status line follows the log's state in the same call that changes it, so the frame
-        # that shows the change shows the status too. A message from the log let Textual draw a
-        # frame first and the status only in the next one, one to two screen-timer periods
-        # (17-33 ms) later: space (pause) took ~45 ms to show.
-        for name in ("paused", "following", "new_count"):
+        # that shows the change shows the status too.
+        for name in ("paused", "following", "new_count", "empty_reason"):
             self.watch(log, name, self.update_status, init=False)
-        log.focus()
+        self.watch(log, "columns", self._update_header)
+        self.watch(self.query_one("#filter", Input), "value", self._filter_changed, init=False)
+        self.update_status()
+        self.set_focus(log)
+        # Not in the refresh that draws the first frame, nor right after it: the main thread
+        # busy mounting it held up the terminal writer, and the first frame appeared 0.1 s
+        # later. Keys that want the composer before then build it at once (focus_pane).
+        self.set_timer(COMPOSER_DELAY, self._build_composer)
+
+    def _build_composer(self) -> AwaitMount:
+        """Mount the composer (once); returns what to await for it to be there."""
+        if self._composer_mounted is None:
+            from udpscope.tui.widgets.compose import ComposePane
+
+            self._composer = ComposePane(id="compose")
+            self._composer_mounted = self.query_one("#compose-tab", TabPane).mount(self._composer)
+        return self._composer_mounted
 
     # ---- the tick ------------------------------------------------------------------------------
 
     def refresh_data(self, slow: bool) -> None:
-        log = self.query_one(MessageLog)
-        log.pull()
+        """Pull new rows; on the slow tick also the tables, the composer result and the status."""
+        self.message_log.pull()
         if slow:
             self.query_one(SocketList).refresh_rows()
-            self.query_one(ComposePane).update_result()
+            if self._composer is not None and self._composer.is_mounted:
+                self._composer.update_result()
             self.update_status()
 
-    def update_status(self) -> None:
-        log = self.query_one(MessageLog)
+    def _update_header(self) -> None:
+        header = self.query_one("#log-header", Static)
+        header.update(Content(self.message_log.columns.header()), layout=False)
+
+    def status_text(self, width: int) -> str:
+        """The status line for ``width`` columns: whole parts, the least useful dropped first."""
+        log = self.message_log
         count = len(log.rows)
-        if not count and not log.paused:
-            capture = self.app.capture  # type: ignore[attr-defined]
-            hint = ("no datagrams yet: n creates a socket" if not capture.sockets
+        parts: list[tuple[str, int]] = []
+        if log.predicate is not None and not count:
+            parts.append((f"no rows match {safe_text(log.filter_text, 40)}", 0))
+        elif not count and not log.paused:
+            hint = ("no datagrams yet: n creates a socket" if not self.capture.sockets
                     else "no datagrams yet: 3 composes one, or send to a bound socket")
-            parts = [hint]
+            parts.append((hint, 0))
         else:
-            parts = [f"{count} row" if count == 1 else f"{count} rows"]
+            parts.append((f"{count} row" if count == 1 else f"{count} rows", 2))
         if log.paused:
-            parts.append("⏸ paused (space to resume)")
+            parts.append(("⏸ paused (space resumes)", 0))
         if log.following:
-            parts.append("following")
+            parts.append(("following", 3))
         elif log.new_count:
-            held = " (view held)" if log.rows.full else ""
-            parts.append(f"▼ {log.new_count} new{held} — End or f to jump back")
+            held = " (view held)" if log.held else ""
+            parts.append((f"▼ {log.new_count} new{held}", 0))
+            parts.append(("End or f: jump back", 4))
         else:
-            parts.append("not following (f)")
-        capture = self.app.capture  # type: ignore[attr-defined]
-        drops = sum(entry.kernel_drops for entry in capture.sockets.values())
+            parts.append(("not following (f)", 3))
+        drops = sum(entry.kernel_drops for entry in self.capture.sockets.values())
         if drops:  # refreshed on the capture tick; a flood must not look like a quiet network
-            parts.append(f"kernel dropped {drops}")
-        if capture.evictions:
-            parts.append(f"ring evicted {capture.evictions}")
-        parts.append("⏎ detail  f follow  space pause  / filter")
-        text = "  ·  ".join(parts)
+            parts.append((f"kernel dropped {drops}", 1))
+        if self.capture.evictions:
+            parts.append((f"ring evicted {self.capture.evictions}", 1))
+        parts.append(("⏎ detail  f follow  space pause  / filter", 5))
+        return fit_parts(parts, width)
+
+    def update_status(self) -> None:
+        status = self.query_one("#log-status", Static)
+        text = self.status_text(status.size.width or 80)
         if text != self._status:  # redraw only on change: this runs on every slow tick
             self._status = text
             # One line of fixed size: a new text never changes the layout, so do not ask for one.
-            self.query_one("#log-status", Static).update(Content(text), layout=False)
+            status.update(Content(text), layout=False)
 
-    def on_click(self, event) -> None:  # type: ignore[no-untyped-def]
+    def on_resize(self, event: Resize) -> None:
+        # The status line fits its parts to its width, known after this layout.
+        self.call_after_refresh(self.update_status)
+
+    @on(StatusLine.Clicked)
+    def _status_clicked(self) -> None:
         # The "N new" marker lives in the status line: clicking it jumps back and follows.
-        if getattr(event.widget, "id", None) == "log-status":
-            self.query_one(MessageLog).action_follow()
+        self.message_log.action_follow()
 
-    def on_message_log_record_selected(self, event: MessageLog.RecordSelected) -> None:
-        self.app.show_detail(event.record)  # type: ignore[attr-defined]
+    @on(MessageLog.RecordSelected)
+    def _open_detail(self, event: MessageLog.RecordSelected) -> None:
+        app_of(self).show_detail(event.record, self.message_log)
 
-    def on_data_table_row_highlighted(self, event: SocketList.RowHighlighted) -> None:
+    @on(SocketList.RowHighlighted, "#sockets")
+    def _socket_highlighted(self, event: SocketList.RowHighlighted) -> None:
         # Only the user's own moves select a socket: highlights also arrive (late) from the
-        # table's own updates and from programmatic cursor moves, and must not override the
-        # selection the app just made.
-        table = event.data_table
-        if table.id == "sockets" and table.has_focus and event.cursor_row == table.cursor_row:
-            sid = event.data_table.selected_id()  # type: ignore[attr-defined]
+        # table's own updates and from programmatic cursor moves.
+        table = self.query_one(SocketList)
+        if table.has_focus and event.cursor_row == table.cursor_row:
+            sid = table.selected_id()
             if sid is not None:
-                self.app.selected_socket = sid  # type: ignore[attr-defined]
+                app_of(self).selected_socket = sid
 
-    def on_data_table_row_selected(self, event: SocketList.RowSelected) -> None:
-        if event.data_table.id == "sockets":
-            sid = event.data_table.selected_id()  # type: ignore[attr-defined]
-            if sid is not None:
-                self.app.selected_socket = sid  # type: ignore[attr-defined]
+    @on(SocketList.RowSelected, "#sockets")
+    def _socket_selected(self) -> None:
+        sid = self.query_one(SocketList).selected_id()
+        if sid is not None:
+            app_of(self).selected_socket = sid
 
-    def on_input_changed(self, event: Input.Changed) -> None:
-        if event.input.id != "filter":
-            return
-        event.stop()
+    def _filter_changed(self, value: str) -> None:
+        # A watcher, not an Input.Changed handler: it runs in the turn of the key that edited
+        # the filter, so the next key (Enter, say) sees the rows of the new filter.
         msg = self.query_one("#filter-error", FieldMessage)
         try:
-            predicate = parse_filter(event.value)
+            predicate = parse_filter(value)
         except FilterError as exc:
             msg.error(str(exc))
             return
         msg.clear()
-        self.query_one(MessageLog).set_filter(predicate)
+        self.message_log.set_filter(predicate, value.strip())
 
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        if event.input.id == "filter":
-            event.stop()
-            self.query_one(MessageLog).focus()
+    def action_enter(self) -> None:
+        focused = self.focused
+        if focused is self.message_log:
+            record = self.message_log.open_target()
+            if record is not None:
+                app_of(self).show_detail(record, self.message_log)
+        elif focused is not None and focused.id == "filter":
+            app_of(self).flush_typing()
+            self.set_focus(self.message_log)
+        else:
+            raise SkipAction()
 
     # ---- panes ---------------------------------------------------------------------------------
 
+    def _show_side(self, shown: bool) -> None:
+        self.set_class(shown, "-side-shown")
+
     def focus_pane(self, pane: str) -> None:
+        """Show ``pane`` ("sockets", "options", "compose", "log") and focus it, synchronously."""
         tabs = self.query_one("#side", TabbedContent)
         if pane == "sockets":
-            self.query_one(SocketList).focus()
+            self.set_focus(self.query_one(SocketList))
         elif pane == "options":
+            self._show_side(True)
             tabs.active = "options-tab"
-            self.call_next(self._show_options, True)
+            self._show_options(focus=True)
         elif pane == "compose":
+            self._show_side(True)
             tabs.active = "compose-tab"
-            self.call_after_refresh(self.query_one("#dest-host", Input).focus)
+            if self._composer is not None and self._composer.is_mounted:
+                self.set_focus(self.query_one("#dest-host", Input))
+            else:  # keys typed after "3" wait for the composer
+                app_of(self).hold_keys_until(
+                    self._build_composer(), lambda: self.set_focus(self.query_one("#dest-host", Input)))
         elif pane == "log":
-            self.query_one(MessageLog).focus()
+            self._show_side(False)
+            self.set_focus(self.message_log)
 
-    async def _show_options(self, focus: bool) -> None:
+    def _show_options(self, focus: bool) -> None:
         options = self._options
         if options is None:
-            options = self._options = OptionsPane(id="options")
-            await self.query_one("#options-tab", TabPane).mount(options)  # loads itself on mount
-        elif focus and options.is_mounted:
-            options.refresh_interfaces()
-            options.load()
-        if focus:
-            self.call_after_refresh(options.focus)
+            from udpscope.tui.widgets.options import OptionsPane
 
-    def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
+            options = self._options = OptionsPane(id="options")
+            mounted = self.query_one("#options-tab", TabPane).mount(options)  # loads on mount
+            if focus:
+                # Keys typed after "2" are for the options: they wait until it exists.
+                app_of(self).hold_keys_until(mounted, lambda: self.set_focus(options))
+        else:
+            if focus and options.is_mounted:
+                options.refresh_interfaces()
+                options.load()
+            if focus:
+                self.set_focus(options)
+
+    @on(TabbedContent.TabActivated, "#side")
+    def _tab_activated(self, event: TabbedContent.TabActivated) -> None:
         if event.pane.id == "options-tab":  # shown by a click or the tab keys, not only by 2
-            self.call_next(self._show_options, False)
+            self._show_options(focus=False)
 
     def action_focus_filter(self) -> None:
-        self.query_one("#filter", Input).focus()
+        self._show_side(False)
+        self.set_focus(self.query_one("#filter", Input))
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "leave_field":
+            return isinstance(self.focused, Input)
+        return True
 
     def action_leave_field(self) -> None:
-        if isinstance(self.focused, Input):
-            self.query_one(MessageLog).focus()
+        if not isinstance(self.focused, Input):
+            raise SkipAction()
+        self._show_side(False)
+        self.set_focus(self.message_log)
 
     def selection_changed(self) -> None:
+        """The app's selected socket changed: options and the socket list follow."""
         if self._options is not None and self._options.is_mounted:  # else it loads on mount
             self._options.load()
-        sid = self.app.selected_socket  # type: ignore[attr-defined]
+        sid = app_of(self).selected_socket
         if sid is not None:
             sockets = self.query_one(SocketList)
             sockets.refresh_rows()  # a socket made a moment ago must be listed before the tick
             sockets.select_id(sid)
+        if self._composer is not None and self._composer.is_mounted:
+            self._composer.update_from()

@@ -1,7 +1,8 @@
 """Counters and rates: per socket, and per (group, source) stream with probe loss and delay.
 
 Rates come from the capture layer's tick (never per datagram); the tables are refreshed by
-diffing cells a few times a second.
+diffing cells a few times a second. Both tables fit their columns to the width by priority (the
+counts stay, the finer columns go first), never losing the right-hand ones silently.
 """
 
 from __future__ import annotations
@@ -13,33 +14,64 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.content import Content
+from textual.events import Resize
 from textual.screen import Screen
 from textual.widgets import DataTable, Header, Sparkline, Static
 
 from udpscope.capture import Capture, GroupStats, SocketEntry
 from udpscope.textsafe import safe_text
 from udpscope.tui.widgets.footer import KeyFooter
-from udpscope.tui.widgets.tables import Cell, sync_rows
+from udpscope.tui.widgets.tables import Cell, ColumnSpec, choose_columns, sync_rows
+from udpscope.tui.workbench import app_of
 from udpscope.units import human_bytes, human_count
 
-SOCK_COLS = ("#", "state", "rx dgrams", "rx bytes", "rx/s", "rx B/s", "tx dgrams", "tx bytes",
-             "tx/s", "tx errors", "kernel drops", "ring evicted")
-GROUP_COLS = ("group / dest", "source", "iface", "packets", "bytes", "pkt/s", "first", "last", "ttl",
-              "probe lost", "dup", "reord", "delay avg")
+SOCK_COLS = (
+    ColumnSpec("#", 3, 0),
+    ColumnSpec("state", 9, 0),
+    ColumnSpec("rx dgrams", 9, 0),
+    ColumnSpec("rx bytes", 9, 1),
+    ColumnSpec("rx/s", 7, 2),
+    ColumnSpec("rx B/s", 10, 6),
+    ColumnSpec("tx dgrams", 9, 3),
+    ColumnSpec("tx bytes", 9, 5),
+    ColumnSpec("tx/s", 7, 7),
+    ColumnSpec("tx errors", 9, 4),
+    ColumnSpec("kernel drops", 12, 1),
+    ColumnSpec("ring evicted", 12, 2),
+)
+GROUP_COLS = (
+    ColumnSpec("group / dest", 15, 0),
+    ColumnSpec("source", 15, 0),
+    ColumnSpec("iface", 8, 6),
+    ColumnSpec("packets", 8, 0),
+    ColumnSpec("bytes", 9, 5),
+    ColumnSpec("pkt/s", 7, 3),
+    ColumnSpec("first", 8, 8),
+    ColumnSpec("last", 8, 7),
+    ColumnSpec("ttl", 5, 4),
+    ColumnSpec("probe lost", 12, 1),
+    ColumnSpec("dup", 5, 2),
+    ColumnSpec("reord", 5, 2),
+    ColumnSpec("delay avg", 10, 3),
+)
 
 
-def socket_stats_row(e: SocketEntry) -> list[Cell]:
-    return [
-        str(e.id), e.state,
-        str(e.rx_datagrams), human_bytes(e.rx_bytes), f"{e.rx_rate:.0f}", human_bytes(e.rx_byte_rate),
-        str(e.tx_datagrams), human_bytes(e.tx_bytes), f"{e.tx_rate:.0f}",
-        Text(str(e.tx_errors), style="red" if e.tx_errors else ""),
-        Text(str(e.kernel_drops), style="bold red" if e.kernel_drops else ""),
-        Text(str(e.evictions), style="yellow" if e.evictions else ""),
-    ]
+def socket_stats_row(e: SocketEntry) -> dict[str, Cell]:
+    """The stats table's cells for one socket."""
+    return {
+        "#": str(e.id), "state": e.state,
+        "rx dgrams": str(e.rx_datagrams), "rx bytes": human_bytes(e.rx_bytes),
+        "rx/s": f"{e.rx_rate:.0f}", "rx B/s": human_bytes(e.rx_byte_rate) + "/s",
+        "tx dgrams": str(e.tx_datagrams), "tx bytes": human_bytes(e.tx_bytes), "tx/s": f"{e.tx_rate:.0f}",
+        "tx errors": Text(str(e.tx_errors), style="red" if e.tx_errors else ""),
+        "kernel drops": Text(str(e.kernel_drops), style="bold red" if e.kernel_drops else ""),
+        "ring evicted": Text(str(e.evictions), style="yellow" if e.evictions else ""),
+    }
 
 
-def group_row(g: GroupStats, tz: tzinfo | None) -> list[Cell]:
+def group_row(g: GroupStats, tz: tzinfo | None) -> dict[str, Cell]:
+    """The streams table's cells for one (group, source)."""
+
     def t(x: float) -> str:
         return datetime.fromtimestamp(x, tz).strftime("%H:%M:%S")
 
@@ -52,12 +84,14 @@ def group_row(g: GroupStats, tz: tzinfo | None) -> list[Cell]:
         lost = f"{s.lost} ({s.loss_ratio:.1%})"
         dup, reord = str(s.duplicates), str(s.reordered)
         delay = f"{s.delay_avg * 1000:.2f} ms" if s.delay_avg is not None else ""
-    return [
-        safe_text(g.group, 48), safe_text(g.source, 48), safe_text(g.interface or "", 16),
-        human_count(g.packets), human_bytes(g.bytes), f"{g.rate:.0f}",
-        t(g.first_seen), t(g.last_seen), ttl, Text(lost, style="red" if lost[:1] not in ("", "0") else ""),
-        dup, reord, delay,
-    ]
+    return {
+        "group / dest": safe_text(g.group, 48), "source": safe_text(g.source, 48),
+        "iface": safe_text(g.interface or "", 16), "packets": human_count(g.packets),
+        "bytes": human_bytes(g.bytes), "pkt/s": f"{g.rate:.0f}",
+        "first": t(g.first_seen), "last": t(g.last_seen), "ttl": ttl,
+        "probe lost": Text(lost, style="red" if lost[:1] not in ("", "0") else ""),
+        "dup": dup, "reord": reord, "delay avg": delay,
+    }
 
 
 NO_STREAMS = (
@@ -66,7 +100,17 @@ NO_STREAMS = (
 )
 
 
-class StatsScreen(Screen):
+def _fit_table(table: DataTable[Cell], specs: tuple[ColumnSpec, ...], shown: tuple[tuple[str, int], ...]
+               ) -> tuple[tuple[str, int], ...]:
+    plan = choose_columns(specs, table.size.width or 120)
+    if plan != shown:
+        table.clear(columns=True)
+        for key, width in plan:
+            table.add_column(key, width=width, key=key)
+    return plan
+
+
+class StatsScreen(Screen[None]):
     """Per-socket counters with a receive-rate sparkline, and per-group streams."""
 
     BINDINGS = [Binding("escape", "app.switch_mode('main')", "Back", id="view-back")]
@@ -77,7 +121,17 @@ class StatsScreen(Screen):
     StatsScreen Sparkline { height: 3; margin: 0 1; }
     StatsScreen .heading { text-style: bold; color: $accent; padding: 1 1 0 1; }
     StatsScreen #streams-note { color: $text-muted; padding: 0 1; }
+    StatsScreen.-short Header { display: none; }
+    StatsScreen.-short Sparkline { height: 2; }
     """
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (30, "-tall")]
+
+    def __init__(self, capture: Capture, tz: tzinfo | None = None) -> None:
+        super().__init__()
+        self.capture = capture
+        self.tz = tz
+        self._sock_cols: tuple[tuple[str, int], ...] = ()
+        self._group_cols: tuple[tuple[str, int], ...] = ()
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -89,27 +143,33 @@ class StatsScreen(Screen):
             yield Static("Streams (group, source)", classes="heading")
             yield Static(NO_STREAMS, id="streams-note", markup=False)
             yield DataTable(id="group-stats", cursor_type="row")
-        yield KeyFooter(compact=True)
+        yield KeyFooter()
 
     def on_mount(self) -> None:
-        self.query_one("#sock-stats", DataTable).add_columns(*SOCK_COLS)
-        self.query_one("#group-stats", DataTable).add_columns(*GROUP_COLS)
         self.refresh_data(True)
 
+    def on_resize(self, event: Resize) -> None:
+        self.call_after_refresh(self.refresh_data, True)
+
     def refresh_data(self, slow: bool) -> None:
+        """Redraw the tables and the sparkline (on the slow tick only)."""
         if not slow:
             return
-        capture: Capture = self.app.capture  # type: ignore[attr-defined]
-        tz = self.app.tz  # type: ignore[attr-defined]
+        capture = self.capture
+        socks = self.query_one("#sock-stats", DataTable)
+        groups = self.query_one("#group-stats", DataTable)
         with self.app.batch_update():
-            sync_rows(
-                self.query_one("#sock-stats", DataTable),
-                [(str(e.id), socket_stats_row(e)) for e in capture.entries()],
-            )
-            streams = [(f"{g.group}|{g.source}", group_row(g, tz)) for g in capture.groups.rows()]
-            sync_rows(self.query_one("#group-stats", DataTable), streams)
+            self._sock_cols = _fit_table(socks, SOCK_COLS, self._sock_cols)
+            keys = [k for k, _ in self._sock_cols]
+            sync_rows(socks, [(str(e.id), [row[k] for k in keys])
+                              for e in capture.entries() for row in (socket_stats_row(e),)])
+            self._group_cols = _fit_table(groups, GROUP_COLS, self._group_cols)
+            keys = [k for k, _ in self._group_cols]
+            streams = [(f"{g.group}|{g.source}", [row[k] for k in keys])
+                       for g in capture.groups.rows() for row in (group_row(g, self.tz),)]
+            sync_rows(groups, streams)
             self.query_one("#streams-note", Static).display = not streams
-            entry = self.app.selected_entry()  # type: ignore[attr-defined]
+            entry = app_of(self).selected_entry()
             label = self.query_one("#spark-label", Static)
             spark = self.query_one(Sparkline)
             if entry is None:

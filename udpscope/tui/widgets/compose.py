@@ -1,39 +1,39 @@
 """The composer: build a datagram (text, hex, base64 or a file) and send it once or N times.
 
-Everything typed is validated here with the shared parsers (udpscope.addresses, .payload) so the
-TUI and the CLI reject the same things with the same words. A bad field gets a message under it
-and keeps its text; the socket is not touched. The send goes through the capture layer, whose
-engine callback reports bytes or an error; the result line follows the job on the app's tick.
-The payload stays in the box after sending, for the next try.
+The fields are read once, in the turn of the key that sends (Enter in a field, ctrl+s, the Send
+button), and validated by udpscope.tui.forms with the shared parsers, so the TUI and the CLI
+reject the same things with the same words. A bad field gets a message under it and keeps its
+text; the socket is not touched. The send goes through the capture layer, whose engine callback
+reports bytes or an error; the result line follows the job on the app's tick. The payload stays
+in the box after sending, for the next try. "as file" reads only regular files, without blocking.
 """
 
 from __future__ import annotations
 
+from textual import on
+from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.content import Content
-from textual.widgets import Button, Checkbox, Input, Label, Select, Static
+from textual.widgets import Button, Input, Label, Select, Static
 
-from udpscope.addresses import (
-    AddressError,
-    format_endpoint,
-    parse_endpoint_host,
-    parse_int_range,
-    parse_port,
-)
-from udpscope.capture import MAX_SEND_COUNT, SendJob
-from udpscope.payload import PayloadError, parse_payload
+from udpscope.addresses import format_endpoint
+from udpscope.capture import SendJob
 from udpscope.textsafe import safe_text
+from udpscope.tui.forms import ComposeFields, FormError, parse_compose
 from udpscope.tui.widgets.fields import FieldMessage
+from udpscope.tui.widgets.tick import Tick
+from udpscope.tui.workbench import app_of
 
 KINDS = [("text", "text"), ("hex", "hex"), ("base64", "base64"), ("file", "file")]
 PLACEHOLDERS = {
     "text": "payload text, e.g. hello",
     "hex": "hex bytes, e.g. 68 69 0a",
     "base64": "base64, e.g. aGkK",
-    "file": "path of the file to send",
+    "file": "path of a file to send (a regular file)",
 }
+# Which message line answers for which field.
 FIELD_MESSAGES = {
     "dest-host": "#dest-error",
     "dest-port": "#dest-error",
@@ -41,15 +41,20 @@ FIELD_MESSAGES = {
     "count": "#count-error",
     "rate": "#count-error",
 }
+BOXES = {"dest": "#dest-error", "payload": "#payload-error", "count": "#count-error"}
 
 
 class ComposePane(VerticalScroll):
     """Destination, payload and repetition fields, and the last send's result."""
 
-    BINDINGS = [Binding("ctrl+s", "send", "Send", id="compose-send", priority=True)]
+    BINDINGS = [
+        Binding("ctrl+s", "send", "Send", id="compose-send", priority=True),
+        # Enter in any of the composer's text fields sends, at once (before the next key).
+        Binding("enter", "send_from_field", "Send", show=False, priority=True),
+    ]
 
     DEFAULT_CSS = """
-    ComposePane { padding: 0 1; }
+    ComposePane { padding: 0 1; scrollbar-size-vertical: 1; }
     ComposePane > .row { height: auto; margin-top: 1; }
     ComposePane Label { width: 7; }
     ComposePane Label.inline { width: auto; padding: 0 1; }
@@ -64,11 +69,12 @@ class ComposePane(VerticalScroll):
     ComposePane #probe { margin-left: 1; }
     """
 
-    def __init__(self, **kwargs) -> None:  # type: ignore[no-untyped-def]
-        super().__init__(**kwargs)
+    def __init__(self, *, id: str | None = None) -> None:  # noqa: A002 - Textual's name
+        super().__init__(id=id)
         self.job: SendJob | None = None
         self._shown: tuple[bool, str] | None = None
         self._from = ""
+        self._note = ""
 
     def compose(self) -> ComposeResult:
         yield Static("", id="compose-from", markup=False)
@@ -77,7 +83,7 @@ class ComposePane(VerticalScroll):
             yield Input(placeholder="host, e.g. 127.0.0.1 or ::1", id="dest-host", compact=True)
         with Horizontal(classes="row"):
             yield Label("port")
-            yield Input(placeholder="1-65535", id="dest-port", type="text", compact=True)
+            yield Input(placeholder="1-65535", id="dest-port", compact=True)
             yield Label("as", classes="inline")
             yield Select(KINDS, value="text", allow_blank=False, id="payload-kind", compact=True)
         yield FieldMessage(id="dest-error")
@@ -92,18 +98,20 @@ class ComposePane(VerticalScroll):
         with Horizontal(id="send-row", classes="row"):
             yield Button("Send ^s", id="send", variant="primary", compact=True)
             yield Button("Stop", id="stop", compact=True)
-            yield Checkbox("probe", id="probe", compact=True)
+            yield Tick("probe", id="probe", compact=True)
         yield FieldMessage(id="send-result")
 
     def on_mount(self) -> None:
         self.update_from()
 
-    def on_select_changed(self, event: Select.Changed) -> None:
-        if event.select.id == "payload-kind":
-            event.stop()
-            self.query_one("#payload", Input).placeholder = PLACEHOLDERS.get(str(event.value), "")
+    @on(Select.Changed, "#payload-kind")
+    def _kind_changed(self, event: Select.Changed) -> None:
+        event.stop()
+        self.query_one("#payload", Input).placeholder = PLACEHOLDERS.get(str(event.value), "")
+        self.query_one("#payload-error", FieldMessage).clear()
 
-    def on_input_changed(self, event: Input.Changed) -> None:
+    @on(Input.Changed)
+    def _field_edited(self, event: Input.Changed) -> None:
         # An edited field is no longer the one the message was about.
         target = FIELD_MESSAGES.get(event.input.id or "")
         if target:
@@ -111,7 +119,7 @@ class ComposePane(VerticalScroll):
 
     def update_from(self) -> None:
         """The 'from socket #N' line: which socket a send would use (cheap; on the slow tick)."""
-        entry = self.app.selected_entry()  # type: ignore[attr-defined]
+        entry = app_of(self).selected_entry()
         if entry is None:
             text = "from: no socket yet (press n)"
         else:
@@ -120,96 +128,86 @@ class ComposePane(VerticalScroll):
             text = f"from #{entry.id} {entry.type} {where}"
             peer = entry.peer()
             if peer:
-                text += f", connected to {safe_text(format_endpoint(*peer), 60)}: leave 'to' and 'port' empty"
+                text += f", connected to {safe_text(format_endpoint(*peer), 60)}: 'to' and 'port' are ignored"
         if text != self._from:
             self._from = text
             self.query_one("#compose-from", Static).update(Content(text))
 
-    def on_input_submitted(self, event: Input.Submitted) -> None:
+    @on(Button.Pressed, "#send")
+    def _send_pressed(self, event: Button.Pressed) -> None:
         event.stop()
         self.action_send()
 
-    def on_button_pressed(self, event: Button.Pressed) -> None:
+    @on(Button.Pressed, "#stop")
+    def _stop_pressed(self, event: Button.Pressed) -> None:
         event.stop()
-        if event.button.id == "send":
-            self.action_send()
-        elif event.button.id == "stop" and self.job is not None:
+        self._stop()
+
+    def _stop(self) -> None:
+        if self.job is not None:
             self.job.cancel()
             self.update_result()
 
+    def action_send_from_field(self) -> None:
+        # Enter on a field or on a button acts now (a Button's press is a message, which keys
+        # typed next would overtake).
+        focused = self.screen.focused
+        if focused is None or self not in focused.ancestors:
+            raise SkipAction()
+        if isinstance(focused, Input) or (isinstance(focused, Button) and focused.id == "send"):
+            self.action_send()
+        elif isinstance(focused, Button) and focused.id == "stop":
+            self._stop()
+        else:
+            raise SkipAction()
+
+    def fields(self) -> ComposeFields:
+        """The composer's fields as they are now."""
+        app_of(self).flush_typing()
+        value = self.query_one("#payload-kind", Select).value
+        return ComposeFields(
+            host=self.query_one("#dest-host", Input).value,
+            port=self.query_one("#dest-port", Input).value,
+            kind=str(value),
+            payload=self.query_one("#payload", Input).value,
+            count=self.query_one("#count", Input).value,
+            rate=self.query_one("#rate", Input).value,
+            probe=self.query_one("#probe", Tick).value,
+        )
+
     def _clear_messages(self) -> None:
-        for fid in ("dest-error", "payload-error", "count-error", "send-result"):
-            self.query_one(f"#{fid}", FieldMessage).clear()
+        for selector in (*BOXES.values(), "#send-result"):
+            self.query_one(selector, FieldMessage).clear()
 
     def action_send(self) -> None:
         """Validate every field, then send through the capture layer."""
-        app = self.app
+        app = app_of(self)
         self._clear_messages()
-        entry = app.selected_entry()  # type: ignore[attr-defined]
+        entry = app.selected_entry()
         result = self.query_one("#send-result", FieldMessage)
         if entry is None:
-            result.error("no socket selected: press n to create one (or pick one in the list)")
+            result.error("no socket selected: press n to create one (or pick one in 1 Sockets)")
             return
-        sock_id = entry.id
-        connected = entry.state == "connected"
-        host_text = self.query_one("#dest-host", Input).value.strip()
-        port_text = self.query_one("#dest-port", Input).value.strip()
-        dest = self.query_one("#dest-error", FieldMessage)
-        address: str | None = None
-        port: int | None = None
-        ok = True
-        if not (connected and not host_text and not port_text):
-            try:
-                if not host_text:
-                    raise AddressError("host", "required (e.g. 127.0.0.1), or connect the socket first")
-                address = parse_endpoint_host(host_text)
-            except (AddressError, ValueError) as exc:
-                dest.error(str(exc))
-                ok = False
-            if ok:
-                try:
-                    port = parse_port(port_text, allow_zero=False)
-                except (AddressError, ValueError) as exc:
-                    dest.error(str(exc))
-                    ok = False
-        kind = str(self.query_one("#payload-kind", Select).value)
-        payload = b""
+        peer = entry.peer()
         try:
-            payload = parse_payload(self.query_one("#payload", Input).value, kind)
-        except (PayloadError, ValueError, OSError) as exc:
-            self.query_one("#payload-error", FieldMessage).error(str(exc))
-            ok = False
-        count_msg = self.query_one("#count-error", FieldMessage)
-        count = 1
-        rate: float | None = None
-        try:
-            count = parse_int_range(
-                self.query_one("#count", Input).value.strip() or "1", 1, MAX_SEND_COUNT, "count"
-            )
-            rate_text = self.query_one("#rate", Input).value.strip()
-            if rate_text:
-                try:
-                    rate = float(rate_text)
-                except ValueError:
-                    raise ValueError(f"rate: not a number: {rate_text}") from None
-                if not (0 < rate <= 1_000_000):
-                    raise ValueError("rate: must be between 0 and 1000000 datagrams/s")
-        except (AddressError, ValueError) as exc:
-            count_msg.error(str(exc))
-            ok = False
-        if not ok:
+            req = parse_compose(self.fields(), family=entry.type,
+                                connected_to=format_endpoint(*peer) if peer else None)
+        except FormError as exc:
+            for box, message in exc.errors.items():
+                self.query_one(BOXES[box], FieldMessage).error(message)
             return
         if self.job is not None and not self.job.done:
             self.job.cancel()
-        probe = self.query_one("#probe", Checkbox).value
         try:
-            self.job = app.capture.send(sock_id, payload, port, address, count, rate, probe)  # type: ignore[attr-defined]
+            self.job = app.capture.send(entry.id, req.payload, req.port, req.address, req.count,
+                                        req.rate, req.probe)
         except Exception as exc:  # engine argument errors: shown, never a crash
             result.error(str(exc))
-            app.report_error(sock_id, exc)  # type: ignore[attr-defined]
+            app.report_error(entry.id, exc, notify=False)
             return
         self._shown = None
-        result.info(f"sending {count} datagram(s)…")
+        self._note = f" ({req.note})" if req.note else ""
+        result.info(f"sending {req.count} datagram(s)…{self._note}")
 
     def update_result(self) -> None:
         """Called on the app's tick: show the job's progress / outcome."""
@@ -225,6 +223,6 @@ class ComposePane(VerticalScroll):
         self._shown = summary
         result = self.query_one("#send-result", FieldMessage)
         if job.failed:
-            result.error(summary[1])
+            result.error(summary[1] + self._note)
         else:
-            result.ok(summary[1])
+            result.ok(summary[1] + self._note)

@@ -4,64 +4,52 @@ Feeding a Textual widget one call per datagram freezes the UI at a few thousand 
 second (measured: DataTable/RichLog ~20 s per 100k rows). Here the app's timer calls `pull()`,
 which shares the capture ring's new chunks (O(new batches), nothing built per datagram) with the
 view's own bounded `Ring`, or with a filter copies the matching records; `render_line` builds and
-formats just the visible rows, each through the sanitiser, and caches the result per (record, width).
+formats just the visible rows (log_rows.py, through the sanitiser) and caches the result per
+(record, width). Columns follow the width (logcolumns.py): the payload preview is never starved
+and every cut ends in "…".
 
 Following: new rows keep the view at the bottom until the user scrolls up or moves the cursor
-up; then an "N new" counter grows until they jump back (End / f). Once the log is full, rows are
-held rather than added while not following: under a flood the whole ring turns over in a fraction
-of a second, and adding would evict the very rows being read. Pausing stops pulling; records that arrive
+up; then "N new" counts the rows that arrived since, until they jump back (End / f). Re-reading
+the ring for a new filter adds no "new" rows. Once the log is full, rows are held rather than
+added while not following: under a flood the whole ring turns over in a fraction of a second,
+and adding would evict the very rows being read. Pausing stops pulling; records that arrive
 meanwhile stay in the capture ring (until evicted) and appear on resume.
 """
 
 from __future__ import annotations
 
-import functools
+import bisect
 import time
 from collections.abc import Callable
-from datetime import datetime, tzinfo
+from datetime import tzinfo
 
 from rich.segment import Segment
 from rich.style import Style
 from textual.binding import Binding
 from textual.cache import LRUCache
+from textual.events import Click, Resize
 from textual.geometry import Region, Size
 from textual.message import Message
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from udpscope.addresses import format_endpoint, is_multicast
 from udpscope.capture import Capture
-from udpscope.logfilter import FilterError, LogFilter, parse_filter
-from udpscope.probe import MAGIC as PROBE_MAGIC
-from udpscope.probe import decode_probe
+from udpscope.logfilter import LogFilter
 from udpscope.records import Record
 from udpscope.ring import Ring, RxChunk
 from udpscope.textsafe import safe_text
-from udpscope.tui.safe import safe_rich_segments
+from udpscope.tui.logcolumns import LogColumns, fit, plan_columns
+from udpscope.tui.widgets.log_rows import RowFormatter
 
 Predicate = Callable[[Record], bool]  # a LogFilter, or any test of one record
 
-__all__ = ["FilterError", "MessageLog", "Predicate", "parse_filter"]
+__all__ = ["MessageLog", "Predicate"]
 
-TIME_W = 12
-PEER_W = 22
-PREVIEW_LIMIT = 400
 # Under a flood every pull replaces every visible row, so each pull is a full redraw of the log;
 # redrawing it more often than this shows nothing readable and takes the CPU from the receiver.
 # Pulls that bring less than a screenful (ordinary traffic) are never held back.
 FLOOD_FPS = 8
-HEADER = "time".ljust(TIME_W + 1) + "#".ljust(4) + "dir " + "peer".ljust(PEER_W) + " " + "size".rjust(6) + " preview"
-
-
-@functools.lru_cache(maxsize=1024)
-def _worth_showing(destination: str) -> bool:
-    """Group/interface/TTL columns only for multicast and broadcast (unicast: see the detail).
-
-    For ordinary unicast they repeat the socket's own address on every row and push the
-    payload preview off the screen.
-    """
-    return is_multicast(destination) or (destination.endswith(".255") and ":" not in destination)
 
 
 class MessageLog(ScrollView, can_focus=True):
@@ -76,12 +64,14 @@ class MessageLog(ScrollView, can_focus=True):
         "message-log--escape",
         "message-log--meta",
         "message-log--cursor",
+        "message-log--hint",
     }
 
     DEFAULT_CSS = """
     MessageLog {
         background: $surface;
         scrollbar-gutter: stable;
+        scrollbar-size-vertical: 1;
         overflow-x: hidden;
     }
     MessageLog > .message-log--time { color: $text-muted; }
@@ -91,15 +81,22 @@ class MessageLog(ScrollView, can_focus=True):
     MessageLog > .message-log--error { color: $error; text-style: bold; }
     MessageLog > .message-log--escape { color: $warning; text-style: bold; }
     MessageLog > .message-log--meta { color: $accent; }
-    MessageLog > .message-log--cursor { background: $block-cursor-blurred-background; }
+    MessageLog > .message-log--hint { color: $text-muted; text-style: italic; }
+    /* The selected row: drawn over every segment's own colours (see _format), so it shows in
+       every theme; dimmer while the log does not have the focus. */
+    MessageLog > .message-log--cursor {
+        background: $block-cursor-blurred-background;
+        text-style: bold;
+    }
     MessageLog:focus > .message-log--cursor {
         background: $block-cursor-background;
         color: $block-cursor-foreground;
+        text-style: bold;
     }
     """
 
     BINDINGS = [
-        # Kept out of the footer (which must show the pane keys even at 100 columns); the log's
+        # Kept out of the footer (which must show the pane keys even at 80 columns); the log's
         # status line and the help screen name them.
         Binding("enter", "open", "Detail", show=False, id="log-detail"),
         Binding("f", "follow", "Follow", show=False, id="log-follow"),
@@ -116,6 +113,8 @@ class MessageLog(ScrollView, can_focus=True):
     following: reactive[bool] = reactive(True)
     paused: reactive[bool] = reactive(False)
     new_count: reactive[int] = reactive(0)
+    filter_text: reactive[str] = reactive("")
+    columns: reactive[LogColumns] = reactive(LogColumns, always_update=False)
 
     class RecordSelected(Message):
         """A row was chosen (Enter or click): show its detail."""
@@ -130,7 +129,7 @@ class MessageLog(ScrollView, can_focus=True):
         tz: tzinfo | None = None,
         *,
         name: str | None = None,
-        id: str | None = None,
+        id: str | None = None,  # noqa: A002 - Textual's name
         classes: str | None = None,
     ) -> None:
         super().__init__(name=name, id=id, classes=classes)
@@ -140,27 +139,36 @@ class MessageLog(ScrollView, can_focus=True):
         self.last_seq = 0
         self.cursor: int | None = None
         self.predicate: Predicate | None = None
+        self.held = False  # rows wait in the capture ring while the user reads a full log
         self._cache: LRUCache[tuple[int, int, bool], Strip] = LRUCache(2048)
         self._auto_scroll = False
         self._styles: dict[str, Style] = {}
+        self.rows_formatter = RowFormatter(self._style, tz)
         self._frame_base: Style | None = None
         self._frame_width = 0
         self._last_big_pull = -1e9
         self._style_key: tuple[Style, ...] | None = None
-        self._held_new = 0  # rows counted as new before the view was held (see pull)
+        self._counted_seq = 0  # while held: records up to here are already in new_count
         self._styles_dirty = True
 
     # ---- data ------------------------------------------------------------------------------
 
-    def set_filter(self, predicate: Predicate | None) -> None:
-        """Apply a filter to the whole ring (O(ring) once, not per tick)."""
+    def set_filter(self, predicate: Predicate | None, text: str = "") -> None:
+        """Apply a filter to the whole ring (O(ring) once, not per tick).
+
+        Re-reading the ring shows the newest rows that match, following; none of them counts
+        as "new" (they did not arrive, they were re-read).
+        """
         self.predicate = predicate
         self.rows.clear()
         self.cursor = None
         self.last_seq = max(0, self.capture.seq - len(self.capture.ring))
         self._cache.clear()
+        self.following = True
+        self.held = False
         self.pull(force=True)
         self._scroll_to_end()
+        self.filter_text = text if predicate is not None else ""
 
     def pull(self, force: bool = False) -> int:
         """Copy new records from the capture ring; returns how many rows were added."""
@@ -178,15 +186,17 @@ class MessageLog(ScrollView, can_focus=True):
             # The user is reading further up and the log is full: adding rows would evict the
             # very rows on screen (under a flood the whole ring turns over in a fraction of a
             # second). Hold the view and count what is waiting; End / f catches up.
-            self.new_count = self._held_new + pending
+            self.held = True
+            self.new_count += self._count_waiting()
             return 0
         before = len(self.rows)
         if self.predicate is None:
             # Unfiltered: share the capture's chunks; no record is built for rows not on screen.
             added = self.rows.extend_from(self.capture.ring, self.last_seq)
         else:
-            added = self._pull_filtered(self.predicate)
-        self.last_seq = self.capture.seq
+            added = self._pull_filtered(self.predicate, self.rows)
+        self.last_seq = self._counted_seq = self.capture.seq
+        self.held = False
         if not added:
             return 0
         overflow = before + added - len(self.rows)
@@ -205,22 +215,33 @@ class MessageLog(ScrollView, can_focus=True):
                 finally:
                     self._auto_scroll = False
             self.new_count += added
-            self._held_new = self.new_count
         self.refresh()
         return added
 
-    def _pull_filtered(self, predicate: Predicate) -> int:
+    def _count_waiting(self) -> int:
+        """Rows that arrived (and match the filter) since they were last counted."""
+        start = max(self.last_seq, self._counted_seq)
+        self._counted_seq = self.capture.seq
+        if self.predicate is None:
+            return self.capture.seq - start
+        counter = Ring(self.capture.ring_size)
+        saved, self.last_seq = self.last_seq, start
+        try:
+            return self._pull_filtered(self.predicate, counter)
+        finally:
+            self.last_seq = saved
+
+    def _pull_filtered(self, predicate: Predicate, rows: Ring) -> int:
         """Add the new records that pass; whole chunks are judged at once (see logfilter.py)."""
         if not isinstance(predicate, LogFilter):
             new = [r for r in self.capture.records_since(self.last_seq) if predicate(r)]
-            self.rows.extend(new)
+            rows.extend(new)
             return len(new)
         added = 0
-        rows = self.rows
         for chunk in self.capture.ring.chunks_after(self.last_seq):
             if type(chunk) is RxChunk:
                 picked = predicate.select(chunk)
-                if type(picked) is RxChunk:
+                if isinstance(picked, RxChunk):
                     rows.add_chunk(picked)
                     added += picked.n
                 else:
@@ -232,10 +253,12 @@ class MessageLog(ScrollView, can_focus=True):
         return added
 
     def clear(self) -> None:
+        """Empty the view (the capture ring and the counters stay)."""
         self.rows.clear()
         self.cursor = None
-        self.last_seq = self.capture.seq
-        self.new_count = self._held_new = 0
+        self.last_seq = self._counted_seq = self.capture.seq
+        self.new_count = 0
+        self.held = False
         self._cache.clear()
         self.virtual_size = Size(self.size.width, 0)
         self.following = True
@@ -243,9 +266,29 @@ class MessageLog(ScrollView, can_focus=True):
 
     @property
     def selected(self) -> Record | None:
+        """The record under the cursor, if any."""
         if self.cursor is None or not (0 <= self.cursor < len(self.rows)):
             return None
         return self.rows[self.cursor]
+
+    def index_of(self, record: Record) -> int | None:
+        """Where ``record`` is among the rows now (rows are in sequence order), or None."""
+        rows = self.rows
+        n = len(rows)
+        i = bisect.bisect_left(range(n), record.seq, key=rows.seq_at)
+        return i if i < n and rows.seq_at(i) == record.seq else None
+
+    def step(self, record: Record, delta: int) -> Record | None:
+        """The row ``delta`` rows from ``record``, selected (the detail view's prev / next)."""
+        index = self.index_of(record)
+        if index is None:
+            return None
+        target = index + delta
+        if not 0 <= target < len(self.rows):
+            return None
+        self._move_cursor(target)
+        self.following = False
+        return self.rows[target]
 
     # ---- scrolling / follow ----------------------------------------------------------------
 
@@ -268,18 +311,28 @@ class MessageLog(ScrollView, can_focus=True):
     def watch_following(self, value: bool) -> None:
         self.set_class(value, "-following")
         if value:
-            self.new_count = self._held_new = 0
+            self.new_count = 0
 
     def watch_paused(self, value: bool) -> None:
         self.set_class(value, "-paused")
         if not value:
             self.pull()
 
-    def on_resize(self) -> None:
+    def on_resize(self, event: Resize) -> None:
         self._cache.clear()
+        self._plan()
         self.virtual_size = Size(self.size.width, len(self.rows))
         if self.following:
             self.call_after_refresh(self._scroll_to_end)
+
+    def _plan(self) -> None:
+        width = self.scrollable_content_region.width or self.size.width
+        formatter = self.rows_formatter
+        self.columns = plan_columns(width, sock_width=formatter.sock_width, meta=formatter.meta_seen)
+
+    def watch_columns(self) -> None:
+        self._cache.clear()
+        self.refresh()
 
     # ---- actions ---------------------------------------------------------------------------
 
@@ -312,17 +365,23 @@ class MessageLog(ScrollView, can_focus=True):
             target = self.cursor + delta
         index = max(0, min(len(self.rows) - 1, target))
         self._move_cursor(index)
-        if index < len(self.rows) - 1:
+        if delta < 0 or index < len(self.rows) - 1:
             self.following = False  # a row picked under a flood must not scroll away
 
     def action_page(self, direction: int) -> None:
         height = max(1, self.scrollable_content_region.height - 1)
         self.action_cursor(direction * height)
 
-    def action_open(self) -> None:
+    def open_target(self) -> Record | None:
+        """The row Enter opens: the selected one, else the newest (then selected)."""
         record = self.selected
         if record is None and self.rows:  # nothing selected (following): the newest row
+            self._move_cursor(len(self.rows) - 1)
             record = self.rows[-1]
+        return record
+
+    def action_open(self) -> None:
+        record = self.open_target()
         if record is not None:
             self.post_message(self.RecordSelected(record))
 
@@ -336,7 +395,7 @@ class MessageLog(ScrollView, can_focus=True):
             self.scroll_to(y=index - height + 1, animate=False, immediate=True, force=True)
         self.refresh()
 
-    def on_click(self, event) -> None:  # type: ignore[no-untyped-def]
+    def on_click(self, event: Click) -> None:
         index = int(self.scroll_y) + event.y
         if 0 <= index < len(self.rows):
             self._move_cursor(index)
@@ -371,6 +430,7 @@ class MessageLog(ScrollView, can_focus=True):
         if key != self._style_key:
             self._style_key = key
             self._styles.clear()
+            self.rows_formatter.styles_changed()
             self._cache.clear()
 
     def _style(self, name: str) -> Style:
@@ -401,60 +461,25 @@ class MessageLog(ScrollView, can_focus=True):
             width = self._frame_width
         index = int(self.scroll_y) + y
         if index >= len(self.rows):
+            if index == 0 and self.predicate is not None:
+                hint = fit(f"no rows match {safe_text(self.filter_text, 60)} (edit the filter: /)",
+                           width)
+                return Strip([Segment(hint, base + self._style("hint"))]).apply_offsets(0, index)
             return Strip.blank(width, base)
         selected = index == self.cursor
         key = (self.rows.seq_at(index), width, selected)
         strip = self._cache.get(key)
         if strip is None:
-            strip = self._format(self.rows[index], width, base)
-            if selected:
-                strip = strip.apply_style(self._style("cursor"))
+            strip = self._format(self.rows[index], width, base, selected)
             self._cache[key] = strip
         return strip.apply_offsets(0, index)
 
-    def format_time(self, t: float) -> str:
-        return datetime.fromtimestamp(t, self.tz).strftime("%H:%M:%S.%f")[:-3]
+    def format_time(self, t: float, width: int = 12) -> str:
+        """A row's time as the time column shows it (12: with milliseconds, 8: without)."""
+        return self.rows_formatter.format_time(t, width)
 
-    def _format(self, r: Record, width: int, base: Style) -> Strip:
-        segs: list[Segment] = [
-            Segment(self.format_time(r.time).ljust(TIME_W + 1), base + self._style("time")),
-            Segment(f"#{r.sock_id}".ljust(4), base),
-        ]
-        if r.kind == "event":
-            err = r.event == "error"
-            style = base + self._style("error" if err else "event")
-            segs.append(Segment("!!  " if err else "ev  ", style))
-            segs.append(Segment(f"{r.event} ", style))
-            if r.text:
-                segs.extend(safe_rich_segments(r.text, PREVIEW_LIMIT, style, style + self._style("escape")))
-        else:
-            failed = r.error is not None
-            dstyle = base + self._style("error" if failed else r.kind)
-            segs.append(Segment(f"{r.kind}  ", dstyle))
-            peer = safe_text(format_endpoint(r.address, r.port), 64)
-            segs.append(Segment(peer.ljust(PEER_W) + " ", base))
-            segs.append(Segment(f"{r.size:>6} ", base))
-            if failed:
-                segs.append(Segment("✗ ", dstyle))
-                segs.extend(
-                    safe_rich_segments(r.error or "", PREVIEW_LIMIT, dstyle, dstyle + self._style("escape"))
-                )
-            else:
-                meta = []
-                if r.destination is not None and _worth_showing(r.destination):
-                    meta.append(f"→{safe_text(r.destination, 48)}")
-                    if r.interface is not None:
-                        meta.append(safe_text(r.interface, 24))
-                    if r.ttl is not None:
-                        meta.append(f"ttl={r.ttl}")
-                if meta:
-                    segs.append(Segment(" ".join(meta) + " ", base + self._style("meta")))
-                probe = decode_probe(r.payload) if r.payload.startswith(PROBE_MAGIC) else None
-                if probe is not None:
-                    segs.append(
-                        Segment(f"probe seq={probe.seq} stream={probe.stream}", base + self._style("meta"))
-                    )
-                    return Strip(segs).crop_extend(0, width, base)
-                limit = min(PREVIEW_LIMIT, max(width, 16))
-                segs.extend(safe_rich_segments(r.payload, limit, base, base + self._style("escape")))
-        return Strip(segs).crop_extend(0, width, base)
+    def _format(self, r: Record, width: int, base: Style, selected: bool = False) -> Strip:
+        strip, reshape = self.rows_formatter.format(r, self.columns, width, base, selected)
+        if reshape:  # a wider socket number, or the first multicast row: plan the columns again
+            self.call_later(self._plan)
+        return strip

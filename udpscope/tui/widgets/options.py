@@ -3,26 +3,41 @@
 Setting an option and reading it back are different things (Linux doubles buffer sizes, a
 setsockopt can be refused, a join can silently pick another interface), so every control shows
 the value read with getsockopt after each change. Failures leave the socket as it was and are
-explained under the control; OS error text goes through the sanitiser.
+explained under the control; OS error text goes through the sanitiser. A udp6 socket shows only
+what applies to IPv6: no broadcast, and "hop limit" where IPv4 says TTL.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable, Iterator
 
+from textual import on
+from textual.actions import SkipAction
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.content import Content
+from textual.widget import Widget
 from textual.widgets import Button, Checkbox, Input, Label, Select, Static
 
-from udpscope.addresses import AddressError, parse_int_range
+from udpscope.addresses import AddressError
 from udpscope.capture import SocketEntry
 from udpscope.net.hints import errno_hint
 from udpscope.textsafe import safe_text
+from udpscope.tui.forms import parse_buffer_size, parse_membership, parse_ttl
 from udpscope.tui.widgets.fields import FieldMessage
+from udpscope.tui.widgets.tick import Tick
+from udpscope.tui.workbench import app_of
+from udpscope.units import human_bytes
+
+# The button an Enter in a field presses.
+ENTER_PRESSES = {"ttl": "set-ttl", "mcast-ttl": "set-mcast-ttl", "group": "join", "source": "join",
+                 "recv-buf": "set-bufs", "send-buf": "set-bufs"}
+LABELS = {"udp4": {"ttl": "TTL", "mcast-ttl": "mcast TTL"},
+          "udp6": {"ttl": "hop limit", "mcast-ttl": "mcast hops"}}
 
 
-def _read(fn: Any) -> str:
+def _read(fn: Callable[[], object], fmt: Callable[[int], str] = str) -> str:
     try:
         value = fn()
     except Exception as exc:
@@ -30,32 +45,36 @@ def _read(fn: Any) -> str:
         return "no OS socket yet" if code == "EBADF" else f"? {code or type(exc).__name__}"
     if isinstance(value, bool):
         return "on" if value else "off"
-    return str(value)
+    return fmt(value) if isinstance(value, int) else str(value)
 
 
 class OptionsPane(VerticalScroll):
     """Per-socket options; acts on the app's selected socket."""
+
+    BINDINGS = [Binding("enter", "enter_in_field", "Set", show=False, priority=True)]
 
     DEFAULT_CSS = """
     OptionsPane { padding: 0 1; scrollbar-size-vertical: 1; }
     OptionsPane > .row { height: auto; }
     OptionsPane Label { width: 11; }
     OptionsPane Input { background: $boost; }
-    OptionsPane Checkbox { width: 7; }
+    OptionsPane Tick { width: 5; }
     OptionsPane Button { margin-left: 1; width: auto; min-width: 5; }
     OptionsPane .kernel { width: 1fr; padding: 0 0 0 1; color: $text-muted; }
     OptionsPane Input.num { width: 6; }
+    OptionsPane Input.size { width: 9; }
+    OptionsPane Label.inline { width: auto; padding: 0 1 0 0; }
     OptionsPane Select { width: 1fr; }
     OptionsPane #group, OptionsPane #source { width: 1fr; }
     OptionsPane .section { text-style: bold; color: $accent; padding: 1 0 0 0; }
     OptionsPane #memberships { padding: 0 0 0 11; height: auto; }
     OptionsPane #opt-title { color: $text-muted; padding-bottom: 1; }
     OptionsPane #member-buttons { padding-left: 10; }
-    OptionsPane #k-bufs { padding: 0; }
+    OptionsPane #k-bufs { padding: 0 0 0 11; height: auto; }
     """
 
-    def __init__(self, **kwargs) -> None:  # type: ignore[no-untyped-def]
-        super().__init__(**kwargs)
+    def __init__(self, *, id: str | None = None) -> None:  # noqa: A002 - Textual's name
+        super().__init__(id=id)
         self._loading = False
         self._shown_state: tuple[int, str] | None = None
 
@@ -74,7 +93,13 @@ class OptionsPane(VerticalScroll):
         yield FieldMessage(id="iface-error")
         with Horizontal(classes="row"):
             yield Label("buffers")
-            yield Static("", classes="kernel", id="k-bufs", markup=False)
+            yield Label("recv", classes="inline")
+            yield Input(placeholder="bytes", id="recv-buf", classes="size", compact=True)
+            yield Label(" send", classes="inline")
+            yield Input(placeholder="4MiB", id="send-buf", classes="size", compact=True)
+            yield Button("set", id="set-bufs", compact=True)
+        yield Static("", classes="kernel", id="k-bufs", markup=False)
+        yield FieldMessage(id="bufs-error")
         yield Static("Memberships", classes="section")
         with Horizontal(classes="row"):
             yield Label("group")
@@ -99,7 +124,7 @@ class OptionsPane(VerticalScroll):
         self.set_interval(0.5, self._check_state)
 
     def _check_state(self) -> None:
-        entry = self.app.selected_entry()  # type: ignore[attr-defined]
+        entry = app_of(self).selected_entry()
         now = (entry.id, entry.state) if entry is not None else None
         if now != self._shown_state and self.is_attached:
             self.load()
@@ -107,6 +132,7 @@ class OptionsPane(VerticalScroll):
     # ---- reading back ------------------------------------------------------------------------
 
     def refresh_interfaces(self) -> None:
+        """Re-read the host's interfaces into both interface lists."""
         try:
             from udpscope.net.interfaces import list_interfaces
 
@@ -116,15 +142,18 @@ class OptionsPane(VerticalScroll):
         # Interface names are untrusted text: a Content prompt, so no markup is parsed.
         options = [(Content(safe_text(n, 32)), n) for n in names]
         for sid in ("#mcast-iface", "#member-iface"):
-            select = self.query_one(sid, Select)
+            select: Select[str] = self.query_one(sid, Select)
             value = select.value
             select.set_options(options)
             if value in names:
                 select.value = value
 
+    def _kernel_text(self, kid: str, text: str) -> None:
+        self.query_one(kid, Static).update(Content(text))
+
     def load(self) -> None:
         """Show the selected socket's kernel-reported values (also after every change)."""
-        entry = self.app.selected_entry()  # type: ignore[attr-defined]
+        entry = app_of(self).selected_entry()
         title = self.query_one("#opt-title", Static)
         self._shown_state = (entry.id, entry.state) if entry is not None else None
         if entry is None or entry.state == "closed":
@@ -135,52 +164,53 @@ class OptionsPane(VerticalScroll):
                 else f"socket #{entry.id} is closed: pick another in 1 Sockets, or press n"
             )
             for kid in ("#k-broadcast", "#k-ttl", "#k-mcast-ttl", "#k-mcast-loop", "#k-isolate", "#k-bufs"):
-                self.query_one(kid, Static).update("")
+                self._kernel_text(kid, "")
             self.query_one("#memberships", Static).update("")
-            self.disabled_state(True)
+            self._set_disabled(True)
             return
-        self.disabled_state(False)
+        self._set_disabled(False)
+        self._show_family(entry.type)
         title.update(Content(f"socket #{entry.id} {entry.type} ({entry.state})"))
         sock = entry.sock
         self._loading = True
         try:
-            self.query_one("#k-broadcast", Static).update("kernel: " + _read(sock.get_broadcast))
-            self.query_one("#k-ttl", Static).update("kernel: " + _read(sock.get_ttl))
-            self.query_one("#k-mcast-ttl", Static).update(
-                "kernel: " + _read(sock.get_multicast_ttl)
-            )
-            self.query_one("#k-mcast-loop", Static).update(
-                "kernel: " + _read(sock.get_multicast_loopback)
-            )
-            self.query_one("#k-bufs", Static).update(
-                f"kernel: recv {_read(sock.get_recv_buffer_size)} "
-                f"send {_read(sock.get_send_buffer_size)}"
-            )
-            for sw, getter in (
-                ("#broadcast", sock.get_broadcast),
-                ("#mcast-loop", sock.get_multicast_loopback),
-            ):
+            self._kernel_text("#k-broadcast", "kernel: " + _read(sock.get_broadcast))
+            self._kernel_text("#k-ttl", "kernel: " + _read(sock.get_ttl))
+            self._kernel_text("#k-mcast-ttl", "kernel: " + _read(sock.get_multicast_ttl))
+            self._kernel_text("#k-mcast-loop", "kernel: " + _read(sock.get_multicast_loopback))
+            self._kernel_text("#k-bufs", f"kernel: recv {_read(sock.get_recv_buffer_size, human_bytes)}"
+                                         f" · send {_read(sock.get_send_buffer_size, human_bytes)}")
+            for sw, getter in (("#broadcast", sock.get_broadcast), ("#mcast-loop", sock.get_multicast_loopback)):
                 try:
                     value = bool(getter())
                 except Exception:
                     continue
-                switch = self.query_one(sw, Checkbox)
-                if switch.value != value:
-                    with switch.prevent(Checkbox.Changed):
-                        switch.value = value
-            iso = self.query_one("#isolate", Checkbox)
-            want = bool(getattr(entry, "isolated", True))
-            if iso.value != want:
-                with iso.prevent(Checkbox.Changed):
-                    iso.value = want
-            self.query_one("#k-isolate", Static).update(
-                "own groups only" if want else "all host groups"
-            )
+                self._set_switch(sw, value)
+            self._set_switch("#isolate", entry.isolated)
+            self._kernel_text("#k-isolate", "own groups only" if entry.isolated else "all host groups")
         finally:
             self._loading = False
         self.show_memberships(entry)
 
+    def _set_switch(self, selector: str, value: bool) -> None:
+        switch = self.query_one(selector, Tick)
+        if switch.value != value:
+            with switch.prevent(Checkbox.Changed):
+                switch.value = value
+
+    def _show_family(self, family: str) -> None:
+        """udp6: no broadcast row; TTL reads "hop limit"."""
+        self.query_one("#broadcast-row").display = family != "udp6"
+        labels = LABELS.get(family, LABELS["udp4"])
+        for option, text in labels.items():
+            self.query_one(f"#label-{option}", Label).update(text)
+
+    def _set_disabled(self, disabled: bool) -> None:
+        for widget in self.query("Input, Button, Tick, Select"):
+            widget.disabled = disabled
+
     def show_memberships(self, entry: SocketEntry) -> None:
+        """List this socket's joins (as the engine holds them)."""
         try:
             joined = entry.sock.get_memberships()
         except Exception:
@@ -198,23 +228,20 @@ class OptionsPane(VerticalScroll):
             text = "\n".join(lines)
         self.query_one("#memberships", Static).update(Content(text))
 
-    def disabled_state(self, disabled: bool) -> None:
-        for widget in self.query("Checkbox, Input, Button, Select"):
-            widget.disabled = disabled
-
-    # ---- changes -----------------------------------------------------------------------------
+    # ---- changing ----------------------------------------------------------------------------
 
     def _fail(self, target: str, entry: SocketEntry, exc: BaseException) -> None:
         msg = str(exc)
-        hint = errno_hint(getattr(exc, "code", None), getattr(exc, "syscall", None))
+        hint = errno_hint(getattr(exc, "code", None) or "", getattr(exc, "syscall", None), words="tui")
         self.query_one(target, FieldMessage).error(msg + (f" — {hint}" if hint else ""))
-        self.app.report_error(entry.id, exc, notify=False)  # type: ignore[attr-defined]
+        app_of(self).report_error(entry.id, exc, notify=False)
 
-    def on_checkbox_changed(self, event: Checkbox.Changed) -> None:
+    @on(Checkbox.Changed)
+    def _switched(self, event: Checkbox.Changed) -> None:
         event.stop()
         if self._loading:
             return
-        entry = self.app.selected_entry()  # type: ignore[attr-defined]
+        entry = app_of(self).selected_entry()
         if entry is None:
             return
         msg = self.query_one("#switch-error", FieldMessage)
@@ -234,86 +261,100 @@ class OptionsPane(VerticalScroll):
                 event.checkbox.value = not event.value
         self.load()
 
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        event.stop()
-        target = {"ttl": "set-ttl", "mcast-ttl": "set-mcast-ttl", "group": "join", "source": "join"}
-        bid = target.get(event.input.id or "")
+    def action_enter_in_field(self) -> None:
+        # Enter in a field presses its button; on a button it presses it now (a Button's own
+        # press is a message, which keys typed next would overtake).
+        focused = self.screen.focused
+        if focused is None or self not in focused.ancestors:
+            raise SkipAction()
+        if isinstance(focused, Button):
+            self.press(focused.id or "")
+            return
+        if not isinstance(focused, Input):
+            raise SkipAction()
+        bid = ENTER_PRESSES.get(focused.id or "")
         if bid:
-            self._press(bid)
+            self.press(bid)
 
-    def on_button_pressed(self, event: Button.Pressed) -> None:
+    @on(Button.Pressed)
+    def _button(self, event: Button.Pressed) -> None:
         event.stop()
-        self._press(event.button.id or "")
+        self.press(event.button.id or "")
 
-    def _press(self, bid: str) -> None:
-        entry = self.app.selected_entry()  # type: ignore[attr-defined]
+    def press(self, bid: str) -> None:
+        """Do what button ``bid`` does (set-ttl, set-mcast-ttl, set-mcast-iface, set-bufs,
+        join, leave), reading its fields now."""
+        app = app_of(self)
+        app.flush_typing()
+        entry = app.selected_entry()
         if entry is None:
             return
-        sock = entry.sock
-        target = {"set-ttl": "#ttl-error", "set-mcast-ttl": "#mcast-ttl-error"}.get(
-            bid, "#iface-error"
-        )
-        opt = self.query_one(target, FieldMessage)
-        if bid in ("set-ttl", "set-mcast-ttl", "set-mcast-iface"):
-            opt.clear()
-            try:
-                if bid == "set-ttl":
-                    value = parse_int_range(self.query_one("#ttl", Input).value, 1, 255, "TTL")
-                    sock.set_ttl(value)
-                elif bid == "set-mcast-ttl":
-                    value = parse_int_range(
-                        self.query_one("#mcast-ttl", Input).value, 0, 255, "multicast TTL"
-                    )
-                    sock.set_multicast_ttl(value)
-                else:
-                    select = self.query_one("#mcast-iface", Select)
-                    name = select.value
-                    if select.is_blank():
-                        raise AddressError("interface", "choose one first")
-                    sock.set_multicast_interface(_iface_arg(str(name), entry.type))
-                    opt.ok(f"multicast interface set to {name}")
-            except (AddressError, ValueError, TypeError) as exc:
-                if getattr(exc, "code", None):
-                    self._fail(target, entry, exc)
-                else:
-                    opt.error(str(exc))
-            except Exception as exc:
-                self._fail(target, entry, exc)
-            self.load()
-        elif bid in ("join", "leave"):
+        if bid in ("join", "leave"):
             self.membership(entry, join=bid == "join")
+            return
+        target = {"set-ttl": "#ttl-error", "set-mcast-ttl": "#mcast-ttl-error",
+                  "set-bufs": "#bufs-error"}.get(bid, "#iface-error")
+        opt = self.query_one(target, FieldMessage)
+        opt.clear()
+        sock = entry.sock
+        try:
+            if bid == "set-ttl":
+                sock.set_ttl(parse_ttl(self.query_one("#ttl", Input).value, multicast=False))
+            elif bid == "set-mcast-ttl":
+                sock.set_multicast_ttl(parse_ttl(self.query_one("#mcast-ttl", Input).value, multicast=True))
+            elif bid == "set-bufs":
+                self._set_buffers(entry)
+            elif bid == "set-mcast-iface":
+                select = self.query_one("#mcast-iface", Select)
+                if select.is_blank():
+                    raise AddressError("interface", "choose one first")
+                name = str(select.value)
+                sock.set_multicast_interface(_iface_arg(name, entry.type))
+                opt.ok(f"multicast interface set to {name}")
+        except AddressError as exc:
+            opt.error(str(exc))
+        except Exception as exc:
+            self._fail(target, entry, exc)
+        self.load()
+
+    def _set_buffers(self, entry: SocketEntry) -> None:
+        recv_text = self.query_one("#recv-buf", Input).value
+        send_text = self.query_one("#send-buf", Input).value
+        if not (recv_text.strip() or send_text.strip()):
+            raise AddressError("buffers", "type a size (bytes, or e.g. 4MiB) in recv or send")
+        sizes = [parse_buffer_size(t, what) if t.strip() else None
+                 for t, what in ((recv_text, "receive buffer"), (send_text, "send buffer"))]
+        if sizes[0] is not None:
+            entry.sock.set_recv_buffer_size(sizes[0])
+        if sizes[1] is not None:
+            entry.sock.set_send_buffer_size(sizes[1])
+        self.query_one("#bufs-error", FieldMessage).ok(
+            "set (Linux reserves twice the size asked for; the kernel's value is above)")
 
     def membership(self, entry: SocketEntry, join: bool) -> None:
+        """Join or leave the group in the fields (source-specific if a source is given)."""
         msg = self.query_one("#member-error", FieldMessage)
         msg.clear()
-        group = self.query_one("#group", Input).value.strip()
-        source = self.query_one("#source", Input).value.strip()
         iface_select = self.query_one("#member-iface", Select)
-        iface_value = None if iface_select.is_blank() else iface_select.value
         try:
-            if not group:
-                raise AddressError("group", "required (e.g. 239.1.2.3)")
-            from udpscope.addresses import parse_endpoint_host
-
-            parse_endpoint_host(group)
-            if source:
-                parse_endpoint_host(source)
-            iface = None if iface_value is None else _iface_arg(str(iface_value), entry.type)
-        except (AddressError, ValueError) as exc:
+            req = parse_membership(self.query_one("#group", Input).value,
+                                   self.query_one("#source", Input).value, entry.type)
+            iface = None if iface_select.is_blank() else _iface_arg(str(iface_select.value), entry.type)
+        except AddressError as exc:
             msg.error(str(exc))
             return
         sock = entry.sock
         try:
-            if source:
-                fn = sock.add_source_specific_membership if join else sock.drop_source_specific_membership
-                fn(source, group, iface)
+            if req.source:
+                ssm = sock.add_source_specific_membership if join else sock.drop_source_specific_membership
+                ssm(req.source, req.group, iface)
             else:
-                fn = sock.add_membership if join else sock.drop_membership
-                fn(group, iface)
+                asm = sock.add_membership if join else sock.drop_membership
+                asm(req.group, iface)
         except Exception as exc:
             self._fail("#member-error", entry, exc)
         else:
-            msg.ok(("joined " if join else "left ") + group)
+            msg.ok(("joined " if join else "left ") + req.group)
         self.load()
 
 
@@ -323,15 +364,14 @@ def _kernel(option: str) -> Static:
 
 def _switch_row(label: str, option: str) -> Horizontal:
     """A checkbox with the kernel's read-back value beside it."""
-    return Horizontal(
-        Label(label), Checkbox("", id=option, compact=True), _kernel(option), classes="row"
-    )
+    return Horizontal(Label(label), Tick("", id=option, compact=True), _kernel(option),
+                      classes="row", id=f"{option}-row")
 
 
-def _number_row(label: str, placeholder: str, option: str) -> ComposeResult:
+def _number_row(label: str, placeholder: str, option: str) -> Iterator[Widget]:
     """A number field with a set button, the kernel's value, and a message line under it."""
     yield Horizontal(
-        Label(label),
+        Label(label, id=f"label-{option}"),
         Input(placeholder=placeholder, id=option, classes="num", compact=True),
         Button("set", id=f"set-{option}", compact=True),
         _kernel(option),
@@ -343,4 +383,4 @@ def _number_row(label: str, placeholder: str, option: str) -> ComposeResult:
 def _iface_arg(name: str, family: str) -> str:
     from udpscope.net.interfaces import resolve_interface
 
-    return resolve_interface(name, family).dgram_arg
+    return resolve_interface(name, "udp6" if family == "udp6" else "udp4").dgram_arg

@@ -1,0 +1,140 @@
+"""Staying usable near the process's limits: open files and address space.
+
+Screens are imported when first opened (start-up is faster without them), but an import opens
+files: with the file-descriptor limit reached (every socket takes one), opening the multicast
+view used to fail to import its module and end the app with a traceback. So, once the first
+frame is drawn, a background thread imports everything a later screen, dialog or error report
+needs, and new sockets leave RESERVED_FDS descriptors free for the app itself (reading /proc,
+a screenshot, a saved payload).
+
+Under an address-space limit (`ulimit -v`) glibc's per-thread malloc arenas (64 MiB of address
+space each) and 8 MiB thread stacks took most of the room before any datagram arrived; they are
+made small when such a limit is set, before the app starts its threads.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import threading
+
+__all__ = [
+    "LATER_MODULES",
+    "RESERVED_FDS",
+    "address_space_room",
+    "fd_room",
+    "fit_address_space",
+    "fit_ring_budget",
+    "preload_later_modules",
+]
+
+RESERVED_FDS = 8
+# Imported on first use by a screen, a dialog, the palette or Textual's own error report.
+LATER_MODULES = (
+    "udpscope.tui.widgets.compose",
+    "udpscope.tui.widgets.options",
+    "udpscope.tui.screens.stats",
+    "udpscope.tui.screens.multicast",
+    "udpscope.tui.screens.detail",
+    "udpscope.tui.screens.dialogs",
+    "udpscope.tui.screens.help",
+    "udpscope.tui.screens.save",
+    "udpscope.tui.commands",
+    "udpscope.hexdump",
+    "udpscope.net.interfaces",
+    "udpscope.net.membership",
+    "udpscope.net.checks",
+    "udpscope.net.groups",
+    "textual.system_commands",
+    "textual.widgets._sparkline",
+    "rich.traceback",
+)
+
+
+def preload_later_modules() -> threading.Thread:
+    """Import LATER_MODULES in a daemon thread (the event loop keeps running meanwhile)."""
+
+    def load() -> None:
+        for name in LATER_MODULES:
+            try:
+                importlib.import_module(name)
+            except Exception:  # noqa: S112 - a module that cannot load now is loaded on use
+                continue
+
+    thread = threading.Thread(target=load, name="udpscope-preload", daemon=True)
+    thread.start()
+    return thread
+
+
+def fd_room() -> tuple[int, int] | None:
+    """(descriptors open, the soft limit), or None where this cannot be known."""
+    try:
+        import resource
+
+        limit = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+        used = len(os.listdir("/proc/self/fd")) - 1  # the listing's own descriptor
+    except (ImportError, OSError, ValueError):
+        return None
+    if limit == resource.RLIM_INFINITY:
+        return None
+    return used, int(limit)
+
+
+def fit_address_space() -> bool:
+    """Under an address-space limit: one malloc arena and 1 MiB thread stacks. Call before any
+    thread is started; returns True if a limit was found (and the settings applied)."""
+    try:
+        import resource
+
+        limit = resource.getrlimit(resource.RLIMIT_AS)[0]
+    except (ImportError, OSError, ValueError):
+        return False
+    if limit == resource.RLIM_INFINITY:
+        return False
+    threading.stack_size(1 << 20)
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None)
+        m_arena_max = -8  # glibc's mallopt parameter
+        libc.mallopt(m_arena_max, 1)
+    except (OSError, AttributeError):
+        pass
+    return True
+
+
+RING_FLOOR = 4 << 20  # the history keeps at least this much, whatever the limit
+APP_MARGIN = 64 << 20  # what the running app needs beyond its start: frames, sockets' buffers
+
+
+def address_space_room() -> int | None:
+    """Bytes of address space left under `ulimit -v`, or None when there is no such limit."""
+    try:
+        import resource
+
+        limit = resource.getrlimit(resource.RLIMIT_AS)[0]
+        if limit == resource.RLIM_INFINITY:
+            return None
+        with open("/proc/self/statm") as f:
+            used = int(f.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+    except (ImportError, OSError, ValueError, IndexError):
+        return None
+    return int(limit) - used
+
+
+def fit_ring_budget(requested: int) -> tuple[int, str | None]:
+    """The capture ring's byte budget under an address-space limit, and a notice if it shrank.
+
+    Half of what is left after the app's own margin, never less than RING_FLOOR: a flood then
+    evicts old datagrams (counted) instead of failing an allocation somewhere in the app.
+    """
+    room = address_space_room()
+    if room is None:
+        return requested, None
+    budget = max(RING_FLOOR, (room - APP_MARGIN) // 2)
+    if budget >= requested:
+        return requested, None
+    from udpscope.units import human_bytes
+
+    return budget, (f"Memory limit (ulimit -v): the history keeps at most {human_bytes(budget)} "
+                    "of datagrams; older ones are evicted and counted.")
