@@ -47,6 +47,11 @@ from udpscope.textsafe import safe_text
 
 if TYPE_CHECKING:  # asyncio is imported where the event loop runs: --help needs none
     import asyncio
+    from collections.abc import Callable
+
+    from udpscope import dgram
+
+    ProbeEncoder = Callable[..., bytes]  # udpscope.probe.encode_probe
 
 PROG = "udpscope send"
 MAX_RATE = 10_000_000.0
@@ -256,7 +261,8 @@ async def _send(ns: argparse.Namespace, family: str, payload: bytes,
 CHUNK = 256
 
 
-async def _send_chunked(sock, ns: argparse.Namespace, payload: bytes, encode, stream: int,
+async def _send_chunked(sock: dgram.Socket, ns: argparse.Namespace, payload: bytes,
+                        encode: ProbeEncoder | None, stream: int,
                         stop: asyncio.Event) -> tuple[int, int, int]:
     """Send ns.count datagrams CHUNK at a time; stop at the chunk holding the first error.
 
@@ -272,8 +278,9 @@ async def _send_chunked(sock, ns: argparse.Namespace, payload: bytes, encode, st
         results: list[tuple[BaseException | None, int | None]] = []
         done = loop.create_future()
 
-        def on_sent(err: BaseException | None, n: int | None, results=results, done=done,
-                    size=size) -> None:
+        def on_sent(err: BaseException | None, n: int | None,
+                    results: list[tuple[BaseException | None, int | None]] = results,
+                    done: asyncio.Future[None] = done, size: int = size) -> None:
             results.append((err, n))
             if len(results) == size and not done.done():
                 done.set_result(None)
