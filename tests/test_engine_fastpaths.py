@@ -12,7 +12,7 @@ import socket
 
 import pytest
 
-from tests.support import wait_for
+from tests.waiting import wait_for
 from udpscope import dgram
 from udpscope.dgram import mmsg, sender
 from udpscope.dgram import receiver as engine_io
@@ -90,7 +90,7 @@ async def test_burst_arrives_individually_in_order(
         for payload in payloads:
             sender_sock.send(payload, address.port, LOOPBACK[kind],
                              lambda err, n: results.append((err, n)))
-        await asyncio.wait_for(done, 5)
+        await wait_for(done, 5, what="every datagram")
         assert [msg for msg, _ in got] == payloads
         assert [rinfo.size for _, rinfo in got] == [len(p) for p in payloads]
         assert {rinfo.port for _, rinfo in got} == {sender_sock.address().port}
@@ -112,12 +112,12 @@ async def test_connected_burst_uses_the_same_path(send_path: str) -> None:
         address = await receiver.bind_async(0, "127.0.0.1")
         connected = asyncio.get_running_loop().create_future()
         client.connect(address.port, "127.0.0.1", lambda: connected.set_result(None))
-        await asyncio.wait_for(connected, 5)
+        await wait_for(connected, 5, what="the connect callback")
         payloads = [i.to_bytes(4, "big") for i in range(150)]
         got, done = _collect(receiver, len(payloads))
         for payload in payloads:
             client.send(payload)
-        await asyncio.wait_for(done, 5)
+        await wait_for(done, 5, what="every datagram")
         assert [msg for msg, _ in got] == payloads
     finally:
         receiver.close()
@@ -135,7 +135,7 @@ async def test_oversized_datagram_in_a_run_fails_alone(send_path: str) -> None:
         results: list[tuple] = []
         for payload in (b"a", b"b", bytes(65508), b"c", b"d"):
             client.send(payload, address.port, "127.0.0.1", lambda e, n: results.append((e, n)))
-        await asyncio.wait_for(done, 5)
+        await wait_for(done, 5, what="every datagram")
         await wait_for(lambda: len(results) == 5, 5, what="every send callback")
         assert [msg for msg, _ in got] == [b"a", b"b", b"c", b"d"]
         assert results[2][0].code == "EMSGSIZE" and results[2][1] is None
@@ -155,7 +155,7 @@ async def test_send_then_close_in_the_same_turn_still_sends() -> None:
         got, done = _collect(receiver, 1)
         client.send(b"last words", address.port, "127.0.0.1")
         client.close()
-        await asyncio.wait_for(done, 5)
+        await wait_for(done, 5, what="every datagram")
         assert got[0][0] == b"last words"
     finally:
         receiver.close()
@@ -173,7 +173,7 @@ async def test_option_set_after_send_does_not_apply_to_it() -> None:
         client.send(b"first", address.port, "127.0.0.1")
         client.set_ttl(9)
         client.send(b"second", address.port, "127.0.0.1")
-        await asyncio.wait_for(done, 5)
+        await wait_for(done, 5, what="every datagram")
         assert [(m, r.ttl) for m, r in got] == [(b"first", 7), (b"second", 9)]
     finally:
         receiver.close()

@@ -4,21 +4,18 @@ what it drops, events as records, paced bounded sends with their results, probe 
 
 from __future__ import annotations
 
-import asyncio
 import time
+from collections.abc import Callable
 
+from tests.waiting import wait_for
 from udpscope import dgram
 from udpscope.capture import Capture
 
 TIMEOUT = 5.0
 
 
-async def until(cond, timeout: float = TIMEOUT) -> None:  # type: ignore[no-untyped-def]
-    async def loop() -> None:
-        while not cond():
-            await asyncio.sleep(0.005)
-
-    await asyncio.wait_for(loop(), timeout)
+async def until(cond: Callable[[], object], what: str = "the condition") -> None:
+    await wait_for(cond, TIMEOUT, what=what)
 
 
 async def bound_pair(capture: Capture):  # type: ignore[no-untyped-def]
@@ -84,9 +81,13 @@ async def test_paced_send_is_bounded_and_reports_each_result() -> None:
     elapsed = time.monotonic() - start
     assert job.ok == 10 and job.failed == 0 and job.last_bytes == 4
     assert elapsed >= 0.085  # 9 gaps of 10 ms
-    await until(lambda: a.rx_datagrams == 10)
-    await asyncio.sleep(0.05)
-    assert a.rx_datagrams == 10  # bounded: nothing more
+    if job.task is not None:  # the pacing task has ended: it can issue nothing more
+        await wait_for(job.task, TIMEOUT, what="the pacing task to end")
+    # Bounded: a sentinel from the same socket comes after anything it sent before.
+    b.sock.send(b"end", a.local()[1], "127.0.0.1")
+    await until(lambda: a.rx_datagrams == 11, "the sentinel after the ten ticks")
+    received = [r.payload for r in capture.ring if r.kind == "rx"]
+    assert received == [b"tick"] * 10 + [b"end"]
     capture.close_all()
 
 

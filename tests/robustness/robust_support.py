@@ -19,9 +19,10 @@ import subprocess
 import sys
 import termios
 import threading
-import time
 from collections.abc import Callable
 from pathlib import Path
+
+from tests.waiting import wait_notified
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -117,16 +118,15 @@ class PtyApp:
 
     def wait_for(self, cond: Callable[[bytes], bool], timeout: float, what: str) -> None:
         """Wait (bounded) until `cond(all output so far)` holds; woken by every read."""
-        deadline = time.monotonic() + timeout
-        with self._cond:
-            while not cond(bytes(self.output)):
-                left = deadline - time.monotonic()
-                if left <= 0 or self._eof:
-                    tail = strip_csi(bytes(self.output[-3000:]))
-                    raise AssertionError(
-                        f"timed out waiting for {what} (eof={self._eof}); last output: {tail!r}"
-                    )
-                self._cond.wait(left)
+
+        def failure() -> str:
+            tail = strip_csi(bytes(self.output[-3000:]))
+            return f"{what} (eof={self._eof}); last output: {tail!r}"
+
+        wait_notified(self._cond, lambda: cond(bytes(self.output)) or self._eof, timeout,
+                      what=failure)
+        if not cond(bytes(self.output)):
+            raise AssertionError(f"the app's output ended before {failure()}")
 
     def wait_text(self, text: str | bytes, timeout: float = 15.0, *, after: int = 0) -> None:
         """Wait until `text` is on screen (in the CSI-stripped output written after `after`)."""
@@ -140,10 +140,7 @@ class PtyApp:
         assert self.proc is not None
         rc = self.proc.wait(timeout)
         # Let the reader drain what the child wrote before it exited.
-        with self._cond:
-            deadline = time.monotonic() + 5
-            while not self._eof and time.monotonic() < deadline:
-                self._cond.wait(deadline - time.monotonic())
+        wait_notified(self._cond, lambda: self._eof, 5, what="the end of the app's output")
         return rc
 
     def close(self) -> None:

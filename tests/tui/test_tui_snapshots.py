@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import pytest
 from textual.pilot import Pilot
-from tui_helpers import (
+
+from tests.netns import inside
+from tests.tui.tui_helpers import (
     FROZEN,
     PORT_A,
     PORT_B,
@@ -23,10 +25,8 @@ from tui_helpers import (
     make_app,
     no_blink,
     type_into,
-    wait_for,
 )
-
-from tests.netns import inside
+from tests.waiting import wait_for
 from udpscope.tui.screens.detail import PacketDetail
 from udpscope.tui.workbench import TimerPane
 
@@ -45,13 +45,14 @@ async def fill_traffic(pilot: Pilot) -> None:
     """Two sockets on fixed loopback ports; #2 sends each payload to #1, one at a time."""
     app = pilot.app
     capture = app.capture
-    await wait_for(pilot, lambda: len(capture.sockets) == 2
-                   and all(e.state == "bound" for e in capture.sockets.values()), what="bound")
+    await wait_for(lambda: len(capture.sockets) == 2
+                   and all(e.state == "bound" for e in capture.sockets.values()),
+                   what="bound", pilot=pilot)
     rx = capture.sockets[1]
     for n, payload in enumerate(PAYLOADS, 1):
         capture.send(2, payload, PORT_A, "127.0.0.1")
-        await wait_for(pilot, lambda n=n: rx.rx_datagrams == n and capture.sockets[2].tx_datagrams == n,
-                       what="delivery")
+        await wait_for(lambda n=n: rx.rx_datagrams == n and capture.sockets[2].tx_datagrams == n,
+                       what="delivery", pilot=pilot)
     # Records are immutable: freeze the kernel timestamps by replacing them, then let the log
     # re-read the whole ring (set_filter(None) rebuilds its rows from the ring).
     frozen = [r._replace(timestamp=FROZEN + 0.000125) if r.timestamp is not None else r
@@ -60,8 +61,8 @@ async def fill_traffic(pilot: Pilot) -> None:
     capture.ring.extend(frozen)
     log_of(app).set_filter(None)
     app.selected_socket = 1
-    await wait_for(pilot, lambda: sum(r.kind == "rx" for r in log_of(app).rows) == len(PAYLOADS),
-                   what="log caught up")
+    await wait_for(lambda: sum(r.kind == "rx" for r in log_of(app).rows) == len(PAYLOADS),
+                   what="log caught up", pilot=pilot)
     await settle(pilot)
 
 
@@ -112,7 +113,8 @@ def test_detail_view(snap_compare, size: tuple[int, int]) -> None:  # type: igno
         index = next(i for i, r in enumerate(log.rows) if r.kind == "rx" and r.payload == PAYLOADS[1])
         log.cursor = index
         await pilot.press("enter")
-        await wait_for(pilot, lambda: isinstance(pilot.app.screen, PacketDetail), what="detail")
+        await wait_for(lambda: isinstance(pilot.app.screen, PacketDetail),
+                       what="detail", pilot=pilot)
         await pilot.pause()
 
     assert snap_compare(traffic_app(), terminal_size=size, run_before=before)
@@ -121,8 +123,9 @@ def test_detail_view(snap_compare, size: tuple[int, int]) -> None:  # type: igno
 def test_bind_error_shown(snap_compare) -> None:  # type: ignore[no-untyped-def]
     async def before(pilot: Pilot) -> None:
         app = pilot.app
-        await wait_for(pilot, lambda: app._notifications, what="notification")
-        await wait_for(pilot, lambda: any(r.event == "error" for r in log_of(app).rows), what="row")
+        await wait_for(lambda: app._notifications, what="notification", pilot=pilot)
+        await wait_for(lambda: any(r.event == "error" for r in log_of(app).rows),
+                       what="row", pilot=pilot)
         await settle(pilot)
 
     app = make_app(binds=[("127.0.0.1", PORT_A), ("127.0.0.1", PORT_A)])
@@ -135,7 +138,7 @@ def test_options_pane(snap_compare, size: tuple[int, int], theme: str) -> None: 
     async def before(pilot: Pilot) -> None:
         await fill_traffic(pilot)
         await pilot.press("2")
-        await wait_for(pilot, lambda: pilot.app.screen.query("#ttl"), what="options")
+        await wait_for(lambda: pilot.app.screen.query("#ttl"), what="options", pilot=pilot)
         await type_into(pilot, "#ttl", "300")
         await pilot.press("enter")
         await pilot.pause(0.1)
@@ -149,7 +152,8 @@ def test_stats_view(snap_compare, size: tuple[int, int]) -> None:  # type: ignor
     async def before(pilot: Pilot) -> None:
         await fill_traffic(pilot)
         await pilot.press("5")
-        await wait_for(pilot, lambda: type(pilot.app.screen).__name__ == "StatsScreen", what="stats")
+        await wait_for(lambda: type(pilot.app.screen).__name__ == "StatsScreen",
+                       what="stats", pilot=pilot)
         await pilot.pause()
         await settle(pilot)
 

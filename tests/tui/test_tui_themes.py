@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 from textual.app import SystemCommand
-from tui_helpers import ROOT, wait_for
 
+from tests.tui.tui_helpers import ROOT
+from tests.waiting import wait_for
 from udpscope.capture import Capture
 from udpscope.tui.app import UdpscopeApp
 from udpscope.tui.themes import ThemeSet, load_theme_file, load_themes, shipped_theme_dirs
@@ -71,7 +72,7 @@ async def test_palette_offers_namespaced_commands_and_switches_theme() -> None:
             await pilot.press(ch)
         await pilot.pause(0.5)
         await pilot.press("enter")
-        await wait_for(pilot, lambda: app.theme == "high-contrast", what="theme switched")
+        await wait_for(lambda: app.theme == "high-contrast", what="theme switched", pilot=pilot)
 
 
 def test_theme_file_requires_primary(tmp_path: Path) -> None:

@@ -1,16 +1,17 @@
-"""Shared helpers for the TUI tests: a deterministic app factory and bounded waits."""
+"""Shared helpers for the TUI tests: a deterministic app factory, typing, bursts, a receiver.
+
+Waits go through `tests.waiting.wait_for(..., pilot=pilot)`."""
 
 from __future__ import annotations
 
 import socket
-import time
-from collections.abc import Callable
 from datetime import UTC
 from pathlib import Path
 
 from textual.pilot import Pilot
 from textual.widgets import Input
 
+from tests.waiting import wait_for
 from udpscope.capture import Capture
 from udpscope.tui.app import UdpscopeApp
 from udpscope.tui.widgets.message_log import MessageLog
@@ -31,15 +32,6 @@ def make_app(**kwargs) -> UdpscopeApp:  # type: ignore[no-untyped-def]
     capture = Capture(ring_size=kwargs.pop("ring_size", 10_000), clock=frozen, monotonic=frozen)
     kwargs.setdefault("theme", "udpscope-dark")
     return UdpscopeApp(capture=capture, tz=UTC, theme_dirs=[ROOT / "themes"], **kwargs)
-
-
-async def wait_for(pilot: Pilot, cond: Callable[[], object], timeout: float = 5.0, what: str = "") -> None:
-    """Let the app run until ``cond()`` is true; fail after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while not cond():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what or cond}")
-        await pilot.pause(0.02)
 
 
 def no_blink(app: UdpscopeApp) -> None:
@@ -103,5 +95,5 @@ async def receive(pilot: Pilot, sock: socket.socket, timeout: float = 5.0) -> by
             return False
         return True
 
-    await wait_for(pilot, ready, timeout, what="a datagram at the receiver")
+    await wait_for(ready, timeout, what="a datagram at the receiver", pilot=pilot)
     return got[0]
