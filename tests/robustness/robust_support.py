@@ -1,4 +1,4 @@
-"""Helpers for the robustness tests: the app on a pseudo-terminal, free ports, fd counts.
+"""Helpers for the robustness tests: the app on a pseudo-terminal, its bound port, fd counts.
 
 Why a real pty: the headless Textual pilot never shows what bytes reach a terminal. Here the app
 runs as the user runs it (`python -m udpscope`), and everything it writes is kept byte for byte,
@@ -13,7 +13,6 @@ import os
 import re
 import select
 import signal
-import socket
 import struct
 import subprocess
 import sys
@@ -34,14 +33,6 @@ TEXTUAL_CSI = re.compile(
 )
 # Textual sets the mouse pointer shape with OSC 22.
 TEXTUAL_OSC = re.compile(rb"\x1b\]22;[a-z-]*\x07")
-
-
-def free_udp_port(host: str = "127.0.0.1") -> int:
-    """A port that was free a moment ago (for a child process that needs a fixed number)."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    with socket.socket(family, socket.SOCK_DGRAM) as s:
-        s.bind((host, 0))
-        return s.getsockname()[1]
 
 
 def fd_count() -> int:
@@ -132,6 +123,16 @@ class PtyApp:
         """Wait until `text` is on screen (in the CSI-stripped output written after `after`)."""
         needle = text.encode() if isinstance(text, str) else text
         self.wait_for(lambda out: needle in strip_csi(out[after:]), timeout, repr(text))
+
+    def bound_port(self, host: str = "127.0.0.1", timeout: float = 30.0) -> int:
+        """The port the app's socket got (it was started with port 0), from its listening row."""
+        shown = f"[{host}]" if ":" in host else host
+        row = re.compile(rb"listening " + re.escape(shown.encode()) + rb":(\d+)(?!\d|\xe2\x80\xa6)")
+        self.wait_for(lambda out: row.search(strip_csi(out)) is not None, timeout,
+                      f"the listening row of {shown}")
+        found = row.search(strip_csi(self.snapshot()))
+        assert found is not None
+        return int(found.group(1))
 
     def write(self, data: bytes) -> None:
         os.write(self._master, data)

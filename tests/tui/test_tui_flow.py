@@ -6,7 +6,7 @@ import socket
 
 from textual.widgets import Input, Static
 
-from tests.tui.tui_helpers import PORT_A, log_of, make_app, rendered_log_lines, type_into
+from tests.tui.tui_helpers import log_of, make_app, rendered_log_lines, type_into
 from tests.waiting import wait_for
 from udpscope.textsafe import is_terminal_safe
 from udpscope.tui.screens.detail import PacketDetail
@@ -76,14 +76,15 @@ async def test_create_bind_send_to_itself_detail_close() -> None:
 
 
 async def test_startup_bind_shows_datagram_sent_to_it() -> None:
-    app = make_app(binds=[("127.0.0.1", PORT_A)])
+    app = make_app(binds=[("127.0.0.1", 0)])
     async with app.run_test(size=(130, 36)) as pilot:
         capture = app.capture
         await wait_for(lambda: capture.sockets and capture.sockets[1].state == "bound",
                        what="start-up bind", pilot=pilot)
-        assert capture.sockets[1].local() == ("127.0.0.1", PORT_A)
+        host, port = capture.sockets[1].local()
+        assert host == "127.0.0.1" and port > 0
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-            s.sendto(b"from outside", ("127.0.0.1", PORT_A))
+            s.sendto(b"from outside", ("127.0.0.1", port))
         await wait_for(lambda: any("from outside" in line for line in rendered_log_lines(app)),
                        what="datagram rendered", pilot=pilot)
 
@@ -169,14 +170,15 @@ async def test_detail_steps_copies_and_saves(tmp_path, monkeypatch) -> None:  # 
     """In the detail: ←/→ step through the log's rows (the log's cursor follows), c/x copy the
     payload as safe text or hex (OSC 52 through Textual), s saves its exact bytes to a new file."""
     monkeypatch.chdir(tmp_path)
-    app = make_app(binds=[("127.0.0.1", PORT_A)])
+    app = make_app(binds=[("127.0.0.1", 0)])
     async with app.run_test(size=(130, 36)) as pilot:
         capture = app.capture
         await wait_for(lambda: capture.sockets and capture.sockets[1].state == "bound",
                        what="bound", pilot=pilot)
+        port = capture.sockets[1].local()[1]
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
             for payload in (b"first", b"\x1b]0;second\x07", b"third"):
-                s.sendto(payload, ("127.0.0.1", PORT_A))
+                s.sendto(payload, ("127.0.0.1", port))
         log = log_of(app)
         await wait_for(lambda: sum(r.kind == "rx" for r in log.rows) == 3, what="rows", pilot=pilot)
         app.screen.set_focus(log)

@@ -14,7 +14,7 @@ from rich.style import Style
 from textual.widgets import Static
 
 from tests.fixtures.hostile import HOSTILE
-from tests.tui.tui_helpers import PORT_B, log_of, make_app, rendered_log_lines
+from tests.tui.tui_helpers import log_of, make_app, rendered_log_lines
 from tests.waiting import wait_for
 from udpscope.textsafe import is_terminal_safe
 from udpscope.tui.screens.detail import PacketDetail
@@ -29,14 +29,15 @@ def assert_clean(text: str) -> None:
 
 
 async def test_hostile_corpus_is_rendered_inert() -> None:
-    app = make_app(binds=[("127.0.0.1", PORT_B)])
+    app = make_app(binds=[("127.0.0.1", 0)])
     async with app.run_test(size=(130, 60)) as pilot:
         capture = app.capture
         await wait_for(lambda: capture.sockets and capture.sockets[1].state == "bound",
                        what="bound", pilot=pilot)
+        port = capture.sockets[1].local()[1]
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
             for _, payload in HOSTILE:
-                s.sendto(payload, ("127.0.0.1", PORT_B))
+                s.sendto(payload, ("127.0.0.1", port))
         entry = capture.sockets[1]
         await wait_for(lambda: entry.rx_datagrams == len(HOSTILE), what="all received", pilot=pilot)
         log = log_of(app)

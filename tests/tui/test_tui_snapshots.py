@@ -1,5 +1,5 @@
-"""Snapshots of every pane and state, made deterministic: fixed size, frozen clocks, UTC, fixed
-loopback ports on both ends, shipped themes only, cursor blink off.
+"""Snapshots of every pane and state, made deterministic: fixed size, frozen clocks, UTC, ports
+bound as port 0 and shown as fixed ones (`SnapshotApp`), shipped themes only, cursor blink off.
 
 The main screen (with traffic and a selected row), the detail view, options and stats are taken
 at 80x24, 100x30 and 140x40: below 110 columns the side pane takes turns with the log, below 30
@@ -18,15 +18,15 @@ from textual.pilot import Pilot
 from tests.netns import inside
 from tests.tui.tui_helpers import (
     FROZEN,
-    PORT_A,
-    PORT_B,
     SIZE,
+    SnapshotApp,
     log_of,
     make_app,
     no_blink,
     type_into,
 )
 from tests.waiting import wait_for
+from udpscope.tui.forms import SocketRequest
 from udpscope.tui.screens.detail import PacketDetail
 from udpscope.tui.workbench import TimerPane
 
@@ -42,15 +42,17 @@ PAYLOADS = [
 
 
 async def fill_traffic(pilot: Pilot) -> None:
-    """Two sockets on fixed loopback ports; #2 sends each payload to #1, one at a time."""
+    """Two sockets on loopback (port 0); #2 sends each payload to #1, one at a time."""
     app = pilot.app
+    assert isinstance(app, SnapshotApp)
     capture = app.capture
     await wait_for(lambda: len(capture.sockets) == 2
                    and all(e.state == "bound" for e in capture.sockets.values()),
                    what="bound", pilot=pilot)
+    app.pin_ports()
     rx = capture.sockets[1]
     for n, payload in enumerate(PAYLOADS, 1):
-        capture.send(2, payload, PORT_A, "127.0.0.1")
+        capture.send(2, payload, rx.local()[1], "127.0.0.1")
         await wait_for(lambda n=n: rx.rx_datagrams == n and capture.sockets[2].tx_datagrams == n,
                        what="delivery", pilot=pilot)
     # Records are immutable: freeze the kernel timestamps by replacing them, then let the log
@@ -84,7 +86,7 @@ async def select_a_row(pilot: Pilot) -> None:
 
 
 def traffic_app(theme: str = "udpscope-dark"):  # type: ignore[no-untyped-def]
-    return make_app(binds=[("127.0.0.1", PORT_A), ("127.0.0.1", PORT_B)], theme=theme)
+    return make_app(SnapshotApp, binds=[("127.0.0.1", 0), ("127.0.0.1", 0)], theme=theme)
 
 
 def test_empty_start(snap_compare) -> None:  # type: ignore[no-untyped-def]
@@ -121,14 +123,21 @@ def test_detail_view(snap_compare, size: tuple[int, int]) -> None:  # type: igno
 
 
 def test_bind_error_shown(snap_compare) -> None:  # type: ignore[no-untyped-def]
+    """#1 binds port 0 at start-up; #2 then asks for #1's port the way start-up binds do."""
+
     async def before(pilot: Pilot) -> None:
         app = pilot.app
+        assert isinstance(app, SnapshotApp)
+        first = app.capture.sockets[1]
+        await wait_for(lambda: first.state == "bound", what="#1 bound", pilot=pilot)
+        app.pin_ports()
+        app.create_socket(SocketRequest(type="udp4", address="127.0.0.1", port=first.local()[1]))
         await wait_for(lambda: app._notifications, what="notification", pilot=pilot)
         await wait_for(lambda: any(r.event == "error" for r in log_of(app).rows),
                        what="row", pilot=pilot)
         await settle(pilot)
 
-    app = make_app(binds=[("127.0.0.1", PORT_A), ("127.0.0.1", PORT_A)])
+    app = make_app(SnapshotApp, binds=[("127.0.0.1", 0)])
     assert snap_compare(app, terminal_size=SIZE, run_before=before)
 
 

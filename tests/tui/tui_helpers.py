@@ -4,10 +4,13 @@ Waits go through `tests.waiting.wait_for(..., pilot=pilot)`."""
 
 from __future__ import annotations
 
+import inspect
+import re
 import socket
 from datetime import UTC
 from pathlib import Path
 
+import pytest
 from textual.pilot import Pilot
 from textual.widgets import Input
 
@@ -19,19 +22,55 @@ from udpscope.tui.widgets.message_log import MessageLog
 ROOT = Path(__file__).resolve().parents[2]
 FROZEN = 1764000000.25  # 2025-11-24 16:00:00.250 UTC
 SIZE = (130, 36)
-# Fixed loopback ports for what snapshots render (high, unlikely to clash).
-PORT_A = 47311
-PORT_B = 47312
+# What snapshots show for the ports the sockets really bound (port 0), in socket order.
+SHOWN_PORTS = (47311, 47312)
 
 
 def frozen() -> float:
     return FROZEN
 
 
-def make_app(**kwargs) -> UdpscopeApp:  # type: ignore[no-untyped-def]
+class SnapshotApp(UdpscopeApp):
+    """The app as snapshots take it: sockets bind port 0, the picture shows fixed ports.
+
+    Why: a fixed port is free only until another process takes it (47312 once was, under
+    load, and three snapshots failed), and a port-0 bind gets a different port each run. So
+    the sockets bind port 0 and, once they are bound, `pin_ports()` records which real port
+    each socket got; the screenshot then shows socket #1's port as 47311, #2's as 47312.
+    Only the exact `127.0.0.1:<real port>` text is replaced, digit for digit (the kernel's
+    ephemeral ports have five digits, like the shown ones, so no column moves): a port the app
+    got wrong, or an endpoint it failed to show, still differs from the stored picture.
+    Everything else in the picture is what the app drew.
+    """
+
+    # Textual reads a relative CSS_PATH next to the subclass's module: point at the app's own.
+    CSS_PATH = str(Path(inspect.getfile(UdpscopeApp)).with_name(str(UdpscopeApp.CSS_PATH)))
+
+    def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(*args, **kwargs)
+        self.shown_ports: dict[int, int] = {}
+
+    def pin_ports(self) -> None:
+        """Record the real port of each bound socket (in socket order) and what it shows as."""
+        real = [local[1] for entry in self.capture.entries() if (local := entry.local())]
+        for port, shown in zip(real, SHOWN_PORTS, strict=False):
+            if len(str(port)) != len(str(shown)):
+                pytest.skip(f"the kernel gave port {port}: the stored pictures need five-digit "
+                            "ephemeral ports (see net.ipv4.ip_local_port_range)")
+            self.shown_ports[port] = shown
+
+    def export_screenshot(self, *, title: str | None = None, simplify: bool = False) -> str:
+        svg = super().export_screenshot(title=title, simplify=simplify)
+        for port, shown in self.shown_ports.items():
+            svg = re.sub(rf"(?<=127\.0\.0\.1:){port}(?!\d)", str(shown), svg)
+        return svg
+
+
+def make_app(app_class: type[UdpscopeApp] = UdpscopeApp, **kwargs) -> UdpscopeApp:  # type: ignore[no-untyped-def]
+    """The app with frozen clocks, UTC, the shipped themes only (and `app_class`'s extras)."""
     capture = Capture(ring_size=kwargs.pop("ring_size", 10_000), clock=frozen, monotonic=frozen)
     kwargs.setdefault("theme", "udpscope-dark")
-    return UdpscopeApp(capture=capture, tz=UTC, theme_dirs=[ROOT / "themes"], **kwargs)
+    return app_class(capture=capture, tz=UTC, theme_dirs=[ROOT / "themes"], **kwargs)
 
 
 def no_blink(app: UdpscopeApp) -> None:
