@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import socket
 
 import pytest
@@ -233,6 +234,69 @@ def test_compiled_control_decoder_agrees_with_the_cmsg_walk(family: int, address
     finally:
         receiver.close()
         sender_sock.close()
+
+
+def _force_rcvbuf(sock: socket.socket, size: int) -> None:
+    """A receive buffer of `size`: SO_RCVBUFFORCE (root) passes net.core.rmem_max."""
+    force = getattr(socket, "SO_RCVBUFFORCE", 33)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, force, size)
+    except OSError:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, size)
+
+
+async def _batches_per_wake(budget: float | None, queued: int) -> list[list[int]]:
+    """Queue `queued` datagrams before the reader can run, then record, per reader wake-up,
+    the sizes of the batches it delivered (a wake ends when the loop gets to a callback
+    scheduled from its first batch: asyncio and uvloop both run those before the next I/O)."""
+    loop = asyncio.get_running_loop()
+    receiver = dgram.create_socket("udp4")
+    wakes: list[list[int]] = []
+    in_wake = False
+
+    def end_wake() -> None:
+        nonlocal in_wake
+        in_wake = False
+
+    def on_batch(batch: dgram.Batch) -> None:
+        nonlocal in_wake
+        if not in_wake:
+            in_wake = True
+            wakes.append([])
+            loop.call_soon(end_wake)
+        wakes[-1].append(len(batch))
+
+    old = dgram.set_drain_budget(budget)
+    try:
+        address = await receiver.bind_async(0, "127.0.0.1")
+        with socket.socket(fileno=os.dup(receiver.fileno())) as raw:
+            _force_rcvbuf(raw, 8 << 20)
+        receiver.on("batch", on_batch)
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as tx:
+            for i in range(queued):  # no await in between: the reader cannot run yet
+                tx.sendto(b"%d" % i, ("127.0.0.1", address.port))
+        await wait_for(lambda: sum(map(sum, wakes)) >= queued, 10,
+                       what=lambda: f"{queued} datagrams (got {sum(map(sum, wakes))}, "
+                                    f"kernel drops {receiver.get_kernel_drops()})")
+    finally:
+        dgram.set_drain_budget(old)
+        receiver.close()
+    return wakes
+
+
+async def test_a_smaller_drain_budget_drains_less_per_wake_up(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """What `set_drain_budget` is for: with no budget each reader wake-up delivers one
+    recvmmsg batch and gives the loop back; with a generous one a single wake-up drains
+    everything queued. Counted per wake-up, not timed."""
+    if not mmsg.available():
+        pytest.skip("recvmmsg is not available on this platform")
+    monkeypatch.setattr(engine_io, "_use_mmsg", lambda: True)
+    queued = 3 * mmsg.SLOTS
+    short = await _batches_per_wake(0.0, queued)
+    assert short == [[mmsg.SLOTS]] * 3, short
+    long = await _batches_per_wake(30.0, queued)
+    assert long == [[mmsg.SLOTS] * 3], long
 
 
 def test_drain_budget_hook_sets_and_restores() -> None:
