@@ -17,7 +17,7 @@ import time
 
 import pytest
 
-from tests.robustness.robust_support import PtyApp, strip_csi
+from tests.tui.pty_app import PtyApp, strip_csi
 
 START_TIMEOUT = 30.0
 

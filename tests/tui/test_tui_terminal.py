@@ -18,7 +18,7 @@ import sys
 
 import pytest
 
-from tests.robustness.robust_support import ROOT, PtyApp
+from tests.tui.pty_app import ROOT, PtyApp
 
 START_TIMEOUT = 30.0
 ALT_SCREEN_OFF = b"\x1b[?1049l"

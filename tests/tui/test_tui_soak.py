@@ -25,7 +25,7 @@ import time
 import psutil
 import pytest
 
-from tests.robustness.robust_support import ROOT
+from tests.tui.pty_app import ROOT
 from tests.waiting import wait_for
 from udpscope.capture import Capture
 from udpscope.tui.app import UdpscopeApp

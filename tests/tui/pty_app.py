@@ -1,4 +1,4 @@
-"""Helpers for the robustness tests: the app on a pseudo-terminal, its bound port, fd counts.
+"""The app on a pseudo-terminal as users run it (PtyApp), the port it bound, fd counts.
 
 Why a real pty: the headless Textual pilot never shows what bytes reach a terminal. Here the app
 runs as the user runs it (`python -m udpscope`), and everything it writes is kept byte for byte,

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from tests.robustness.robust_support import fd_count
+from tests.tui.pty_app import fd_count
 from tests.waiting import wait_for
 from udpscope import dgram
 

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from tests.mcast.mcast_support import close_all, joined_pair, next_message, open_socket, send
+from tests.dgram.mcast_support import close_all, joined_pair, next_message, open_socket, send
 from tests.netns import inside
 from tests.waiting import wait_for
 from udpscope import dgram

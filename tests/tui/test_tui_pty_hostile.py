@@ -23,7 +23,7 @@ import unicodedata
 import pytest
 
 from tests.fixtures.hostile import HOSTILE
-from tests.robustness.robust_support import (
+from tests.tui.pty_app import (
     CSI,
     TEXTUAL_CSI,
     TEXTUAL_OSC,
