@@ -7,7 +7,7 @@ import socket
 import pytest
 from textual.widgets import Input, Static
 
-from tests.tui.tui_helpers import log_of, make_app, rendered_log_lines, type_into
+from tests.tui.tui_helpers import log_of, make_app, refresh_ticks, rendered_log_lines, type_into
 from tests.waiting import wait_for
 from udpscope.tui.widgets.message_log import MessageLog
 
@@ -70,7 +70,7 @@ async def test_pause_resume_and_clear() -> None:
         _send(port, [b"while paused"])
         await wait_for(lambda: app.capture.sockets[1].rx_datagrams == 1,
                        what="received", pilot=pilot)
-        await pilot.pause(0.15)
+        await refresh_ticks(pilot)  # the log had its chances to pull the datagram
         assert not any(r.kind == "rx" for r in log.rows)
         assert "paused" in status(app)
         await pilot.press("space")
@@ -245,7 +245,7 @@ async def test_new_counts_only_rows_that_match_the_filter_while_held() -> None:
         await wait_for(lambda: app.capture.sockets[1].rx_datagrams == 54,
                        what="received", pilot=pilot)
         await wait_for(lambda: log.new_count == 2, what="2 matching new", pilot=pilot)
-        await pilot.pause(0.3)
+        await refresh_ticks(pilot)  # later refreshes count nothing twice
         assert log.new_count == 2 and log.held
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from tests.tui.tui_helpers import make_app
+from tests.tui.tui_helpers import make_app, refresh_ticks
 from tests.waiting import wait_for
 from udpscope.tui.screens.help import HelpScreen
 from udpscope.tui.screens.main import MainScreen
@@ -74,7 +74,7 @@ async def test_footer_keeps_its_keys_across_help_and_follows_focus() -> None:
             await wait_for(lambda: isinstance(app.screen, HelpScreen), what="help", pilot=pilot)
             await pilot.press("escape")
             await wait_for(lambda: isinstance(app.screen, MainScreen), what="main", pilot=pilot)
-        await pilot.pause(0.1)
+        await refresh_ticks(pilot)
         assert footer_keys(footer) == before
         # The composer has its own key (ctrl+s Send): focusing it must show it, and help stays
         # reachable (f1: the field takes "?").

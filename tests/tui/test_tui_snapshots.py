@@ -20,6 +20,7 @@ from tests.tui.tui_helpers import (
     FROZEN,
     SIZE,
     SnapshotApp,
+    field_message,
     log_of,
     make_app,
     no_blink,
@@ -28,6 +29,8 @@ from tests.tui.tui_helpers import (
 from tests.waiting import wait_for
 from udpscope.tui.forms import SocketRequest
 from udpscope.tui.screens.detail import PacketDetail
+from udpscope.tui.screens.dialogs import NewSocketDialog
+from udpscope.tui.screens.multicast import MulticastScreen
 from udpscope.tui.workbench import TimerPane
 
 SIZES = [(80, 24), (100, 30), (140, 40)]
@@ -150,7 +153,9 @@ def test_options_pane(snap_compare, size: tuple[int, int], theme: str) -> None: 
         await wait_for(lambda: pilot.app.screen.query("#ttl"), what="options", pilot=pilot)
         await type_into(pilot, "#ttl", "300")
         await pilot.press("enter")
-        await pilot.pause(0.1)
+        await wait_for(lambda: "out of range" in field_message(pilot.app, "#ttl-error"),
+                       what="the TTL's message", pilot=pilot)
+        await pilot.pause()
         no_blink(pilot.app)
 
     assert snap_compare(traffic_app(theme), terminal_size=size, run_before=before)
@@ -176,10 +181,13 @@ def test_help_screen(snap_compare) -> None:  # type: ignore[no-untyped-def]
 def test_new_socket_dialog_with_error(snap_compare) -> None:  # type: ignore[no-untyped-def]
     async def before(pilot: Pilot) -> None:
         await pilot.press("n")
-        await pilot.pause(0.1)
+        await wait_for(lambda: isinstance(pilot.app.screen, NewSocketDialog), what="dialog",
+                       pilot=pilot)
         await type_into(pilot, "#bind-port", "99999")
         await pilot.press("enter")
-        await pilot.pause(0.1)
+        await wait_for(lambda: "out of range" in field_message(pilot.app, "#bind-error"),
+                       what="the port's message", pilot=pilot)
+        await pilot.pause()
         no_blink(pilot.app)
 
     assert snap_compare(make_app(), terminal_size=SIZE, run_before=before)
@@ -191,10 +199,13 @@ def test_multicast_view_in_namespace(snap_compare, netns: str) -> None:  # type:
 
     async def before(pilot: Pilot) -> None:
         await pilot.press("6")
-        await pilot.pause(0.2)
+        await wait_for(lambda: isinstance(pilot.app.screen, MulticastScreen), what="pane 6",
+                       pilot=pilot)
         await type_into(pilot, "#check-group", "239.1.2.3")
         await pilot.press("enter")
-        await pilot.pause(0.2)
+        await wait_for(lambda: "239.1.2.3" in pilot.app.screen.findings_text(),
+                       what="the group's findings", pilot=pilot)
+        await pilot.pause()
         no_blink(pilot.app)
 
     with inside(netns):

@@ -16,7 +16,8 @@ from textual.widgets import Input
 
 from tests.waiting import wait_for
 from udpscope.capture import Capture
-from udpscope.tui.app import UdpscopeApp
+from udpscope.tui.app import SLOW_EVERY, UdpscopeApp
+from udpscope.tui.widgets.fields import FieldMessage
 from udpscope.tui.widgets.message_log import MessageLog
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -71,6 +72,21 @@ def make_app(app_class: type[UdpscopeApp] = UdpscopeApp, **kwargs) -> UdpscopeAp
     capture = Capture(ring_size=kwargs.pop("ring_size", 10_000), clock=frozen, monotonic=frozen)
     kwargs.setdefault("theme", "udpscope-dark")
     return app_class(capture=capture, tz=UTC, theme_dirs=[ROOT / "themes"], **kwargs)
+
+
+async def refresh_ticks(pilot: Pilot, n: int = SLOW_EVERY + 1) -> None:
+    """Let the app's refresh timer run `n` more times (counted, not slept; the default includes
+    a slow refresh of tables and status): for asserting that a refresh did NOT change
+    something, after the thing that could have changed it was awaited."""
+    app = pilot.app
+    start = app._ticks
+    await wait_for(lambda: app._ticks >= start + n, 10, what=f"{n} refresh ticks", pilot=pilot)
+
+
+def field_message(app: UdpscopeApp, selector: str) -> str:
+    """The text of the form message `selector` if it is shown, else ""."""
+    widget = app.screen.query_one(selector, FieldMessage)
+    return str(widget.render()) if widget.has_class("-visible") else ""
 
 
 def no_blink(app: UdpscopeApp) -> None:
