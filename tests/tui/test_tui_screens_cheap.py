@@ -132,7 +132,7 @@ async def test_log_rows_survive_pause_but_not_a_theme_change_and_the_scrollbar_f
         assert cached
         await pilot.press("space")
         await wait_for(lambda: log.paused, what="paused", pilot=pilot)
-        await pilot.pause()
+        await refresh_ticks(pilot)
         assert all(log._cache.get(k) is v for k, v in cached.items())  # nothing re-formatted
         app.theme = "udpscope-light"
         await pilot.pause()
