@@ -25,7 +25,6 @@ from udpscope.tui.widgets.message_log import MessageLog
 
 pytestmark = pytest.mark.netns
 GROUP = "239.77.0.1"
-PORT = 47377
 TTL = 5
 COUNT = 20
 MISSING_SEQ = 7  # the second sender skips it: one probe lost
@@ -60,7 +59,7 @@ async def test_two_senders_to_a_joined_group_in_the_tui(netns_factory: NetnsFact
     sources = [s.address().address for s in senders]
     try:
         with inside(pair.b.ns):
-            app = UdpscopeApp(binds=[("0.0.0.0", PORT)], joins=[(GROUP, pair.b.ifname)],
+            app = UdpscopeApp(binds=[("0.0.0.0", 0)], joins=[(GROUP, pair.b.ifname)],
                               capture=Capture(ring_size=1000))
             async with app.run_test(size=(150, 45)) as pilot:
                 capture = app.capture
@@ -68,11 +67,12 @@ async def test_two_senders_to_a_joined_group_in_the_tui(netns_factory: NetnsFact
                                and capture.sockets[1].sock.get_memberships(),
                                8.0, what="bound and joined", pilot=pilot)
                 entry = capture.sockets[1]
+                port = entry.local()[1]
                 now = time.time()
                 for seq in range(COUNT):
-                    senders[0].send(encode_probe(seq, now, 48), PORT, GROUP)
+                    senders[0].send(encode_probe(seq, now, 48), port, GROUP)
                     if seq != MISSING_SEQ:
-                        senders[1].send(encode_probe(seq, now, 48), PORT, GROUP)
+                        senders[1].send(encode_probe(seq, now, 48), port, GROUP)
                 await wait_for(lambda: entry.rx_datagrams == 2 * COUNT - 1,
                                8.0, what="all probes", pilot=pilot)
 

@@ -16,12 +16,11 @@ from udpscope.net.membership import read_memberships
 
 pytestmark = pytest.mark.netns
 GROUP = "239.7.7.7"
-PORT = 47333
 
 
 async def test_join_receive_and_leave_group(looped_ns: LoopedNs) -> None:
     with inside(looped_ns.ns):
-        app = make_app(binds=[("0.0.0.0", PORT)])
+        app = make_app(binds=[("0.0.0.0", 0)])
         # Wide enough for the log's group / iface / ttl columns beside the preview.
         async with app.run_test(size=(200, 40)) as pilot:
             capture = app.capture
@@ -49,7 +48,7 @@ async def test_join_receive_and_leave_group(looped_ns: LoopedNs) -> None:
             sender.sock.bind(0, looped_ns.end0.v4)
             await wait_for(lambda: sender.state == "bound", what="sender bound", pilot=pilot)
             sender.sock.set_multicast_interface(looped_ns.end0.v4)
-            capture.send(sender.id, b"to the group", PORT, GROUP)
+            capture.send(sender.id, b"to the group", capture.sockets[1].local()[1], GROUP)
             await wait_for(lambda: capture.sockets[1].rx_datagrams >= 1,
                            what="group datagram", pilot=pilot)
             assert (GROUP, looped_ns.end0.v4) in capture.groups
@@ -70,7 +69,7 @@ async def test_join_receive_and_leave_group(looped_ns: LoopedNs) -> None:
 
 async def test_startup_join_flag_joins_on_the_named_interface(looped_ns: LoopedNs) -> None:
     with inside(looped_ns.ns):
-        app = make_app(binds=[("0.0.0.0", PORT)], joins=[(GROUP, "veth1")])
+        app = make_app(binds=[("0.0.0.0", 0)], joins=[(GROUP, "veth1")])
         async with app.run_test(size=(130, 40)) as pilot:
             capture = app.capture
             await wait_for(lambda: capture.sockets and capture.sockets[1].state == "bound",
