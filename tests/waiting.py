@@ -76,6 +76,9 @@ async def wait_for(
         except TimeoutError:
             raise _timed_out(timeout, what, target) from None
     if not callable(target):
+        if hasattr(target, "pause"):
+            raise TypeError("wait_for(pilot, cond) is the old TUI form: "
+                            "write wait_for(cond, what=..., pilot=pilot)")
         raise TypeError(f"wait_for needs a predicate or an awaitable, not {target!r}")
     deadline = time.monotonic() + timeout
     if pilot is None:
