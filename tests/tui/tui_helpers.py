@@ -62,9 +62,12 @@ class SnapshotApp(UdpscopeApp):
 
     def export_screenshot(self, *, title: str | None = None, simplify: bool = False) -> str:
         svg = super().export_screenshot(title=title, simplify=simplify)
-        for port, shown in self.shown_ports.items():
-            svg = re.sub(rf"(?<=127\.0\.0\.1:){port}(?!\d)", str(shown), svg)
-        return svg
+        if not self.shown_ports:
+            return svg
+        # One pass, so a real port that equals another socket's shown port is not mapped twice.
+        ports = "|".join(map(str, self.shown_ports))
+        return re.sub(rf"(?<=127\.0\.0\.1:)({ports})(?!\d)",
+                      lambda m: str(self.shown_ports[int(m.group(1))]), svg)
 
 
 def make_app(app_class: type[UdpscopeApp] = UdpscopeApp, **kwargs) -> UdpscopeApp:  # type: ignore[no-untyped-def]
