@@ -34,11 +34,6 @@ class Lab:
     prefix: str           # "10.210.N"
 
 
-def bridge_set(lab: Lab, *options: str) -> None:
-    """Change bridge options (e.g. "mcast_querier", "0")."""
-    N._ip("-n", lab.sw, "link", "set", "br0", "type", "bridge", *options)
-
-
 def build(factory: N.NetnsFactory, *, querier: bool = True, igmp_version: int = 3,
           mld_version: int | None = None, interval_cs: int = 300) -> Lab:
     """Create the lab; `mld_version` also configures the bridge's MLD querier (kernel >= 5.x)."""

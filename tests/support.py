@@ -1,21 +1,18 @@
-"""Shared helpers for asynchronous tests: counted callbacks, event recording and bounded waits.
+"""Shared helpers for event-driven tests: counted callbacks, event recording, the next event.
 
 Why: an event-driven test that only asserts inside a listener passes when the listener never
 fires. These helpers make "never fired", "fired twice" and "waited forever" all fail the test:
 `MustCall` counts calls and is verified at teardown, `EventRecorder` keeps the exact order of
-events, and `wait_for` never waits without a bound.
+events, and every wait goes through `tests.waiting` (bounded, naming what it waited for).
 """
 
 from __future__ import annotations
 
 import asyncio
-import inspect
-import time
-from collections.abc import Awaitable, Callable, Generator, Iterable
+from collections.abc import Callable, Generator, Iterable
 from typing import Any
 
-DEFAULT_TIMEOUT = 5.0
-_POLL_INTERVAL = 0.002
+from tests.waiting import DEFAULT_TIMEOUT, wait_for
 
 
 class MustCall:
@@ -67,7 +64,7 @@ class MustCall:
         await wait_for(
             lambda: len(self.calls) >= self.expected,
             timeout,
-            what=f"{self.name} to be called {self.expected} time(s) (got {len(self.calls)})",
+            what=lambda: f"{self.name} to be called {self.expected} time(s) (got {len(self.calls)})",
         )
         return self.calls[-1] if self.calls else None
 
@@ -141,51 +138,9 @@ class EventRecorder:
         await wait_for(
             lambda: self.count(event) >= count,
             timeout,
-            what=f"{count} {event!r} event(s); got {self.names!r}",
+            what=lambda: f"{count} {event!r} event(s); got {self.names!r}",
         )
         return self.args_of(event)[count - 1]
-
-
-async def wait_for(
-    target: Callable[[], Any] | Awaitable[Any],
-    timeout: float = DEFAULT_TIMEOUT,
-    *,
-    what: str | None = None,
-) -> Any:
-    """Wait for a predicate to become truthy or an awaitable to finish, at most `timeout` s.
-
-    A predicate is polled every couple of milliseconds (and once per loop turn before that), so
-    it works for state that changes inside loop callbacks. Returns the predicate's truthy value
-    or the awaitable's result; fails the test with an AssertionError on timeout.
-    """
-    description = what or getattr(target, "__name__", repr(target))
-    if inspect.isawaitable(target):
-        try:
-            return await asyncio.wait_for(target, timeout)
-        except TimeoutError:
-            raise AssertionError(f"timed out after {timeout}s waiting for {description}") from None
-    if not callable(target):
-        raise TypeError(f"wait_for needs a predicate or an awaitable, not {target!r}")
-    deadline = time.monotonic() + timeout
-    for _ in range(3):  # the cheap case: satisfied within a few loop turns
-        value = target()
-        if value:
-            return value
-        await asyncio.sleep(0)
-    while True:
-        value = target()
-        if value:
-            return value
-        if time.monotonic() >= deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {description}")
-        await asyncio.sleep(_POLL_INTERVAL)
-
-
-async def loop_turns(n: int = 10) -> None:
-    """Let the event loop run `n` iterations: for asserting that something did NOT happen
-    after the point where it could have (always used after an awaited positive signal)."""
-    for _ in range(n):
-        await asyncio.sleep(0)
 
 
 class _NextEvent:

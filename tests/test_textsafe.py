@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-import sys
 import time
 import unicodedata
-from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.fixtures.hostile import HOSTILE
 from udpscope.textsafe import is_terminal_safe, safe_segments, safe_text, unescape
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from tests.fixtures.hostile import HOSTILE  # noqa: E402
 
 UNSAFE_CATEGORIES = {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"}
 

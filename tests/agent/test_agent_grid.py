@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from tests.waiting import wait_for
 from udpscope.agent import grid
 from udpscope.agent.client import AgentClient
 from udpscope.agent.coordinator import Coordinator, MatrixConfig
@@ -170,6 +171,7 @@ class FakeLink:
         self.status = status
         self.closed = False
         self.written: list[bytes] = []
+        self.hanging = False  # read_line is waiting for a line that never comes
         self._hang = asyncio.Event()
 
     async def start(self) -> None:
@@ -181,6 +183,7 @@ class FakeLink:
             line = self.lines.pop(0)
             return line
         if self.status is None:          # never exits: hang until closed
+            self.hanging = True
             await self._hang.wait()
         return None
 
@@ -239,9 +242,10 @@ async def test_stop_before_any_agent_answers_ends_the_run_promptly() -> None:
     coord = Coordinator(MatrixConfig("239.1.2.3", 5000, count=10, timeout=30), hosts,
                         link_factory=lambda spec: links[spec.name])
     task = asyncio.get_running_loop().create_task(coord.run())
-    await asyncio.sleep(0.05)
+    await wait_for(lambda: all(link.hanging for link in links.values()),
+                   what="the coordinator waiting for both agents' hello")
     assert coord.snapshot().phase == "starting"
     coord.stop()
-    snap = await asyncio.wait_for(task, 10)
+    snap = await wait_for(task, 10, what="the run to end after stop()")
     assert snap.interrupted and snap.ok is False
     assert all(link.closed for link in links.values())

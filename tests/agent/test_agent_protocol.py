@@ -6,7 +6,6 @@ the agent must go on answering afterwards. Sockets here are bound to loopback on
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import subprocess
@@ -16,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from tests.waiting import wait_for
 from udpscope.agent import protocol as p
 from udpscope.agent.agent import Agent
 from udpscope.agent.stdio import _TooLong, read_lines
@@ -189,10 +189,8 @@ async def test_probes_to_loopback_are_sent_counted_and_reported() -> None:
                                           {"to": "127.0.0.1", "port": opened["port"],
                                            "stream": 42}]})
         assert sent["type"] == "ok"
-        deadline = asyncio.get_running_loop().time() + 5
-        while not any(m.get("event") == "job-done" for m in wire.out):
-            assert asyncio.get_running_loop().time() < deadline, "no job-done event"
-            await asyncio.sleep(0.02)
+        await wait_for(lambda: any(m.get("event") == "job-done" for m in wire.out),
+                       what="the job-done event")
         done = next(m for m in wire.out if m.get("event") == "job-done")
         assert done["state"] == "done"
         assert done["targets"][0]["sent"] == 20     # job-done waits for every send callback

@@ -22,6 +22,7 @@ import pytest
 
 from tests.agent import bridge_net as bn
 from tests.netns import NetnsFactory, inside
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.netns
 
@@ -175,23 +176,13 @@ def _children(pid: int) -> list[int]:
     return found
 
 
-def _wait(predicate: Any, timeout: float, what: str) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        assert time.monotonic() < deadline, f"timed out after {timeout} s waiting for {what}"
-        time.sleep(0.05)
-
-
 def test_sigterm_stops_every_agent_and_leaves_no_membership(lan: bn.BridgeNet) -> None:
     argv = [bn.VENV_UDPSCOPE, "matrix", *lan.hosts, "--group", f"{GROUP}:{PORT}", "--via",
             bn.agent_template(), "--count", "3000", "--rate", "100", "--format", "json"]
     proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=_env())
     try:
-        _wait(lambda: all(bn.memberships(ns, GROUP) for ns in lan.hosts), 30,
-              "every host to join")
+        wait_until(lambda: all(bn.memberships(ns, GROUP) for ns in lan.hosts), 30,
+                   what="every host to join")
         agents = _children(proc.pid)
         assert len(agents) == len(lan.hosts)
         proc.send_signal(signal.SIGTERM)
@@ -248,7 +239,8 @@ def test_matrix_over_real_openssh(netns_factory: NetnsFactory, tmp_path: Path) -
                 daemons.append(subprocess.Popen(["ip", "netns", "exec", ns, sshd, "-D", "-e",
                                                  "-f", str(cfg)], stderr=subprocess.PIPE))
             for i in range(len(net.hosts)):
-                _wait(lambda i=i: _accepts(net.control, net.address(i)), 15, f"sshd {i}")
+                wait_until(lambda i=i: _accepts(net.control, net.address(i)), 15,
+                           what=f"sshd {i}")
             via = ("ssh -T -o BatchMode=yes -o StrictHostKeyChecking=no "
                    "-o UserKnownHostsFile=/dev/null -o LogLevel=ERROR "
                    f"-i {tmp_path / 'user_key'} {{host}} {bn.VENV_UDPSCOPE} agent")

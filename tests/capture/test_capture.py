@@ -4,21 +4,24 @@ what it drops, events as records, paced bounded sends with their results, probe 
 
 from __future__ import annotations
 
-import asyncio
+import os
+import socket
 import time
+from collections.abc import Callable
 
+import pytest
+
+from tests.dgram.dgram_helpers import HAS_IPV6
+from tests.waiting import wait_for
 from udpscope import dgram
 from udpscope.capture import Capture
+from udpscope.dgram.cmsg import IPV6_RECVPKTINFO, SO_TIMESTAMPNS
 
 TIMEOUT = 5.0
 
 
-async def until(cond, timeout: float = TIMEOUT) -> None:  # type: ignore[no-untyped-def]
-    async def loop() -> None:
-        while not cond():
-            await asyncio.sleep(0.005)
-
-    await asyncio.wait_for(loop(), timeout)
+async def until(cond: Callable[[], object], what: str = "the condition") -> None:
+    await wait_for(cond, TIMEOUT, what=what)
 
 
 async def bound_pair(capture: Capture):  # type: ignore[no-untyped-def]
@@ -84,9 +87,13 @@ async def test_paced_send_is_bounded_and_reports_each_result() -> None:
     elapsed = time.monotonic() - start
     assert job.ok == 10 and job.failed == 0 and job.last_bytes == 4
     assert elapsed >= 0.085  # 9 gaps of 10 ms
-    await until(lambda: a.rx_datagrams == 10)
-    await asyncio.sleep(0.05)
-    assert a.rx_datagrams == 10  # bounded: nothing more
+    if job.task is not None:  # the pacing task has ended: it can issue nothing more
+        await wait_for(job.task, TIMEOUT, what="the pacing task to end")
+    # Bounded: a sentinel from the same socket comes after anything it sent before.
+    b.sock.send(b"end", a.local()[1], "127.0.0.1")
+    await until(lambda: a.rx_datagrams == 11, "the sentinel after the ten ticks")
+    received = [r.payload for r in capture.ring if r.kind == "rx"]
+    assert received == [b"tick"] * 10 + [b"end"]
     capture.close_all()
 
 
@@ -142,11 +149,44 @@ def test_capture_does_not_import_textual() -> None:
     assert subprocess.run([sys.executable, "-c", code], timeout=60).returncode == 0
 
 
+def _kernel_options(fd: int) -> dict[str, int]:
+    """What the kernel says of the socket behind `fd` (read through a duplicate)."""
+    with socket.socket(fileno=os.dup(fd)) as raw:
+        return {
+            "v6only": raw.getsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY),
+            "reuse_addr": raw.getsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR),
+            "pktinfo": raw.getsockopt(socket.IPPROTO_IPV6, IPV6_RECVPKTINFO),
+            "timestamps": raw.getsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS),
+            "rcvbuf": raw.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF),
+        }
+
+
 async def test_socket_options_pass_through() -> None:
+    """The options given to the capture layer reach the kernel, compared with a socket made
+    without them: IPv6-only, address reuse, per-datagram metadata, the receive buffer."""
+    if not HAS_IPV6:
+        pytest.skip("no IPv6 loopback here")
     capture = Capture()
-    entry = capture.create_socket(dgram.SocketOptions(type="udp6", ipv6_only=True, metadata=True))
-    assert entry.type == "udp6"
-    capture.close_all()
+    try:
+        with_options = capture.create_socket(dgram.SocketOptions(
+            type="udp6", ipv6_only=True, metadata=True, reuse_addr=True,
+            recv_buffer_size=96 * 1024))
+        plain = capture.create_socket(dgram.SocketOptions(type="udp6", metadata=False))
+        assert with_options.type == plain.type == "udp6"
+        for entry in (with_options, plain):
+            # The wildcard, not ::1: binding a specific IPv6 address makes the kernel set
+            # IPV6_V6ONLY by itself. Nothing is sent to these sockets.
+            entry.sock.bind(0, "::")
+        await until(lambda: with_options.state == "bound" and plain.state == "bound", "bound")
+        got = _kernel_options(with_options.sock.fileno())
+        control = _kernel_options(plain.sock.fileno())
+        assert {k: got[k] for k in ("v6only", "reuse_addr", "pktinfo", "timestamps")} == \
+            {"v6only": 1, "reuse_addr": 1, "pktinfo": 1, "timestamps": 1}, got
+        assert {k: control[k] for k in ("v6only", "reuse_addr", "pktinfo", "timestamps")} == \
+            {"v6only": 0, "reuse_addr": 0, "pktinfo": 0, "timestamps": 0}, control
+        assert got["rcvbuf"] == 2 * 96 * 1024  # Linux doubles what it was asked for
+    finally:
+        capture.close_all()
 
 
 async def test_a_drained_batch_mixing_probes_and_plain_datagrams() -> None:

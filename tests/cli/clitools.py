@@ -85,7 +85,11 @@ class Proc:
         out = []
         deadline = time.monotonic() + timeout
         while True:
-            raw = self.lines.get(timeout=max(0.01, deadline - time.monotonic()))
+            try:
+                raw = self.lines.get(timeout=max(0.01, deadline - time.monotonic()))
+            except queue.Empty:
+                raise AssertionError(f"stdout still open after {timeout} s; lines so far: {out!r}"
+                                     f"; stderr: {self._stderr!r}") from None
             if raw is None:
                 self.lines.put(None)
                 return out

@@ -13,7 +13,6 @@ import stat
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -21,6 +20,7 @@ import pytest
 from tests import netns as N
 from tests import snooping as S
 from tests.cli.clitools import CLI, Proc, cli_env, run_cli
+from tests.waiting import wait_until
 from udpscope.net import membership
 
 GROUP = "239.1.2.3"
@@ -205,10 +205,7 @@ def test_leaves_the_group_on_sigterm(lab) -> None:
             return GROUP in {m.group for m in membership.read_memberships()}
 
     with Proc(["doctor", f"{GROUP}@eth0", "--watch", "60", "--format", "json"], ns=lab.rx) as p:
-        deadline = time.monotonic() + 20
-        while not joined():
-            assert time.monotonic() < deadline, "doctor never joined"
-            time.sleep(0.05)
+        wait_until(joined, 20, what="doctor to join the group", interval=0.05)
         p.signal(15)
         assert p.wait(20) == 0
         report = p.json()

@@ -14,6 +14,7 @@ import pytest
 
 from tests.cli.clitools import Proc, listening_port
 from tests.fixtures.hostile import HOSTILE
+from tests.waiting import wait_until
 from udpscope.hexdump import hexdump_lines
 from udpscope.textsafe import unescape
 
@@ -183,10 +184,14 @@ def test_closed_pipe_ends_quietly() -> None:
         assert p.popen.stdout is not None
         port = listening_port(p.popen.stdout.readline().decode().strip())
         p.popen.stdout.close()  # like `udpscope listen 0 | head -1`
-        deadline = time.monotonic() + 10
-        while p.popen.poll() is None and time.monotonic() < deadline:
+
+        def ended() -> bool:  # each look sends one more datagram: the write that finds no reader
+            if p.popen.poll() is not None:
+                return True
             tx.sendto(b"x", ("127.0.0.1", port))
-            time.sleep(0.05)
+            return False
+
+        wait_until(ended, 10, what="listen to end on its closed stdout", interval=0.05)
         assert p.wait() == 0
         err = p.stderr()
         assert "Traceback" not in err and "BrokenPipe" not in err

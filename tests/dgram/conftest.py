@@ -12,20 +12,13 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-import sys
 from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-_ROOT = str(Path(__file__).resolve().parents[2])
-if _ROOT not in sys.path:
-    sys.path.insert(0, _ROOT)
-
-from tests.dgram.dgram_helpers import KINDS, SocketFactory  # noqa: E402
-from tests.netns import netns, netns_factory, two_links  # noqa: E402, F401
-from tests.support import MustCallRegistry  # noqa: E402
+from tests.dgram.dgram_helpers import KINDS, SocketFactory
+from tests.support import MustCallRegistry
 
 
 def pytest_asyncio_loop_factories(config, item):

@@ -9,6 +9,8 @@ from typing import Any
 
 import pytest
 
+from tests.waiting import wait_for
+
 LOOPBACK = {"udp4": "127.0.0.1", "udp6": "::1"}
 ANY = {"udp4": "0.0.0.0", "udp6": "::"}
 FAMILY = {"udp4": "IPv4", "udp6": "IPv6"}
@@ -69,7 +71,7 @@ class SocketFactory:
 
         sock.once("error", on_error)
         sock.bind(0, LOOPBACK[kind] if address == "" else address, on_listening)
-        await asyncio.wait_for(done, 5)
+        await wait_for(done, 5, what="listening or an error")
         sock.off("error", on_error)
         return sock
 

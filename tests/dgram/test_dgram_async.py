@@ -8,7 +8,8 @@ import errno
 import pytest
 
 from tests.dgram.dgram_helpers import FAMILY, LOOPBACK, raw_socket
-from tests.support import EventRecorder, loop_turns, wait_for
+from tests.support import EventRecorder
+from tests.waiting import loop_turns, wait_for
 from udpscope import dgram
 
 

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.support import wait_for
+from tests.waiting import wait_for
 from udpscope import dgram
 from udpscope.dgram import mmsg
 from udpscope.dgram import receiver as engine_io
@@ -140,7 +140,7 @@ async def test_a_kept_batch_keeps_nothing_of_the_socket_and_decodes_after_close(
     watched = [weakref.ref(receiver), weakref.ref(receiver._receiver)]
     closed = asyncio.get_running_loop().create_future()
     receiver.close(lambda: closed.set_result(None))
-    await asyncio.wait_for(closed, 5)
+    await wait_for(closed, 5, what="the close callback")
     del receiver
     gc.collect()
     assert [ref() for ref in watched] == [None, None], "a kept batch keeps the socket alive"
@@ -174,7 +174,7 @@ async def test_closing_in_a_batch_listener_stops_all_dispatch(receive_path: str)
     try:
         for i in range(50):
             sender.send(b"%d" % i, port, "127.0.0.1")
-        await asyncio.wait_for(closed, 5)
+        await wait_for(closed, 5, what="the close callback")
         assert len(batches) == 1
         assert messages == []  # no message after close, even for the batch just handed over
     finally:

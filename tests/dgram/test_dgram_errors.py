@@ -12,7 +12,8 @@ import socket
 import pytest
 
 from tests.dgram.dgram_helpers import LOOPBACK
-from tests.support import EventRecorder, loop_turns, next_event
+from tests.support import EventRecorder, next_event
+from tests.waiting import loop_turns
 from udpscope import dgram
 
 ALL_EVENTS = ("listening", "connect", "message", "close", "error")

@@ -11,7 +11,8 @@ import errno
 import pytest
 
 from tests.dgram.dgram_helpers import ANY, FAMILY, LOOPBACK, raw_socket
-from tests.support import EventRecorder, loop_turns, next_event, wait_for
+from tests.support import EventRecorder, next_event
+from tests.waiting import loop_turns, wait_for
 from udpscope import dgram
 
 # --------------------------------------------------------------------------- lazy OS socket

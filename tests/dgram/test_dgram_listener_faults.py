@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from tests.support import wait_for
+from tests.waiting import wait_for
 from udpscope import dgram
 from udpscope.dgram import mmsg
 from udpscope.dgram import receiver as engine_receiver

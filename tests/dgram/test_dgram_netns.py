@@ -18,7 +18,8 @@ import pytest
 
 from tests.dgram.dgram_helpers import LOOPBACK
 from tests.netns import REQUIRE_ENV, inside
-from tests.support import EventRecorder, loop_turns, wait_for
+from tests.support import EventRecorder
+from tests.waiting import loop_turns, wait_for
 
 pytestmark = pytest.mark.netns
 

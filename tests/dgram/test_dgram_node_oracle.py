@@ -14,7 +14,8 @@ import subprocess
 import pytest
 
 from tests.dgram.dgram_helpers import raw_socket
-from tests.support import MustCall, loop_turns, wait_for
+from tests.support import MustCall
+from tests.waiting import loop_turns, wait_for
 from udpscope import dgram
 
 NODE = shutil.which("node")

@@ -2,7 +2,7 @@
 buffer sizes) and the udpscope read-back extras.
 
 No test here joins a group: a successful join sends IGMP/MLD on a real interface, so joins are
-tested inside network namespaces (tests/mcast). Failing joins and dropping a never-joined group
+tested inside network namespaces (tests/dgram/test_dgram_mcast_*.py). Failing joins and dropping a never-joined group
 are refused by the kernel before anything is sent.
 """
 

@@ -7,7 +7,8 @@ import time
 import pytest
 
 from tests.dgram.dgram_helpers import FAMILY, HAS_IPV6, LOOPBACK, raw_socket
-from tests.support import EventRecorder, loop_turns
+from tests.support import EventRecorder
+from tests.waiting import loop_turns
 from udpscope import dgram
 
 

@@ -16,7 +16,8 @@ import gc
 import pytest
 
 from tests.netns import TwoLinks, inside
-from tests.support import EventRecorder, loop_turns, next_event, wait_for
+from tests.support import EventRecorder, next_event
+from tests.waiting import loop_turns, wait_for
 from udpscope import dgram
 
 pytestmark = pytest.mark.netns
@@ -153,7 +154,7 @@ async def test_a_kept_batch_names_a_scoped_peer_after_close(two_links, sockets):
     await wait_for(lambda: sum(map(len, kept)) == 20, what="20 datagrams")
     closed = asyncio.get_running_loop().create_future()
     receiver.close(lambda: closed.set_result(None))
-    await asyncio.wait_for(closed, 5)
+    await wait_for(closed, 5, what="the close callback")
     del receiver
     gc.collect()
     got = [pair for batch in kept for pair in batch]

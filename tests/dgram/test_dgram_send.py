@@ -10,7 +10,8 @@ import socket
 import pytest
 
 from tests.dgram.dgram_helpers import ANY, FAMILY, LOOPBACK, free_port
-from tests.support import EventRecorder, loop_turns, next_event, wait_for
+from tests.support import EventRecorder, next_event
+from tests.waiting import loop_turns, wait_for
 from udpscope import dgram
 
 FAMILY_NUMBER = {"udp4": 4, "udp6": 6}

@@ -8,7 +8,7 @@ import socket
 from pathlib import Path
 
 from tests.files import pcapgen as g
-from tests.support import wait_for
+from tests.waiting import wait_for
 from udpscope.capture import Capture
 from udpscope.files.capture_file import CaptureReader, read_capture
 from udpscope.files.export import export_records

@@ -5,11 +5,13 @@ sanity findings."""
 from __future__ import annotations
 
 import struct
-from typing import Any, NamedTuple
+from collections.abc import Sequence
 
 import pytest
 
+from tests.batches import fake_batch
 from udpscope import probe as probes
+from udpscope.dgram import Batch, RemoteInfo
 from udpscope.health import (
     DiscoveryCheck,
     HealthBook,
@@ -121,34 +123,12 @@ def test_bounds_count_what_they_leave_out() -> None:
     assert book.untracked == 3 + 3 + 3       # one pair without a tracker, two without a pair
 
 
-class Info(NamedTuple):
-    address: str
-    family: str
-    port: int
-    size: int
-    destination: str | None
-    interface: str | None
-    ttl: int | None
-    timestamp: float | None
-
-
-class FakeBatch:
-    def __init__(self, items: list[tuple[bytes, Info]]) -> None:
-        self.payloads = tuple(p for p, _i in items)
-        self._infos = [i for _p, i in items]
-
-    def rinfo(self, index: int) -> Any:
-        return self._infos[index]
-
-
 def test_feed_batch_groups_a_mixed_batch_by_stream() -> None:
-    def item(src: str, seq: int, t: float | None) -> tuple[bytes, Info]:
-        payload = struct.pack("!I", seq)
-        return payload, Info(src, "IPv4", 7000, 4, None, "lo", 64, t)
-
-    batch = FakeBatch([item("10.0.0.1", 0, 1.0), item("10.0.0.2", 0, 1.0),
-                       item("10.0.0.1", 2, None), item("10.0.0.2", 1, 1.2),
-                       item("10.0.0.1", 3, 1.3)])
+    items = [("10.0.0.1", 0, 1.0), ("10.0.0.2", 0, 1.0), ("10.0.0.1", 2, None),
+             ("10.0.0.2", 1, 1.2), ("10.0.0.1", 3, 1.3)]
+    batch = fake_batch([struct.pack("!I", seq) for _src, seq, _t in items],
+                       sources=[src for src, _seq, _t in items], port=7000, interface="lo",
+                       ttl=64, timestamps=[t for _src, _seq, t in items])
     book = HealthBook(seq=parse_seq_spec("0:4"), arbitrate=True)
     book.feed_batch(batch, ("127.0.0.1", 6000), now=5.0, kernel_drops=7, limit=4)
     found = kinds(book)
@@ -224,38 +204,44 @@ def test_ts_stats_by_the_stream_text_a_view_shows() -> None:
     assert book.ts_stats("10.0.0.9:1", "239.1.1.1:1234") is None
 
 
-class OneSenderBatch(FakeBatch):
-    """A batch the engine knows is one sender's: rinfo(i) must not be needed."""
+class OneSenderBatch(Batch):
+    """A batch the engine knows is one sender's (as a live socket's batch can claim, with its
+    kernel receive times): rinfo(i) must not be needed."""
 
-    def __init__(self, items: list[tuple[bytes, Info]], stamps: list[float] | None) -> None:
-        super().__init__(items)
-        self._stamps = stamps
+    __slots__ = ("stamps", "rinfo_calls")
+
+    def __init__(self, payloads: tuple[bytes, ...], rinfos: Sequence[RemoteInfo]) -> None:
+        super().__init__(payloads, rinfos)
+        self.stamps: list[float] | None = None
         self.rinfo_calls = 0
 
-    def rinfo(self, index: int) -> Any:
+    def rinfo(self, index: int) -> RemoteInfo:
         self.rinfo_calls += 1
         return super().rinfo(index)
 
-    def uniform(self) -> tuple[Any, int, int]:
-        return self._infos[-1], 64, 64
+    def uniform(self) -> tuple[RemoteInfo, int, int]:
+        return self._rinfos[-1], 64, 64
 
     def timestamps(self) -> list[float] | None:
-        return self._stamps
+        return self.stamps
+
+
+def one_sender_batch(seqs: list[int], stamps: list[float] | None) -> OneSenderBatch:
+    batch = fake_batch([struct.pack("!I", s) for s in seqs], sources="10.0.0.1", port=7000,
+                       destination="239.1.1.1", interface="e0", ttl=64,
+                       batch_class=OneSenderBatch)
+    batch.stamps = stamps
+    return batch
 
 
 def test_one_sender_batches_are_fed_whole_with_their_timestamps() -> None:
-    def item(seq: int) -> tuple[bytes, Info]:
-        return struct.pack("!I", seq), Info("10.0.0.1", "IPv4", 7000, 4, "239.1.1.1", "e0", 64,
-                                            None)
-
-    items = [item(s) for s in (0, 1, 3)]
-    batch = OneSenderBatch(items, [1.0, 1.1, 1.2])
+    batch = one_sender_batch([0, 1, 3], [1.0, 1.1, 1.2])
     book = HealthBook(seq=parse_seq_spec("0:4"), rtp=True)
     book.feed_batch(batch, ("0.0.0.0", 6000), now=9.0)
     (s,) = book.streams()
     assert (s.packets, s.lost, s.destination, s.last_seen) == (3, 1, "239.1.1.1:6000", 1.2)
     assert batch.rinfo_calls == 0
-    plain = OneSenderBatch(items, None)                 # no timestamps: seq needs none
+    plain = one_sender_batch([0, 1, 3], None)           # no timestamps: seq needs none
     book = HealthBook(seq=parse_seq_spec("0:4"))
     book.feed_batch(plain, ("0.0.0.0", 6000), now=9.0)
     assert plain.rinfo_calls == 0 and book.streams()[0].last_seen == 9.0

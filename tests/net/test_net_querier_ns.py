@@ -11,7 +11,7 @@ import struct
 import pytest
 
 from tests import netns as N
-from tests.support import wait_for
+from tests.waiting import wait_for
 from udpscope import dgram
 from udpscope.net import joins, membership
 from udpscope.net.querier import QuerierObserver, prune_countdown

@@ -4,20 +4,15 @@ from __future__ import annotations
 
 import pytest
 from textual.widgets import Input, Select
-from tui_helpers import make_app, type_into, wait_for
 
+from tests.tui.tui_helpers import field_message, make_app, type_into
+from tests.waiting import wait_for
 from udpscope.tui.screens.dialogs import NewSocketDialog
-from udpscope.tui.widgets.fields import FieldMessage
-
-
-def message(app, selector: str) -> str:  # type: ignore[no-untyped-def]
-    widget = app.screen.query_one(selector, FieldMessage)
-    return str(widget.render()) if widget.has_class("-visible") else ""
 
 
 async def _bound_app(pilot, app) -> None:  # type: ignore[no-untyped-def]
-    await wait_for(pilot, lambda: app.capture.sockets and app.capture.sockets[1].state == "bound",
-                   what="bound")
+    await wait_for(lambda: app.capture.sockets and app.capture.sockets[1].state == "bound",
+                   what="bound", pilot=pilot)
 
 
 @pytest.mark.parametrize(
@@ -44,11 +39,14 @@ async def test_composer_rejects_bad_field(field: str, text: str, kind: str, erro
                 app.screen.query_one(sel, Input).value = value
         app.screen.query_one("#payload-kind", Select).value = kind
         await type_into(pilot, field, text)
+        issued: list[tuple[object, ...]] = []
+        send = entry.sock.send
+        entry.sock.send = lambda *args: (issued.append(args), send(*args))[1]  # type: ignore[method-assign]  # counts what the composer issues
         await pilot.press("enter")
-        await wait_for(pilot, lambda: message(app, error_box), what="error message")
-        assert expect in message(app, error_box)
+        await wait_for(lambda: field_message(app, error_box), what="error message", pilot=pilot)
+        assert expect in field_message(app, error_box)
         assert app.screen.query_one(field, Input).value == text
-        await pilot.pause(0.1)
+        assert issued == []  # a send is issued before the composer returns: none was
         assert entry.tx_datagrams == 0 and entry.tx_errors == 0
         assert not any(r.kind == "tx" for r in app.capture.ring)
 
@@ -67,8 +65,8 @@ async def test_options_reject_bad_ttl(field: str, text: str, expect: str) -> Non
         await pilot.press("2")
         await type_into(pilot, field, text)
         await pilot.press("enter")
-        await wait_for(pilot, lambda: message(app, box), what="error message")
-        assert expect in message(app, box)
+        await wait_for(lambda: field_message(app, box), what="error message", pilot=pilot)
+        assert expect in field_message(app, box)
         assert app.screen.query_one(field, Input).value == text
         assert (sock.get_ttl(), sock.get_multicast_ttl()) == before
 
@@ -80,8 +78,8 @@ async def test_options_good_ttl_is_read_back_from_kernel() -> None:
         await pilot.press("2")
         await type_into(pilot, "#ttl", "33")
         await pilot.press("enter")
-        await wait_for(pilot, lambda: "kernel: 33" in str(app.screen.query_one("#k-ttl").render()),
-                       what="kernel TTL shown")
+        await wait_for(lambda: "kernel: 33" in str(app.screen.query_one("#k-ttl").render()),
+                       what="kernel TTL shown", pilot=pilot)
         assert app.capture.sockets[1].sock.get_ttl() == 33
 
 
@@ -92,7 +90,7 @@ async def test_options_bad_group_keeps_text() -> None:
         await pilot.press("2")
         await type_into(pilot, "#group", "239.1.2")
         await pilot.press("enter")
-        await wait_for(pilot, lambda: message(app, "#member-error"), what="error message")
+        await wait_for(lambda: field_message(app, "#member-error"), what="error message", pilot=pilot)
         assert app.screen.query_one("#group", Input).value == "239.1.2"
         assert app.capture.sockets[1].sock.get_memberships() == []
 
@@ -109,11 +107,11 @@ async def test_new_socket_dialog_rejects_bad_field(field: str, text: str, box: s
     app = make_app()
     async with app.run_test(size=(130, 36)) as pilot:
         await pilot.press("n")
-        await wait_for(pilot, lambda: isinstance(app.screen, NewSocketDialog), what="dialog")
+        await wait_for(lambda: isinstance(app.screen, NewSocketDialog), what="dialog", pilot=pilot)
         await type_into(pilot, field, text)
         await pilot.press("enter")
-        await wait_for(pilot, lambda: message(app, box), what="error message")
-        assert expect in message(app, box)
+        await wait_for(lambda: field_message(app, box), what="error message", pilot=pilot)
+        assert expect in field_message(app, box)
         assert isinstance(app.screen, NewSocketDialog)
         assert app.screen.query_one(field, Input).value == text
         assert app.capture.sockets == {}
@@ -124,7 +122,7 @@ async def test_log_filter_rejects_bad_hex_and_filters_good() -> None:
     async with app.run_test(size=(130, 36)) as pilot:
         await pilot.press("slash")
         await type_into(pilot, "#filter", "hex:zz")
-        await wait_for(pilot, lambda: message(app, "#filter-error"), what="filter error")
+        await wait_for(lambda: field_message(app, "#filter-error"), what="filter error", pilot=pilot)
         assert app.screen.query_one("#filter", Input).value == "hex:zz"
 
 
@@ -144,8 +142,8 @@ async def test_composer_file_that_is_a_fifo_is_refused_without_freezing(tmp_path
         app.screen.query_one("#payload-kind", Select).value = "file"
         await type_into(pilot, "#payload", str(fifo))
         await pilot.press("enter")
-        await wait_for(pilot, lambda: message(app, "#payload-error"), timeout=5, what="refused")
-        assert "FIFO" in message(app, "#payload-error")
+        await wait_for(lambda: field_message(app, "#payload-error"), 5, what="refused", pilot=pilot)
+        assert "FIFO" in field_message(app, "#payload-error")
         assert app.capture.sockets[1].tx_datagrams == 0
 
 
@@ -160,6 +158,6 @@ async def test_composer_quotes_the_limit_of_the_sockets_family() -> None:
         screen.query_one("#payload", Input).value = "x" * 65508
         screen.set_focus(screen.query_one("#payload", Input))
         await pilot.press("enter")
-        await wait_for(pilot, lambda: message(app, "#payload-error"), what="too large")
-        text = message(app, "#payload-error")
+        await wait_for(lambda: field_message(app, "#payload-error"), what="too large", pilot=pilot)
+        text = field_message(app, "#payload-error")
         assert "65507" in text and "IPv4" in text and "65527" not in text

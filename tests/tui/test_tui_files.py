@@ -9,9 +9,9 @@ import socket
 from datetime import UTC
 from pathlib import Path
 
-from tui_helpers import ROOT, make_app, rendered_log_lines, wait_for
-
 from tests.files import pcapgen as g
+from tests.tui.tui_helpers import ROOT, make_app, rendered_log_lines
+from tests.waiting import wait_for
 from udpscope.cli.open_file import load
 from udpscope.tui.app import UdpscopeApp
 from udpscope.workspace import parse_workspace
@@ -37,8 +37,8 @@ async def test_open_shows_the_file_as_received_records(tmp_path: Path) -> None:
     app = UdpscopeApp(capture=capture, tz=UTC, theme_dirs=[ROOT / "themes"],
                       theme="udpscope-dark", notice=note, title="f.pcap (read-only)")
     async with app.run_test(size=(130, 36)) as pilot:
-        await wait_for(pilot, lambda: any("hello file" in line for line in rendered_log_lines(app)),
-                       what="the file's datagram in the log")
+        await wait_for(lambda: any("hello file" in line for line in rendered_log_lines(app)),
+                       what="the file's datagram in the log", pilot=pilot)
         records = [r for r in capture.ring if r.kind == "rx"]
         assert [(r.address, r.port, r.destination, r.payload, r.time) for r in records] == [
             ("192.0.2.1", 4000, "239.1.2.3", b"hello file", T0),
@@ -53,7 +53,7 @@ async def test_open_shows_the_file_as_received_records(tmp_path: Path) -> None:
         entry = app.selected_entry()
         assert entry is not None and entry.state == "file"
         app.action_disconnect_socket()
-        await wait_for(pilot, lambda: capture.error_count == 1, what="read-only error")
+        await wait_for(lambda: capture.error_count == 1, what="read-only error", pilot=pilot)
         assert capture.errors_since(0)[0].code == "ERR_READ_ONLY"
         assert app.is_running
 
@@ -64,8 +64,9 @@ async def test_workspace_opens_sockets_with_options_and_responders() -> None:
                          '[[payload]]\nname = "p"\ntext = "x"\n')
     app = make_app(workspace=ws)
     async with app.run_test(size=(130, 36)) as pilot:
-        await wait_for(pilot, lambda: app.capture.sockets and
-                       app.capture.sockets[1].state == "bound", what="workspace socket bound")
+        await wait_for(lambda: app.capture.sockets and
+                       app.capture.sockets[1].state == "bound",
+                       what="workspace socket bound", pilot=pilot)
         entry = app.capture.sockets[1]
         assert entry.sock.get_ttl() == 11 and app.selected_socket == entry.id
         session = app.workspace_session
@@ -74,7 +75,7 @@ async def test_workspace_opens_sockets_with_options_and_responders() -> None:
             peer.settimeout(5)
             peer.sendto(b"q", ("127.0.0.1", entry.local()[1]))
             reply = asyncio.get_running_loop().run_in_executor(None, peer.recv, 100)
-            await wait_for(pilot, reply.done, what="reply")
+            await wait_for(reply.done, what="reply", pilot=pilot)
             assert reply.result() == b"auto"
-        await wait_for(pilot, lambda: entry.tx_datagrams == 1, what="reply logged as sent")
+        await wait_for(lambda: entry.tx_datagrams == 1, what="reply logged as sent", pilot=pilot)
         assert session.responders[entry.id].replies == 1

@@ -12,9 +12,10 @@ import unicodedata
 
 from rich.style import Style
 from textual.widgets import Static
-from tui_helpers import PORT_B, log_of, make_app, rendered_log_lines, wait_for
 
 from tests.fixtures.hostile import HOSTILE
+from tests.tui.tui_helpers import log_of, make_app, rendered_log_lines
+from tests.waiting import wait_for
 from udpscope.textsafe import is_terminal_safe
 from udpscope.tui.screens.detail import PacketDetail
 
@@ -28,19 +29,20 @@ def assert_clean(text: str) -> None:
 
 
 async def test_hostile_corpus_is_rendered_inert() -> None:
-    app = make_app(binds=[("127.0.0.1", PORT_B)])
+    app = make_app(binds=[("127.0.0.1", 0)])
     async with app.run_test(size=(130, 60)) as pilot:
         capture = app.capture
-        await wait_for(pilot, lambda: capture.sockets and capture.sockets[1].state == "bound",
-                       what="bound")
+        await wait_for(lambda: capture.sockets and capture.sockets[1].state == "bound",
+                       what="bound", pilot=pilot)
+        port = capture.sockets[1].local()[1]
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
             for _, payload in HOSTILE:
-                s.sendto(payload, ("127.0.0.1", PORT_B))
+                s.sendto(payload, ("127.0.0.1", port))
         entry = capture.sockets[1]
-        await wait_for(pilot, lambda: entry.rx_datagrams == len(HOSTILE), what="all received")
+        await wait_for(lambda: entry.rx_datagrams == len(HOSTILE), what="all received", pilot=pilot)
         log = log_of(app)
-        await wait_for(pilot, lambda: sum(r.kind == "rx" for r in log.rows) == len(HOSTILE),
-                       what="all in the log")
+        await wait_for(lambda: sum(r.kind == "rx" for r in log.rows) == len(HOSTILE),
+                       what="all in the log", pilot=pilot)
 
         width = log.scrollable_content_region.width
         for record in log.rows:
@@ -63,11 +65,12 @@ async def test_hostile_corpus_is_rendered_inert() -> None:
             if record.kind != "rx":
                 continue
             app.push_screen(PacketDetail(record, app.tz))
-            await wait_for(pilot, lambda: isinstance(app.screen, PacketDetail), what="detail")
+            await wait_for(lambda: isinstance(app.screen, PacketDetail), what="detail", pilot=pilot)
             await pilot.pause()
             for widget in app.screen.query(Static):
                 assert_clean(str(widget.render()))
             app.pop_screen()
-            await wait_for(pilot, lambda: not isinstance(app.screen, PacketDetail), what="closed")
+            await wait_for(lambda: not isinstance(app.screen, PacketDetail),
+                           what="closed", pilot=pilot)
         assert app.is_running
         assert entry.state == "bound"

@@ -11,14 +11,15 @@ from __future__ import annotations
 import time
 
 from textual.widgets import Input, Select
-from tui_helpers import burst, make_app, receive, udp_receiver, wait_for
 
+from tests.tui.tui_helpers import burst, make_app, receive, udp_receiver
+from tests.waiting import wait_for
 from udpscope.tui.screens.dialogs import NewSocketDialog
 
 
 async def _bound(pilot, app) -> None:  # type: ignore[no-untyped-def]
-    await wait_for(pilot, lambda: app.capture.sockets and app.capture.sockets[1].state == "bound",
-                   what="bound")
+    await wait_for(lambda: app.capture.sockets and app.capture.sockets[1].state == "bound",
+                   what="bound", pilot=pilot)
 
 
 def value(app, selector: str) -> str:  # type: ignore[no-untyped-def]
@@ -33,12 +34,13 @@ async def test_tab_in_a_burst_moves_the_following_text_to_the_next_field() -> No
             await pilot.press("escape", "4")  # out of the field: "4" is the log's key again
             # "3" focuses the composer's 'to' field: the text right behind it goes there.
             burst(app, "3127.0.0.1\t5555")
-            await wait_for(pilot, lambda: value(app, "#dest-port") == "5555", what="port typed")
+            await wait_for(lambda: value(app, "#dest-port") == "5555",
+                           what="port typed", pilot=pilot)
             assert value(app, "#dest-host") == "127.0.0.1"
             # Back, clear both, again: shift+tab and ctrl+u in the same burst.
             burst(app, "\x15\x1b[Z\x15")
-            await wait_for(pilot, lambda: not value(app, "#dest-host") and not value(app, "#dest-port"),
-                           what="both cleared")
+            await wait_for(lambda: not value(app, "#dest-host") and not value(app, "#dest-port"),
+                           what="both cleared", pilot=pilot)
 
 
 async def test_hex_payload_retyped_in_a_burst_is_sent_exactly() -> None:
@@ -49,7 +51,7 @@ async def test_hex_payload_retyped_in_a_burst_is_sent_exactly() -> None:
             await _bound(pilot, app)
             await pilot.press("3")
             burst(app, f"127.0.0.1\t{rx.getsockname()[1]}")
-            await wait_for(pilot, lambda: value(app, "#dest-port") != "", what="port")
+            await wait_for(lambda: value(app, "#dest-port") != "", what="port", pilot=pilot)
             app.screen.query_one("#payload-kind", Select).value = "hex"
             app.screen.set_focus(app.screen.query_one("#payload", Input))
             for n in range(6):
@@ -67,7 +69,7 @@ async def test_backspace_and_arrows_apply_between_the_characters_around_them() -
         await _bound(pilot, app)
         await pilot.press("3")
         burst(app, "127.0.0.2\x7f1\x1b[D\x1b[D\x7f9")  # 127.0.0.2, ⌫, 1, ←, ←, ⌫, 9
-        await wait_for(pilot, lambda: value(app, "#dest-host") == "127.0.9.1", what="edited")
+        await wait_for(lambda: value(app, "#dest-host") == "127.0.9.1", what="edited", pilot=pilot)
 
 
 async def test_n_enter_in_a_burst_creates_a_bound_socket() -> None:
@@ -75,8 +77,8 @@ async def test_n_enter_in_a_burst_creates_a_bound_socket() -> None:
     app = make_app()
     async with app.run_test(size=(100, 30)) as pilot:
         burst(app, "n127.0.0.1\r")
-        await wait_for(pilot, lambda: app.capture.sockets and app.capture.sockets[1].state == "bound",
-                       what="a socket created and bound")
+        await wait_for(lambda: app.capture.sockets and app.capture.sockets[1].state == "bound",
+                       what="a socket created and bound", pilot=pilot)
         assert app.capture.sockets[1].local()[0] == "127.0.0.1"
         assert not isinstance(app.screen, NewSocketDialog)
 
@@ -85,10 +87,10 @@ async def test_enter_on_a_checkbox_submits_the_dialog() -> None:
     app = make_app()
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.press("n")
-        await wait_for(pilot, lambda: isinstance(app.screen, NewSocketDialog), what="dialog")
+        await wait_for(lambda: isinstance(app.screen, NewSocketDialog), what="dialog", pilot=pilot)
         app.screen.set_focus(app.screen.query_one("#reuse-addr"))
         burst(app, " \r")  # space ticks it, Enter creates
-        await wait_for(pilot, lambda: app.capture.sockets, what="created")
+        await wait_for(lambda: app.capture.sockets, what="created", pilot=pilot)
         assert not isinstance(app.screen, NewSocketDialog)
 
 
@@ -104,7 +106,7 @@ async def test_a_100k_unbracketed_paste_is_one_edit_not_one_per_key() -> None:
         text = "abcdefghij" * 10_000
         started = time.monotonic()
         burst(app, text)
-        await wait_for(pilot, lambda: len(payload.value) == len(text), timeout=30, what="pasted")
+        await wait_for(lambda: len(payload.value) == len(text), 30, what="pasted", pilot=pilot)
         assert payload.value == text
         assert len(edits) <= 5, f"{len(edits)} edits of the field for one paste"
         assert time.monotonic() - started < 20
@@ -120,7 +122,7 @@ async def test_bracketed_paste_of_a_maximum_datagram_is_sent_whole() -> None:
             await _bound(pilot, app)
             await pilot.press("3")
             burst(app, f"127.0.0.1\t{rx.getsockname()[1]}")
-            await wait_for(pilot, lambda: value(app, "#dest-port") != "", what="port")
+            await wait_for(lambda: value(app, "#dest-port") != "", what="port", pilot=pilot)
             app.screen.set_focus(app.screen.query_one("#payload", Input))
             text = "x" * 65507  # the most a UDP/IPv4 datagram carries
             app.post_message(events.Paste(text))
@@ -141,7 +143,9 @@ async def test_a_filter_edit_applies_before_the_next_key() -> None:
     async with app.run_test(size=(100, 30)) as pilot:
         await _bound(pilot, app)
         await pilot.press("slash", *"text:nothing", "enter")
-        await wait_for(pilot, lambda: log_of(app).has_focus and not log_of(app).rows, what="filtered")
+        await wait_for(lambda: log_of(app).has_focus and not log_of(app).rows,
+                       what="filtered", pilot=pilot)
         burst(app, "/\x15\r\r")
-        await wait_for(pilot, lambda: isinstance(app.screen, PacketDetail), what="detail opened")
+        await wait_for(lambda: isinstance(app.screen, PacketDetail),
+                       what="detail opened", pilot=pilot)
         assert app.screen.record.event == "listening"

@@ -9,6 +9,7 @@ before it starts, bounded in time.
 
 from __future__ import annotations
 
+import re
 import resource
 import socket
 import threading
@@ -16,7 +17,7 @@ import time
 
 import pytest
 
-from tests.robustness.robust_support import PtyApp, free_udp_port, strip_csi
+from tests.tui.pty_app import PtyApp, strip_csi
 
 START_TIMEOUT = 30.0
 
@@ -48,13 +49,19 @@ def test_too_few_open_files_is_a_clear_refusal(launch, nofile: int) -> None:  # 
 def test_at_32_open_files_sockets_are_refused_and_every_view_still_opens(launch) -> None:  # type: ignore[no-untyped-def]
     app = launch([], {resource.RLIMIT_NOFILE: 32})
     app.wait_text("Live log", START_TIMEOUT)
-    time.sleep(2.0)  # the views' code is imported in the background after the first frame
-    for _ in range(30):
+    refused = b"Too many open files"
+    for number in range(1, 31):  # new sockets (n, Enter) until the app refuses one
+        mark = len(app.snapshot())
         app.write(b"n")
-        time.sleep(0.2)
+        app.wait_text("New socket", 15, after=mark)
+        mark = len(app.snapshot())
         app.write(b"\r")
-        time.sleep(0.2)
-    app.wait_text("Too many open files", 15)
+        made = re.compile(rb"#%d +ev +listening" % number)
+        app.wait_for(lambda out, mark=mark, made=made: made.search(strip_csi(out[mark:]))
+                     or refused in strip_csi(out[mark:]), 15, f"socket #{number} or a refusal")
+        if refused in strip_csi(app.snapshot()[mark:]):
+            break
+    app.wait_text(refused, 15)
     for key, shown in ((b"6", "Multicast — interfaces"), (b"5", "Stats"), (b"4", "Live log"),
                        (b"?", "Keys"), (b"\x1b", "Live log")):
         mark = len(app.snapshot())
@@ -67,9 +74,8 @@ def test_at_32_open_files_sockets_are_refused_and_every_view_still_opens(launch)
 
 
 def test_under_an_address_space_limit_a_flood_does_not_take_the_keyboard(launch) -> None:  # type: ignore[no-untyped-def]
-    port = free_udp_port()
-    app = launch(["--bind", f"127.0.0.1:{port}"], {resource.RLIMIT_AS: 150_000 * 1024})
-    app.wait_text(f"127.0.0.1:{port}", START_TIMEOUT)
+    app = launch(["--bind", "127.0.0.1:0"], {resource.RLIMIT_AS: 150_000 * 1024})
+    port = app.bound_port(timeout=START_TIMEOUT)
     stop = threading.Event()
 
     def flood() -> None:
@@ -84,12 +90,13 @@ def test_under_an_address_space_limit_a_flood_does_not_take_the_keyboard(launch)
     sender = threading.Thread(target=flood, daemon=True)
     sender.start()
     try:
-        time.sleep(5)  # long enough to fill what the limit leaves
+        time.sleep(5)  # the flood's length before the keys (load, not synchronisation)
         mark = len(app.snapshot())
         app.write(b"?")
         app.wait_text("Keys", 20, after=mark)  # the keyboard still reaches the app
+        mark = len(app.snapshot())
         app.write(b"\x1b")
-        time.sleep(0.5)
+        app.wait_text("Live log", 20, after=mark)  # back on the main screen
         app.write(b"\x11")  # ctrl+q
         assert app.wait_exit(20) == 0
     finally:

@@ -6,14 +6,15 @@ import socket
 
 import pytest
 from textual.widgets import Input, Static
-from tui_helpers import log_of, make_app, rendered_log_lines, type_into, wait_for
 
+from tests.tui.tui_helpers import log_of, make_app, refresh_ticks, rendered_log_lines, type_into
+from tests.waiting import wait_for
 from udpscope.tui.widgets.message_log import MessageLog
 
 
 async def _started(pilot, app) -> int:  # type: ignore[no-untyped-def]
-    await wait_for(pilot, lambda: app.capture.sockets and app.capture.sockets[1].state == "bound",
-                   what="bound")
+    await wait_for(lambda: app.capture.sockets and app.capture.sockets[1].state == "bound",
+                   what="bound", pilot=pilot)
     return app.capture.sockets[1].local()[1]
 
 
@@ -33,28 +34,29 @@ async def test_follow_turns_off_on_scroll_up_and_counts_new_rows() -> None:
         port = await _started(pilot, app)
         log = log_of(app)
         _send(port, [f"row {i}".encode() for i in range(100)])
-        await wait_for(pilot, lambda: len(log.rows) == 101, what="100 rows")
+        await wait_for(lambda: len(log.rows) == 101, what="100 rows", pilot=pilot)
         assert log.following and log.scroll_y == log.max_scroll_y
         assert "row 99" in rendered_log_lines(app)[-1]
         log.focus()
         await pilot.press("up", "pageup", "pageup")
-        await wait_for(pilot, lambda: not log.following, what="follow off")
+        await wait_for(lambda: not log.following, what="follow off", pilot=pilot)
         top = log.scroll_y
         _send(port, [f"late {i}".encode() for i in range(7)])
-        await wait_for(pilot, lambda: log.new_count == 7, what="7 new")
+        await wait_for(lambda: log.new_count == 7, what="7 new", pilot=pilot)
         assert log.scroll_y == top  # the view did not jump
-        await wait_for(pilot, lambda: "7 new" in status(app), what="marker shown")
+        await wait_for(lambda: "7 new" in status(app), what="marker shown", pilot=pilot)
         await pilot.click("#log-status")  # the marker is clickable
-        await wait_for(pilot, lambda: log.following and log.new_count == 0, what="following again")
+        await wait_for(lambda: log.following and log.new_count == 0,
+                       what="following again", pilot=pilot)
         assert log.scroll_y == log.max_scroll_y
         assert "late 6" in " ".join(rendered_log_lines(app))
         # And by keyboard: End jumps back to the newest row and follows.
         log.focus()
         await pilot.press("pageup", "pageup")
-        await wait_for(pilot, lambda: not log.following, what="follow off again")
+        await wait_for(lambda: not log.following, what="follow off again", pilot=pilot)
         await pilot.press("end")
-        await wait_for(pilot, lambda: log.following and log.scroll_y == log.max_scroll_y,
-                       what="End follows")
+        await wait_for(lambda: log.following and log.scroll_y == log.max_scroll_y,
+                       what="End follows", pilot=pilot)
 
 
 async def test_pause_resume_and_clear() -> None:
@@ -66,31 +68,33 @@ async def test_pause_resume_and_clear() -> None:
         await pilot.press("space")
         assert log.paused
         _send(port, [b"while paused"])
-        await wait_for(pilot, lambda: app.capture.sockets[1].rx_datagrams == 1, what="received")
-        await pilot.pause(0.15)
+        await wait_for(lambda: app.capture.sockets[1].rx_datagrams == 1,
+                       what="received", pilot=pilot)
+        await refresh_ticks(pilot)  # the log had its chances to pull the datagram
         assert not any(r.kind == "rx" for r in log.rows)
         assert "paused" in status(app)
         await pilot.press("space")
-        await wait_for(pilot, lambda: any(r.payload == b"while paused" for r in log.rows),
-                       what="shown after resume")
+        await wait_for(lambda: any(r.payload == b"while paused" for r in log.rows),
+                       what="shown after resume", pilot=pilot)
         await pilot.press("ctrl+l")
         assert len(log.rows) == 0
         _send(port, [b"after clear"])
-        await wait_for(pilot, lambda: [r.payload for r in log.rows] == [b"after clear"],
-                       what="only new rows")
+        await wait_for(lambda: [r.payload for r in log.rows] == [b"after clear"],
+                       what="only new rows", pilot=pilot)
 
 
 async def test_filters_by_socket_direction_peer_text_and_hex() -> None:
     app = make_app(binds=[("127.0.0.1", 0), ("127.0.0.1", 0)])
     async with app.run_test(size=(130, 36)) as pilot:
-        await wait_for(pilot, lambda: len(app.capture.sockets) == 2 and all(
-            e.state == "bound" for e in app.capture.sockets.values()), what="bound")
+        await wait_for(lambda: len(app.capture.sockets) == 2 and all(
+            e.state == "bound" for e in app.capture.sockets.values()),
+                       what="bound", pilot=pilot)
         p1 = app.capture.sockets[1].local()[1]
         p2 = app.capture.sockets[2].local()[1]
         _send(p1, [b"alpha", b"\x01\x02bin"])
         _send(p2, [b"beta"])
         log = log_of(app)
-        await wait_for(pilot, lambda: sum(r.kind == "rx" for r in log.rows) == 3, what="3 rx")
+        await wait_for(lambda: sum(r.kind == "rx" for r in log.rows) == 3, what="3 rx", pilot=pilot)
 
         async def apply(text: str) -> list[bytes]:
             await type_into(pilot, "#filter", text)
@@ -109,7 +113,8 @@ async def test_filters_by_socket_direction_peer_text_and_hex() -> None:
         await apply("#1")
         _send(p2, [b"hidden"])
         _send(p1, [b"shown"])
-        await wait_for(pilot, lambda: any(r.payload == b"shown" for r in log.rows), what="shown")
+        await wait_for(lambda: any(r.payload == b"shown" for r in log.rows),
+                       what="shown", pilot=pilot)
         assert not any(r.payload == b"hidden" for r in log.rows)
 
 
@@ -135,11 +140,12 @@ async def test_burst_is_not_formatted_per_datagram(monkeypatch) -> None:  # type
                 await pilot.pause(0.002)
         # The kernel may drop some of a burst; its drop counter only advances with the next
         # datagram read, so wait for the last datagram (or for the counters to add up).
-        await wait_for(pilot, lambda: entry.rx_datagrams + entry.kernel_drops >= total
+        await wait_for(lambda: entry.rx_datagrams + entry.kernel_drops >= total
                        or any(r.payload == b"burst %d" % (total - 1) for r in app.capture.ring),
-                       timeout=20, what="burst received")
+                       20, what="burst received", pilot=pilot)
         log = log_of(app)
-        await wait_for(pilot, lambda: len(log.rows) == entry.rx_datagrams + 1, what="log caught up")
+        await wait_for(lambda: len(log.rows) == entry.rx_datagrams + 1,
+                       what="log caught up", pilot=pilot)
         # How much the kernel dropped depends on the machine's load; what must hold is that the
         # log has every datagram the socket got, and that formatting did not follow the count.
         assert entry.rx_datagrams >= total // 4, (entry.rx_datagrams, entry.kernel_drops)
@@ -156,11 +162,11 @@ async def test_kernel_drops_of_a_flood_are_shown_and_accounted() -> None:
         entry = app.capture.sockets[1]
         sent = 20_000
         _send(port, [b"d" * 1000] * sent)  # the loop is blocked meanwhile: the buffer overflows
-        await wait_for(pilot, lambda: entry.kernel_drops > 0
+        await wait_for(lambda: entry.kernel_drops > 0
                        and entry.rx_datagrams + entry.kernel_drops == sent,
-                       timeout=10, what="every datagram received or counted as dropped")
-        await wait_for(pilot, lambda: f"kernel dropped {entry.kernel_drops}" in status(app),
-                       timeout=10, what="drops in the status line")
+                       10, what="every datagram received or counted as dropped", pilot=pilot)
+        await wait_for(lambda: f"kernel dropped {entry.kernel_drops}" in status(app),
+                       10, what="drops in the status line", pilot=pilot)
 
 
 async def test_a_full_log_holds_the_rows_being_read_and_catches_up_on_end() -> None:
@@ -173,22 +179,22 @@ async def test_a_full_log_holds_the_rows_being_read_and_catches_up_on_end() -> N
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
             for i in range(80):
                 s.sendto(b"old %d" % i, ("127.0.0.1", port))
-            await wait_for(pilot, lambda: log.rows and log.rows[-1].payload == b"old 79",
-                           what="first 80")
+            await wait_for(lambda: log.rows and log.rows[-1].payload == b"old 79",
+                           what="first 80", pilot=pilot)
             log.focus()
             await pilot.press("up", "up")
-            await wait_for(pilot, lambda: not log.following, what="cursor stopped following")
+            await wait_for(lambda: not log.following, what="cursor stopped following", pilot=pilot)
             selected = log.selected
             first = log.rows[0]
             for i in range(100):
                 s.sendto(b"new %d" % i, ("127.0.0.1", port))
-            await wait_for(pilot, lambda: app.capture.seq >= 181, what="100 more captured")
-            await wait_for(pilot, lambda: log.new_count == 100, what="100 counted as new")
+            await wait_for(lambda: app.capture.seq >= 181, what="100 more captured", pilot=pilot)
+            await wait_for(lambda: log.new_count == 100, what="100 counted as new", pilot=pilot)
         assert log.rows[0] == first and log.selected == selected  # nothing moved under the reader
         status = str(app.screen.query_one("#log-status").render())
         assert "100 new (view held)" in status
         await pilot.press("end")
-        await wait_for(pilot, lambda: log.rows[-1].payload == b"new 99", what="caught up")
+        await wait_for(lambda: log.rows[-1].payload == b"new 99", what="caught up", pilot=pilot)
         assert log.following and log.new_count == 0 and len(log.rows) == 60
         assert [r.payload for r in log.rows][-60:] == [b"new %d" % i for i in range(40, 100)]
 
@@ -201,10 +207,10 @@ async def test_new_counts_rows_that_arrived_not_filter_edits() -> None:
         port = await _started(pilot, app)
         log = log_of(app)
         _send(port, [f"row {i}".encode() for i in range(60)])
-        await wait_for(pilot, lambda: len(log.rows) == 61, what="60 rows")
+        await wait_for(lambda: len(log.rows) == 61, what="60 rows", pilot=pilot)
         log.focus()
         await pilot.press("up", "up", "pageup")
-        await wait_for(pilot, lambda: not log.following, what="not following")
+        await wait_for(lambda: not log.following, what="not following", pilot=pilot)
         await pilot.press("slash")
         filter_bar = app.screen.query_one("#filter", Input)
         counts = []
@@ -218,10 +224,10 @@ async def test_new_counts_rows_that_arrived_not_filter_edits() -> None:
         # Reading up again, only arrivals count.
         log.focus()
         await pilot.press("up", "up", "pageup")
-        await wait_for(pilot, lambda: not log.following, what="not following again")
+        await wait_for(lambda: not log.following, what="not following again", pilot=pilot)
         _send(port, [b"late 1", b"late 2", b"late 3"])
-        await wait_for(pilot, lambda: log.new_count == 3, what="3 new")
-        await wait_for(pilot, lambda: "▼ 3 new" in status(app), what="shown")
+        await wait_for(lambda: log.new_count == 3, what="3 new", pilot=pilot)
+        await wait_for(lambda: "▼ 3 new" in status(app), what="shown", pilot=pilot)
 
 
 async def test_new_counts_only_rows_that_match_the_filter_while_held() -> None:
@@ -231,14 +237,15 @@ async def test_new_counts_only_rows_that_match_the_filter_while_held() -> None:
         log = log_of(app)
         await type_into(pilot, "#filter", "text:keep")
         _send(port, [b"keep %d" % i for i in range(50)])
-        await wait_for(pilot, lambda: len(log.rows) == 40, what="a full log")
+        await wait_for(lambda: len(log.rows) == 40, what="a full log", pilot=pilot)
         log.focus()
         await pilot.press("up", "up")  # the first selects the last row, the second moves up
-        await wait_for(pilot, lambda: not log.following, what="not following")
+        await wait_for(lambda: not log.following, what="not following", pilot=pilot)
         _send(port, [b"drop", b"keep new", b"drop", b"keep newer"])
-        await wait_for(pilot, lambda: app.capture.sockets[1].rx_datagrams == 54, what="received")
-        await wait_for(pilot, lambda: log.new_count == 2, what="2 matching new")
-        await pilot.pause(0.3)
+        await wait_for(lambda: app.capture.sockets[1].rx_datagrams == 54,
+                       what="received", pilot=pilot)
+        await wait_for(lambda: log.new_count == 2, what="2 matching new", pilot=pilot)
+        await refresh_ticks(pilot)  # later refreshes count nothing twice
         assert log.new_count == 2 and log.held
 
 
@@ -248,10 +255,10 @@ async def test_a_filter_matching_nothing_says_so() -> None:
         port = await _started(pilot, app)
         _send(port, [b"alpha"])
         log = log_of(app)
-        await wait_for(pilot, lambda: any(r.kind == "rx" for r in log.rows), what="a row")
+        await wait_for(lambda: any(r.kind == "rx" for r in log.rows), what="a row", pilot=pilot)
         await type_into(pilot, "#filter", "text:nothing-like-this")
-        await wait_for(pilot, lambda: "no rows match text:nothing-like-this" in status(app),
-                       what="status says no rows match")
+        await wait_for(lambda: "no rows match text:nothing-like-this" in status(app),
+                       what="status says no rows match", pilot=pilot)
         assert "no datagrams yet" not in status(app)
         assert "no rows match" in rendered_log_lines(app)[0]
 
@@ -265,10 +272,10 @@ async def test_the_selected_row_is_visible_in_every_theme_and_dimmer_when_blurre
         port = await _started(pilot, app)
         log = log_of(app)
         _send(port, [b"\x1b[31mescaped\x1b[0m and plain", b"next"])
-        await wait_for(pilot, lambda: len(log.rows) == 3, what="rows")
+        await wait_for(lambda: len(log.rows) == 3, what="rows", pilot=pilot)
         log.focus()
         await pilot.press("up", "up")
-        await wait_for(pilot, lambda: log.cursor == 1, what="row 1 selected")
+        await wait_for(lambda: log.cursor == 1, what="row 1 selected", pilot=pilot)
         y = 1 - int(log.scroll_y)
 
         def backgrounds(row: int) -> set[object]:
@@ -277,7 +284,7 @@ async def test_the_selected_row_is_visible_in_every_theme_and_dimmer_when_blurre
         focused = backgrounds(y)
         assert len(focused) == 1 and focused.isdisjoint(backgrounds(y + 1))
         await pilot.press("slash")  # focus leaves the log
-        await wait_for(pilot, lambda: not log.has_focus, what="blurred")
+        await wait_for(lambda: not log.has_focus, what="blurred", pilot=pilot)
         await pilot.pause()
         blurred = backgrounds(y)
         assert len(blurred) == 1 and blurred != focused and blurred.isdisjoint(backgrounds(y + 1))

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from datetime import UTC
 
-from tui_helpers import ROOT, frozen, log_of, type_into, wait_for
-
 from tests.batches import fake_batch
+from tests.tui.tui_helpers import ROOT, frozen, log_of, type_into
+from tests.waiting import wait_for
 from udpscope.capture import Capture
 from udpscope.ring import RxChunk
 from udpscope.tui.app import UdpscopeApp
@@ -31,8 +31,8 @@ async def _flood(pilot, app: UdpscopeApp, batches: int, text: bytes = b"") -> No
     log = log_of(app)
     for _ in range(batches):
         entry.sock.emit("batch", fake_batch([text + bytes(60_000)] * 8))
-        await wait_for(pilot, lambda: log.last_seq == app.capture.seq or log.new_count,
-                       what="the log pulled")
+        await wait_for(lambda: log.last_seq == app.capture.seq or log.new_count,
+                       what="the log pulled", pilot=pilot)
 
 
 async def test_following_and_held_log_keep_no_more_than_the_budget() -> None:
@@ -45,7 +45,7 @@ async def test_following_and_held_log_keep_no_more_than_the_budget() -> None:
         assert len(log.rows) < 320
         log.focus()
         await pilot.press("up", "up")  # reading: the log stops following and holds when full
-        await wait_for(pilot, lambda: not log.following, what="follow off")
+        await wait_for(lambda: not log.following, what="follow off", pilot=pilot)
         await _flood(pilot, app, 20)
         assert log.rows.nbytes <= BUDGET and _kept_bytes(log.rows) <= BUDGET
 
@@ -57,7 +57,7 @@ async def test_filtered_log_is_bounded_too() -> None:
         await pilot.press("slash")
         await type_into(pilot, "#filter", "text:keep")
         await pilot.press("enter")
-        await wait_for(pilot, lambda: log.predicate is not None, what="filter applied")
+        await wait_for(lambda: log.predicate is not None, what="filter applied", pilot=pilot)
         await _flood(pilot, app, 40, b"keep")
-        await wait_for(pilot, lambda: len(log.rows) > 0, what="rows kept")
+        await wait_for(lambda: len(log.rows) > 0, what="rows kept", pilot=pilot)
         assert log.rows.nbytes <= BUDGET and _kept_bytes(log.rows) <= BUDGET

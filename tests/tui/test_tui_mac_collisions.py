@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import pytest
 from textual.widgets import DataTable, Static
-from tui_helpers import make_app, wait_for
 
+from tests.tui.tui_helpers import make_app
+from tests.waiting import wait_for
 from udpscope.net import membership
 from udpscope.net.membership import KernelMembership
 from udpscope.tui.screens.multicast import MulticastScreen
@@ -33,9 +34,9 @@ async def test_groups_sharing_a_mac_on_one_interface_are_listed(monkeypatch: pyt
     app = make_app()
     async with app.run_test(size=(130, 50)) as pilot:
         await pilot.press("6")
-        await wait_for(pilot, lambda: isinstance(app.screen, MulticastScreen), what="pane 6")
+        await wait_for(lambda: isinstance(app.screen, MulticastScreen), what="pane 6", pilot=pilot)
         table = app.screen.query_one("#mac-collisions", DataTable)
-        await wait_for(pilot, lambda: table.row_count == 1, what="one collision row")
+        await wait_for(lambda: table.row_count == 1, what="one collision row", pilot=pilot)
         assert _cells(table) == [["eth7", "01:00:5e:01:01:01", "239.1.1.1, 224.1.1.1"]]
         assert not app.screen.query_one("#collisions-note", Static).display
 
@@ -47,7 +48,7 @@ async def test_no_collision_says_none(monkeypatch: pytest.MonkeyPatch) -> None:
     app = make_app()
     async with app.run_test(size=(130, 50)) as pilot:
         await pilot.press("6")
-        await wait_for(pilot, lambda: isinstance(app.screen, MulticastScreen), what="pane 6")
+        await wait_for(lambda: isinstance(app.screen, MulticastScreen), what="pane 6", pilot=pilot)
         note = app.screen.query_one("#collisions-note", Static)
-        await wait_for(pilot, lambda: note.display, what="the 'none' note")
+        await wait_for(lambda: note.display, what="the 'none' note", pilot=pilot)
         assert app.screen.query_one("#mac-collisions", DataTable).row_count == 0

@@ -18,7 +18,7 @@ import sys
 
 import pytest
 
-from tests.robustness.robust_support import ROOT, PtyApp, free_udp_port
+from tests.tui.pty_app import ROOT, PtyApp
 
 START_TIMEOUT = 30.0
 ALT_SCREEN_OFF = b"\x1b[?1049l"
@@ -41,12 +41,11 @@ def pty_app():  # type: ignore[no-untyped-def]
 
 
 def test_a_burst_typed_through_the_terminal_sends_exactly_that(pty_app) -> None:  # type: ignore[no-untyped-def]
-    port = free_udp_port()
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as rx:
         rx.bind(("127.0.0.1", 0))
         rx.settimeout(30)  # generous: the suite runs on a shared, busy machine
-        app = pty_app(["--bind", f"127.0.0.1:{port}"])
-        app.wait_text(f"127.0.0.1:{port}", 15)
+        app = pty_app(["--bind", "127.0.0.1:0"])
+        port = app.bound_port()
         # One write: the pane key, the host, Tab, the port, Tab twice (past the kind list) to
         # the payload, the text, Enter. Every key after "3" is for a field of the composer.
         app.write(f"3127.0.0.1\t{rx.getsockname()[1]}\t\tsent in one burst\r".encode())
@@ -71,11 +70,10 @@ def test_a_termination_signal_restores_the_terminal(pty_app, sig: int) -> None: 
 
 
 def test_without_a_terminal_the_tui_refuses_and_binds_nothing() -> None:
-    port = free_udp_port()
     code = (
         "import sys\n"
         "from udpscope.cli.main import main\n"
-        f"rc = main(['--bind', '127.0.0.1:{port}'])\n"
+        "rc = main(['--bind', '127.0.0.1:0'])\n"
         "print('rc', rc, 'tui' if 'udpscope.tui.app' in sys.modules else 'no-tui',\n"
         "      'engine' if 'udpscope.dgram' in sys.modules else 'no-engine')\n"
     )
@@ -87,10 +85,9 @@ def test_without_a_terminal_the_tui_refuses_and_binds_nothing() -> None:
     assert "needs a terminal" in err and "udpscope listen" in err
     assert "Traceback" not in err
     # And as users run it, through a pipe: exit 2, no escape sequence in the pipe.
-    res = subprocess.run([sys.executable, "-m", "udpscope", "--bind", f"127.0.0.1:{port}"],
+    # (Nothing bound: the engine was never imported above, on the same path.)
+    res = subprocess.run([sys.executable, "-m", "udpscope", "--bind", "127.0.0.1:0"],
                          stdin=subprocess.DEVNULL, capture_output=True, cwd=ROOT, env=env,
                          timeout=60)
     assert res.returncode == 2
     assert b"\x1b" not in res.stdout + res.stderr
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.bind(("127.0.0.1", port))  # still free: nothing was bound there

@@ -11,8 +11,10 @@ from pathlib import Path
 
 import pytest
 from textual.app import SystemCommand
-from tui_helpers import ROOT, wait_for
+from textual.command import CommandList, CommandPalette
 
+from tests.tui.tui_helpers import ROOT
+from tests.waiting import wait_for
 from udpscope.capture import Capture
 from udpscope.tui.app import UdpscopeApp
 from udpscope.tui.themes import ThemeSet, load_theme_file, load_themes, shipped_theme_dirs
@@ -66,12 +68,22 @@ async def test_palette_offers_namespaced_commands_and_switches_theme() -> None:
             assert wanted in titles, wanted
         # Through the real palette UI: open it, type, run the first hit.
         await pilot.press("ctrl+p")
-        await pilot.pause(0.2)
+        await wait_for(lambda: isinstance(app.screen, CommandPalette), what="the palette",
+                       pilot=pilot)
         for ch in "theme: high-contrast":
             await pilot.press(ch)
-        await pilot.pause(0.5)
+        hits = app.screen.query_one(CommandList)
+
+        def first_hit() -> str:
+            if not hits.option_count or hits.highlighted != 0:
+                return ""
+            return str(hits.get_option_at_index(0).prompt)
+
+        await wait_for(lambda: "theme: high-contrast" in first_hit(),
+                       what=lambda: f"the theme as the first hit (first: {first_hit()!r})",
+                       pilot=pilot)
         await pilot.press("enter")
-        await wait_for(pilot, lambda: app.theme == "high-contrast", what="theme switched")
+        await wait_for(lambda: app.theme == "high-contrast", what="theme switched", pilot=pilot)
 
 
 def test_theme_file_requires_primary(tmp_path: Path) -> None:

@@ -1,45 +1,95 @@
-"""Shared helpers for the TUI tests: a deterministic app factory and bounded waits."""
+"""Shared helpers for the TUI tests: a deterministic app factory, typing, bursts, a receiver.
+
+Waits go through `tests.waiting.wait_for(..., pilot=pilot)`."""
 
 from __future__ import annotations
 
+import inspect
+import re
 import socket
-import time
-from collections.abc import Callable
 from datetime import UTC
 from pathlib import Path
 
+import pytest
 from textual.pilot import Pilot
 from textual.widgets import Input
 
+from tests.waiting import wait_for
 from udpscope.capture import Capture
-from udpscope.tui.app import UdpscopeApp
+from udpscope.tui.app import SLOW_EVERY, UdpscopeApp
+from udpscope.tui.widgets.fields import FieldMessage
 from udpscope.tui.widgets.message_log import MessageLog
 
 ROOT = Path(__file__).resolve().parents[2]
 FROZEN = 1764000000.25  # 2025-11-24 16:00:00.250 UTC
 SIZE = (130, 36)
-# Fixed loopback ports for what snapshots render (high, unlikely to clash).
-PORT_A = 47311
-PORT_B = 47312
+# What snapshots show for the ports the sockets really bound (port 0), in socket order.
+SHOWN_PORTS = (47311, 47312)
 
 
 def frozen() -> float:
     return FROZEN
 
 
-def make_app(**kwargs) -> UdpscopeApp:  # type: ignore[no-untyped-def]
+class SnapshotApp(UdpscopeApp):
+    """The app as snapshots take it: sockets bind port 0, the picture shows fixed ports.
+
+    Why: a fixed port is free only until another process takes it (47312 once was, under
+    load, and three snapshots failed), and a port-0 bind gets a different port each run. So
+    the sockets bind port 0 and, once they are bound, `pin_ports()` records which real port
+    each socket got; the screenshot then shows socket #1's port as 47311, #2's as 47312.
+    Only the exact `127.0.0.1:<real port>` text is replaced, digit for digit (the kernel's
+    ephemeral ports have five digits, like the shown ones, so no column moves): a port the app
+    got wrong, or an endpoint it failed to show, still differs from the stored picture.
+    Everything else in the picture is what the app drew.
+    """
+
+    # Textual reads a relative CSS_PATH next to the subclass's module: point at the app's own.
+    CSS_PATH = str(Path(inspect.getfile(UdpscopeApp)).with_name(str(UdpscopeApp.CSS_PATH)))
+
+    def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(*args, **kwargs)
+        self.shown_ports: dict[int, int] = {}
+
+    def pin_ports(self) -> None:
+        """Record the real port of each bound socket (in socket order) and what it shows as."""
+        real = [local[1] for entry in self.capture.entries() if (local := entry.local())]
+        for port, shown in zip(real, SHOWN_PORTS, strict=False):
+            if len(str(port)) != len(str(shown)):
+                pytest.skip(f"the kernel gave port {port}: the stored pictures need five-digit "
+                            "ephemeral ports (see net.ipv4.ip_local_port_range)")
+            self.shown_ports[port] = shown
+
+    def export_screenshot(self, *, title: str | None = None, simplify: bool = False) -> str:
+        svg = super().export_screenshot(title=title, simplify=simplify)
+        if not self.shown_ports:
+            return svg
+        # One pass, so a real port that equals another socket's shown port is not mapped twice.
+        ports = "|".join(map(str, self.shown_ports))
+        return re.sub(rf"(?<=127\.0\.0\.1:)({ports})(?!\d)",
+                      lambda m: str(self.shown_ports[int(m.group(1))]), svg)
+
+
+def make_app(app_class: type[UdpscopeApp] = UdpscopeApp, **kwargs) -> UdpscopeApp:  # type: ignore[no-untyped-def]
+    """The app with frozen clocks, UTC, the shipped themes only (and `app_class`'s extras)."""
     capture = Capture(ring_size=kwargs.pop("ring_size", 10_000), clock=frozen, monotonic=frozen)
     kwargs.setdefault("theme", "udpscope-dark")
-    return UdpscopeApp(capture=capture, tz=UTC, theme_dirs=[ROOT / "themes"], **kwargs)
+    return app_class(capture=capture, tz=UTC, theme_dirs=[ROOT / "themes"], **kwargs)
 
 
-async def wait_for(pilot: Pilot, cond: Callable[[], object], timeout: float = 5.0, what: str = "") -> None:
-    """Let the app run until ``cond()`` is true; fail after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while not cond():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what or cond}")
-        await pilot.pause(0.02)
+async def refresh_ticks(pilot: Pilot, n: int = SLOW_EVERY + 1) -> None:
+    """Let the app's refresh timer run `n` more times (counted, not slept; the default includes
+    a slow refresh of tables and status): for asserting that a refresh did NOT change
+    something, after the thing that could have changed it was awaited."""
+    app = pilot.app
+    start = app._ticks
+    await wait_for(lambda: app._ticks >= start + n, 10, what=f"{n} refresh ticks", pilot=pilot)
+
+
+def field_message(app: UdpscopeApp, selector: str) -> str:
+    """The text of the form message `selector` if it is shown, else ""."""
+    widget = app.screen.query_one(selector, FieldMessage)
+    return str(widget.render()) if widget.has_class("-visible") else ""
 
 
 def no_blink(app: UdpscopeApp) -> None:
@@ -103,5 +153,5 @@ async def receive(pilot: Pilot, sock: socket.socket, timeout: float = 5.0) -> by
             return False
         return True
 
-    await wait_for(pilot, ready, timeout, what="a datagram at the receiver")
+    await wait_for(ready, timeout, what="a datagram at the receiver", pilot=pilot)
     return got[0]

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.netns import VethPair, inside
-from tests.support import wait_for
+from tests.waiting import wait_for
 from udpscope.capture import Capture
 from udpscope.workspace import JoinSpec, load_workspace, parse_workspace, save_workspace
 from udpscope.workspace.apply import WorkspaceSession

@@ -54,7 +54,6 @@ class AgentClient:
         self.hello: dict[str, Any] | None = None
         self.gone: str | None = None          # why the agent is gone, once it is
         self.bytes_read = 0
-        self.lines_read = 0
         self._ids = itertools.count(1)
         self._waiting: dict[int, asyncio.Future[dict[str, Any]]] = {}
         self._reader: asyncio.Task[None] | None = None
@@ -93,7 +92,6 @@ class AgentClient:
             self.gone = str(e)
             return None
         if line is not None:
-            self.lines_read += 1
             self.bytes_read += len(line) + 1
         return line
 

@@ -234,15 +234,6 @@ def limits_arg(name: str, value: Any) -> Limits:
     return Limits(min(count, CAP_COUNT), min(rate, CAP_RATE), ttl, groups)
 
 
-@dataclass(frozen=True)
-class Target:
-    """One destination of a send job, with the probe stream id its datagrams carry."""
-
-    address: str
-    port: int
-    stream: int
-
-
 def targets_arg(name: str, value: Any) -> list[dict[str, Any]]:
     """A list of {"to": ADDRESS, "port"?: PORT, "stream": U32}; the port is filled in later."""
     if not isinstance(value, list) or not value:

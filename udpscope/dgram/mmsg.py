@@ -90,8 +90,6 @@ class RecvBatch:
         self.iovs = (_Iovec * SLOTS)()
         self.headers = (ctypes.c_char * (_HDR * SLOTS))()
         self.address = ctypes.addressof(self.headers)
-        self.payload_view = memoryview(self.payload).cast("B")
-        self.name_view = memoryview(self.names).cast("B")
         self.control_view = memoryview(self.control).cast("B")
         self.control_ints = self.control_view.cast("I")
         self.control_words = self.control_view.cast("Q")

@@ -12,7 +12,6 @@ once.
 
 from __future__ import annotations
 
-import ipaddress
 import socket
 import struct
 import sys
@@ -102,11 +101,3 @@ def ip_udp_header(src: str, sport: int, dst: str, dport: int, payload: bytes,
     check = ~_fold(partial) & 0xFFFF or 0xFFFF  # 0 means "no checksum"; IPv6 sends all ones
     return _V6.pack(0x60000000, length, _PROTO_UDP, hops, s, d, sport, dport, length, check)
 
-
-def is_ip_literal(address: str) -> bool:
-    """True for an IPv4 or IPv6 literal (a scope suffix allowed)."""
-    try:
-        ipaddress.ip_address(address.partition("%")[0])
-    except ValueError:
-        return False
-    return True

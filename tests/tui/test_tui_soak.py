@@ -25,7 +25,8 @@ import time
 import psutil
 import pytest
 
-from tests.robustness.robust_support import ROOT
+from tests.tui.pty_app import ROOT
+from tests.waiting import wait_for
 from udpscope.capture import Capture
 from udpscope.tui.app import UdpscopeApp
 from udpscope.tui.screens.help import HelpScreen
@@ -68,14 +69,6 @@ def rss() -> int:
     return psutil.Process().memory_info().rss
 
 
-async def wait_until(pilot, cond, timeout: float, what: str) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while not cond():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await pilot.pause(0.05)
-
-
 @pytest.mark.soak
 @pytest.mark.timeout(int(SOAK_SECONDS * 3) + 180)
 async def test_tui_flood_soak_memory_flat_and_every_datagram_counted() -> None:
@@ -87,8 +80,8 @@ async def test_tui_flood_soak_memory_flat_and_every_datagram_counted() -> None:
     interval = max(1.0, SOAK_SECONDS / 20)
     warmup = max(10.0, SOAK_SECONDS / 4)
     async with app.run_test(size=(160, 45)) as pilot:
-        await wait_until(pilot, lambda: 1 in capture.sockets and capture.sockets[1].state == "bound",
-                         15, "the socket to bind")
+        await wait_for(lambda: 1 in capture.sockets and capture.sockets[1].state == "bound",
+                       15, what="the socket to bind", pilot=pilot)
         entry = capture.sockets[1]
         local = entry.local()
         assert local is not None
@@ -111,8 +104,8 @@ async def test_tui_flood_soak_memory_flat_and_every_datagram_counted() -> None:
                 await proc.wait()
         sent, failed = (int(x) for x in out.split())
 
-        await wait_until(pilot, lambda: entry.rx_datagrams + entry.kernel_drops >= sent,
-                         60, f"rx + drops to reach {sent}")
+        await wait_for(lambda: entry.rx_datagrams + entry.kernel_drops >= sent,
+                       60, what=f"rx + drops to reach {sent}", pilot=pilot)
         capture.tick()
         rx, drops = entry.rx_datagrams, entry.kernel_drops
         ring_ok = capture.evictions + len(capture.ring) == capture.seq
@@ -120,7 +113,8 @@ async def test_tui_flood_soak_memory_flat_and_every_datagram_counted() -> None:
 
         # Still responsive after the flood: F1 opens the help screen.
         await pilot.press("f1")
-        await wait_until(pilot, lambda: isinstance(app.screen, HelpScreen), 15, "help screen")
+        await wait_for(lambda: isinstance(app.screen, HelpScreen),
+                       15, what="help screen", pilot=pilot)
         assert app.is_running
 
     settled = [s for s in samples if s[0] >= warmup]

@@ -1,4 +1,4 @@
-"""Helpers for the robustness tests: the app on a pseudo-terminal, free ports, fd counts.
+"""The app on a pseudo-terminal as users run it (PtyApp), the port it bound, fd counts.
 
 Why a real pty: the headless Textual pilot never shows what bytes reach a terminal. Here the app
 runs as the user runs it (`python -m udpscope`), and everything it writes is kept byte for byte,
@@ -13,15 +13,15 @@ import os
 import re
 import select
 import signal
-import socket
 import struct
 import subprocess
 import sys
 import termios
 import threading
-import time
 from collections.abc import Callable
 from pathlib import Path
+
+from tests.waiting import wait_notified
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -33,14 +33,6 @@ TEXTUAL_CSI = re.compile(
 )
 # Textual sets the mouse pointer shape with OSC 22.
 TEXTUAL_OSC = re.compile(rb"\x1b\]22;[a-z-]*\x07")
-
-
-def free_udp_port(host: str = "127.0.0.1") -> int:
-    """A port that was free a moment ago (for a child process that needs a fixed number)."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    with socket.socket(family, socket.SOCK_DGRAM) as s:
-        s.bind((host, 0))
-        return s.getsockname()[1]
 
 
 def fd_count() -> int:
@@ -117,21 +109,30 @@ class PtyApp:
 
     def wait_for(self, cond: Callable[[bytes], bool], timeout: float, what: str) -> None:
         """Wait (bounded) until `cond(all output so far)` holds; woken by every read."""
-        deadline = time.monotonic() + timeout
-        with self._cond:
-            while not cond(bytes(self.output)):
-                left = deadline - time.monotonic()
-                if left <= 0 or self._eof:
-                    tail = strip_csi(bytes(self.output[-3000:]))
-                    raise AssertionError(
-                        f"timed out waiting for {what} (eof={self._eof}); last output: {tail!r}"
-                    )
-                self._cond.wait(left)
+
+        def failure() -> str:
+            tail = strip_csi(bytes(self.output[-3000:]))
+            return f"{what} (eof={self._eof}); last output: {tail!r}"
+
+        wait_notified(self._cond, lambda: cond(bytes(self.output)) or self._eof, timeout,
+                      what=failure)
+        if not cond(bytes(self.output)):
+            raise AssertionError(f"the app's output ended before {failure()}")
 
     def wait_text(self, text: str | bytes, timeout: float = 15.0, *, after: int = 0) -> None:
         """Wait until `text` is on screen (in the CSI-stripped output written after `after`)."""
         needle = text.encode() if isinstance(text, str) else text
         self.wait_for(lambda out: needle in strip_csi(out[after:]), timeout, repr(text))
+
+    def bound_port(self, host: str = "127.0.0.1", timeout: float = 30.0) -> int:
+        """The port the app's socket got (it was started with port 0), from its listening row."""
+        shown = f"[{host}]" if ":" in host else host
+        row = re.compile(rb"listening " + re.escape(shown.encode()) + rb":(\d+)(?!\d|\xe2\x80\xa6)")
+        self.wait_for(lambda out: row.search(strip_csi(out)) is not None, timeout,
+                      f"the listening row of {shown}")
+        found = row.search(strip_csi(self.snapshot()))
+        assert found is not None
+        return int(found.group(1))
 
     def write(self, data: bytes) -> None:
         os.write(self._master, data)
@@ -140,10 +141,7 @@ class PtyApp:
         assert self.proc is not None
         rc = self.proc.wait(timeout)
         # Let the reader drain what the child wrote before it exited.
-        with self._cond:
-            deadline = time.monotonic() + 5
-            while not self._eof and time.monotonic() < deadline:
-                self._cond.wait(deadline - time.monotonic())
+        wait_notified(self._cond, lambda: self._eof, 5, what="the end of the app's output")
         return rc
 
     def close(self) -> None:

@@ -5,7 +5,7 @@ import ipaddress
 
 import pytest
 
-from tests.mcast.mcast_support import close_all, open_socket
+from tests.dgram.mcast_support import close_all, open_socket
 from tests.netns import inside
 from udpscope import dgram
 from udpscope.net import checks, membership

@@ -7,8 +7,8 @@ datagram walked) must give the same packets, bytes, TTL range and interface.
 
 import pytest
 
-from tests.mcast.mcast_support import close_all, joined_pair
-from tests.support import wait_for
+from tests.dgram.mcast_support import close_all, joined_pair
+from tests.waiting import wait_for
 from udpscope.capture import Capture, GroupTable
 from udpscope.dgram import receiver as engine_io
 from udpscope.dgram.batch import RawBatch

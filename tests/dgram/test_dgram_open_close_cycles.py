@@ -17,7 +17,8 @@ from typing import Any
 
 import pytest
 
-from tests.robustness.robust_support import fd_count
+from tests.tui.pty_app import fd_count
+from tests.waiting import wait_for
 from udpscope import dgram
 
 HOST = "127.0.0.1"
@@ -64,7 +65,7 @@ class Cycles:
             connected: asyncio.Future[None] = loop.create_future()
             a.connect(sink_port, HOST, lambda: connected.set_result(None))
             a.send(payload, self.callback)
-            await asyncio.wait_for(connected, WAIT)
+            await wait_for(connected, WAIT, what="the connect callback")
             with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as p:
                 p.bind((HOST, 0))
                 p.sendto(b"not-the-peer", (HOST, a.address().port))
@@ -89,7 +90,7 @@ class Cycles:
             for _ in range(5):
                 a.send(payload, info.port, "::1", self.callback)
             a.close()
-        await asyncio.wait_for(closed, WAIT)
+        await wait_for(closed, WAIT, what="the close callback")
         self.shapes_done[shape] += 1
 
     async def run(self, count: int) -> None:
@@ -119,7 +120,7 @@ class Cycles:
         sink.on("message", on_message)
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as p:
             p.sendto(b"round-trip", (HOST, sink_port))
-        await asyncio.wait_for(got, WAIT)
+        await wait_for(got, WAIT, what="the round trip")
         sink.off("message", on_message)
 
 

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import socket
 
 import pytest
 
-from tests.support import wait_for
+from tests.waiting import wait_for
 from udpscope import dgram
 from udpscope.dgram import mmsg, sender
 from udpscope.dgram import receiver as engine_io
@@ -90,7 +91,7 @@ async def test_burst_arrives_individually_in_order(
         for payload in payloads:
             sender_sock.send(payload, address.port, LOOPBACK[kind],
                              lambda err, n: results.append((err, n)))
-        await asyncio.wait_for(done, 5)
+        await wait_for(done, 5, what="every datagram")
         assert [msg for msg, _ in got] == payloads
         assert [rinfo.size for _, rinfo in got] == [len(p) for p in payloads]
         assert {rinfo.port for _, rinfo in got} == {sender_sock.address().port}
@@ -112,12 +113,12 @@ async def test_connected_burst_uses_the_same_path(send_path: str) -> None:
         address = await receiver.bind_async(0, "127.0.0.1")
         connected = asyncio.get_running_loop().create_future()
         client.connect(address.port, "127.0.0.1", lambda: connected.set_result(None))
-        await asyncio.wait_for(connected, 5)
+        await wait_for(connected, 5, what="the connect callback")
         payloads = [i.to_bytes(4, "big") for i in range(150)]
         got, done = _collect(receiver, len(payloads))
         for payload in payloads:
             client.send(payload)
-        await asyncio.wait_for(done, 5)
+        await wait_for(done, 5, what="every datagram")
         assert [msg for msg, _ in got] == payloads
     finally:
         receiver.close()
@@ -135,7 +136,7 @@ async def test_oversized_datagram_in_a_run_fails_alone(send_path: str) -> None:
         results: list[tuple] = []
         for payload in (b"a", b"b", bytes(65508), b"c", b"d"):
             client.send(payload, address.port, "127.0.0.1", lambda e, n: results.append((e, n)))
-        await asyncio.wait_for(done, 5)
+        await wait_for(done, 5, what="every datagram")
         await wait_for(lambda: len(results) == 5, 5, what="every send callback")
         assert [msg for msg, _ in got] == [b"a", b"b", b"c", b"d"]
         assert results[2][0].code == "EMSGSIZE" and results[2][1] is None
@@ -155,7 +156,7 @@ async def test_send_then_close_in_the_same_turn_still_sends() -> None:
         got, done = _collect(receiver, 1)
         client.send(b"last words", address.port, "127.0.0.1")
         client.close()
-        await asyncio.wait_for(done, 5)
+        await wait_for(done, 5, what="every datagram")
         assert got[0][0] == b"last words"
     finally:
         receiver.close()
@@ -173,7 +174,7 @@ async def test_option_set_after_send_does_not_apply_to_it() -> None:
         client.send(b"first", address.port, "127.0.0.1")
         client.set_ttl(9)
         client.send(b"second", address.port, "127.0.0.1")
-        await asyncio.wait_for(done, 5)
+        await wait_for(done, 5, what="every datagram")
         assert [(m, r.ttl) for m, r in got] == [(b"first", 7), (b"second", 9)]
     finally:
         receiver.close()
@@ -233,6 +234,69 @@ def test_compiled_control_decoder_agrees_with_the_cmsg_walk(family: int, address
     finally:
         receiver.close()
         sender_sock.close()
+
+
+def _force_rcvbuf(sock: socket.socket, size: int) -> None:
+    """A receive buffer of `size`: SO_RCVBUFFORCE (root) passes net.core.rmem_max."""
+    force = getattr(socket, "SO_RCVBUFFORCE", 33)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, force, size)
+    except OSError:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, size)
+
+
+async def _batches_per_wake(budget: float | None, queued: int) -> list[list[int]]:
+    """Queue `queued` datagrams before the reader can run, then record, per reader wake-up,
+    the sizes of the batches it delivered (a wake ends when the loop gets to a callback
+    scheduled from its first batch: asyncio and uvloop both run those before the next I/O)."""
+    loop = asyncio.get_running_loop()
+    receiver = dgram.create_socket("udp4")
+    wakes: list[list[int]] = []
+    in_wake = False
+
+    def end_wake() -> None:
+        nonlocal in_wake
+        in_wake = False
+
+    def on_batch(batch: dgram.Batch) -> None:
+        nonlocal in_wake
+        if not in_wake:
+            in_wake = True
+            wakes.append([])
+            loop.call_soon(end_wake)
+        wakes[-1].append(len(batch))
+
+    old = dgram.set_drain_budget(budget)
+    try:
+        address = await receiver.bind_async(0, "127.0.0.1")
+        with socket.socket(fileno=os.dup(receiver.fileno())) as raw:
+            _force_rcvbuf(raw, 8 << 20)
+        receiver.on("batch", on_batch)
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as tx:
+            for i in range(queued):  # no await in between: the reader cannot run yet
+                tx.sendto(b"%d" % i, ("127.0.0.1", address.port))
+        await wait_for(lambda: sum(map(sum, wakes)) >= queued, 10,
+                       what=lambda: f"{queued} datagrams (got {sum(map(sum, wakes))}, "
+                                    f"kernel drops {receiver.get_kernel_drops()})")
+    finally:
+        dgram.set_drain_budget(old)
+        receiver.close()
+    return wakes
+
+
+async def test_a_smaller_drain_budget_drains_less_per_wake_up(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """What `set_drain_budget` is for: with no budget each reader wake-up delivers one
+    recvmmsg batch and gives the loop back; with a generous one a single wake-up drains
+    everything queued. Counted per wake-up, not timed."""
+    if not mmsg.available():
+        pytest.skip("recvmmsg is not available on this platform")
+    monkeypatch.setattr(engine_io, "_use_mmsg", lambda: True)
+    queued = 3 * mmsg.SLOTS
+    short = await _batches_per_wake(0.0, queued)
+    assert short == [[mmsg.SLOTS]] * 3, short
+    long = await _batches_per_wake(30.0, queued)
+    assert long == [[mmsg.SLOTS] * 3], long
 
 
 def test_drain_budget_hook_sets_and_restores() -> None:

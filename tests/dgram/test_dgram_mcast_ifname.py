@@ -6,7 +6,7 @@ that namespace would, so names are looked up where the socket lives.
 
 import pytest
 
-from tests.mcast.mcast_support import close_all, joined_pair, next_message, open_socket, send
+from tests.dgram.mcast_support import close_all, joined_pair, next_message, open_socket, send
 from tests.netns import _ip, inside
 
 pytestmark = pytest.mark.netns

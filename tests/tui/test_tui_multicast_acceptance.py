@@ -10,14 +10,13 @@ machine's real interfaces.
 
 from __future__ import annotations
 
-import asyncio
 import time
-from collections.abc import Callable
 
 import pytest
 from textual.widgets import DataTable, Input
 
 from tests.netns import NetnsFactory, VethPair, _ip, inside
+from tests.waiting import wait_for
 from udpscope import dgram
 from udpscope.capture import Capture
 from udpscope.probe import encode_probe
@@ -26,18 +25,9 @@ from udpscope.tui.widgets.message_log import MessageLog
 
 pytestmark = pytest.mark.netns
 GROUP = "239.77.0.1"
-PORT = 47377
 TTL = 5
 COUNT = 20
 MISSING_SEQ = 7  # the second sender skips it: one probe lost
-
-
-async def wait_for(pilot, cond: Callable[[], object], what: str, timeout: float = 8.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not cond():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await pilot.pause(0.02)
 
 
 def log_lines(app: UdpscopeApp) -> list[str]:
@@ -56,7 +46,7 @@ async def start_senders(pair: VethPair) -> list[dgram.Socket]:
     with inside(pair.a.ns):
         for source in sources:
             sock = dgram.create_socket("udp4")
-            await asyncio.wait_for(sock.bind_async(0, source), 5)
+            await wait_for(sock.bind_async(0, source), 5, what="the bind")
             sock.set_multicast_interface(source)
             sock.set_multicast_ttl(TTL)
             senders.append(sock)
@@ -69,23 +59,26 @@ async def test_two_senders_to_a_joined_group_in_the_tui(netns_factory: NetnsFact
     sources = [s.address().address for s in senders]
     try:
         with inside(pair.b.ns):
-            app = UdpscopeApp(binds=[("0.0.0.0", PORT)], joins=[(GROUP, pair.b.ifname)],
+            app = UdpscopeApp(binds=[("0.0.0.0", 0)], joins=[(GROUP, pair.b.ifname)],
                               capture=Capture(ring_size=1000))
             async with app.run_test(size=(150, 45)) as pilot:
                 capture = app.capture
-                await wait_for(pilot, lambda: capture.sockets and capture.sockets[1].state == "bound"
-                               and capture.sockets[1].sock.get_memberships(), "bound and joined")
+                await wait_for(lambda: capture.sockets and capture.sockets[1].state == "bound"
+                               and capture.sockets[1].sock.get_memberships(),
+                               8.0, what="bound and joined", pilot=pilot)
                 entry = capture.sockets[1]
+                port = entry.local()[1]
                 now = time.time()
                 for seq in range(COUNT):
-                    senders[0].send(encode_probe(seq, now, 48), PORT, GROUP)
+                    senders[0].send(encode_probe(seq, now, 48), port, GROUP)
                     if seq != MISSING_SEQ:
-                        senders[1].send(encode_probe(seq, now, 48), PORT, GROUP)
-                await wait_for(pilot, lambda: entry.rx_datagrams == 2 * COUNT - 1, "all probes")
+                        senders[1].send(encode_probe(seq, now, 48), port, GROUP)
+                await wait_for(lambda: entry.rx_datagrams == 2 * COUNT - 1,
+                               8.0, what="all probes", pilot=pilot)
 
                 # Per datagram: the group, the ingress interface and the TTL, in their columns.
-                await wait_for(pilot, lambda: any(GROUP in line for line in log_lines(app)),
-                               "log rows")
+                await wait_for(lambda: any(GROUP in line for line in log_lines(app)),
+                               8.0, what="log rows", pilot=pilot)
                 header = app.screen.query_one(MessageLog).columns.header()
                 ttl_at = header.index("ttl")
                 rows = [line for line in log_lines(app) if GROUP in line]
@@ -102,27 +95,30 @@ async def test_two_senders_to_a_joined_group_in_the_tui(netns_factory: NetnsFact
                 assert first.tracker.stats().lost == 0
                 assert second.tracker.stats().lost == 1
                 await pilot.press("5")
-                await wait_for(pilot, lambda: type(app.screen).__name__ == "StatsScreen", "stats")
-                await wait_for(pilot, lambda: all(
+                await wait_for(lambda: type(app.screen).__name__ == "StatsScreen",
+                               8.0, what="stats", pilot=pilot)
+                await wait_for(lambda: all(
                     s in table_text(app.screen.query_one("#group-stats", DataTable)) for s in sources),
-                    "both streams in the stats table")
+                               8.0, what="both streams in the stats table", pilot=pilot)
                 await pilot.press("escape")
 
                 # The membership view matches the kernel and marks udpscope's join.
                 await pilot.press("6")
-                await wait_for(pilot, lambda: type(app.screen).__name__ == "MulticastScreen", "view")
+                await wait_for(lambda: type(app.screen).__name__ == "MulticastScreen",
+                               8.0, what="view", pilot=pilot)
                 kernel = app.screen.query_one("#kernel-groups", DataTable)
-                await wait_for(pilot, lambda: any(
+                await wait_for(lambda: any(
                     "★" in line and GROUP in line and pair.b.ifname in line
-                    for line in table_text(kernel).splitlines()), "own join marked ★")
+                    for line in table_text(kernel).splitlines()),
+                               8.0, what="own join marked ★", pilot=pilot)
 
                 async def check(group: str) -> str:
                     field = app.screen.query_one("#check-group", Input)
                     field.focus()
                     field.value = group
                     await pilot.press("enter")  # submitting the field runs the checks
-                    await wait_for(pilot, lambda: f"group    {group}" in app.screen.findings_text(),
-                                   f"findings for {group}")
+                    await wait_for(lambda: f"group    {group}" in app.screen.findings_text(),
+                                   8.0, what=f"findings for {group}", pilot=pilot)
                     return app.screen.findings_text()
 
                 # A group nobody joined, with isolation on: both explained in plain words.

@@ -8,8 +8,9 @@ import time
 
 import pytest
 
-from tests.mcast.mcast_support import close_all, joined_pair, next_message, open_socket, send
+from tests.dgram.mcast_support import close_all, joined_pair, next_message, open_socket, send
 from tests.netns import inside
+from tests.waiting import wait_for
 from udpscope import dgram
 from udpscope.net.interfaces import resolve_interface
 from udpscope.probe import decode_probe, encode_probe
@@ -215,7 +216,7 @@ async def test_broadcast_eacces_goes_to_the_callback(veth_pair):
     try:
         done: asyncio.Future = asyncio.get_running_loop().create_future()
         tx.send(b"x", 9, veth_pair.broadcast, lambda err, n: done.set_result((err, n)))
-        err, n = await asyncio.wait_for(done, 5)
+        err, n = await wait_for(done, 5, what="the send callback")
         assert n is None and err.code == "EACCES" and err.address == veth_pair.broadcast
         assert err.port == 9
     finally:

@@ -8,10 +8,10 @@ awaited with a deadline; "did not receive" is proved with a later datagram on th
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from tests.netns import VethPair, inside
+from tests.waiting import wait_for
 from udpscope import dgram
 
 TIMEOUT = 5.0
@@ -24,7 +24,7 @@ async def open_socket(ns: str, type_: str = "udp4", *, port: int = 0,
     with inside(ns):
         sock = dgram.create_socket(dgram.SocketOptions(type_, **options))
         try:
-            await asyncio.wait_for(sock.bind_async(port, address), TIMEOUT)
+            await wait_for(sock.bind_async(port, address), TIMEOUT, what="the bind")
         except BaseException:
             sock.close()
             raise
@@ -53,16 +53,16 @@ async def joined_pair(pair: VethPair, group: str, family: str = "udp4", *,
 
 async def next_message(it: dgram.MessageIterator, ns: str | None = None,
                        timeout: float = TIMEOUT) -> tuple[bytes, dgram.RemoteInfo]:
-    """The next datagram, or TimeoutError. With `ns`, the loop thread waits inside it (so an
+    """The next datagram (the test fails after `timeout`). With `ns`, the loop thread waits inside it (so an
     ingress interface index is named in the socket's own namespace)."""
     if ns is None:
-        return await asyncio.wait_for(anext(it), timeout)
+        return await wait_for(anext(it), timeout, what="the next datagram")
     with inside(ns):
-        return await asyncio.wait_for(anext(it), timeout)
+        return await wait_for(anext(it), timeout, what="the next datagram")
 
 
 async def send(sock: dgram.Socket, data: bytes, port: int, address: str) -> int:
-    return await asyncio.wait_for(sock.send_async(data, port, address), TIMEOUT)
+    return await wait_for(sock.send_async(data, port, address), TIMEOUT, what="the send")
 
 
 def close_all(*socks: dgram.Socket) -> None:

@@ -12,9 +12,11 @@ import socket
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
+from tests.waiting import wait_until
 from udpscope.benchkit import blaster, report
 from udpscope.benchkit.host import detect
 from udpscope.benchkit.proc import Children, PeerError, python_argv
@@ -93,14 +95,20 @@ def test_children_are_killed_when_the_block_ends() -> None:
     assert proc.poll() is not None
 
 
-def test_a_silent_child_times_out_with_its_stderr() -> None:
+def test_a_silent_child_times_out_with_its_stderr(tmp_path: Path) -> None:
+    """The timeout's message carries what the child wrote to stderr (the reason it is silent)."""
+    written = tmp_path / "stderr-written"
     with Children() as kids:
-        child = kids.start([sys.executable, "-c", "import sys, time; sys.stderr.write('boom');"
-                            " sys.stderr.flush(); time.sleep(60)"], "mute", None)
+        child = kids.start([sys.executable, "-c", "import pathlib, sys, time;"
+                            " sys.stderr.write('boom: no such group'); sys.stderr.flush();"
+                            f" pathlib.Path({str(written)!r}).touch(); time.sleep(60)"],
+                           "mute", None)
+        wait_until(written.exists, 30, what="the child to write its stderr")
         t0 = time.monotonic()
-        with pytest.raises(PeerError, match="mute: no answer within"):
+        with pytest.raises(PeerError, match="mute: no answer within") as info:
             child.ready(0.5)
         assert time.monotonic() - t0 < 10
+        assert "boom: no such group" in str(info.value)
 
 
 def test_summaries_take_medians_and_name_the_limit() -> None:

@@ -6,13 +6,13 @@ from __future__ import annotations
 import json
 import signal
 import socket
-import time
 from pathlib import Path
 
 import pytest
 
 from tests.cli.clitools import Proc, run_cli
 from tests.files.tools import tshark_fields
+from tests.waiting import wait_until
 from udpscope.files.capture_file import read_capture
 
 
@@ -58,11 +58,11 @@ def test_file_is_flushed_while_listen_runs(tmp_path: Path) -> None:
             tx.sendto(b"live %d" % i, ("127.0.0.1", port))
             p.json()
         # Still running: what was reported is already on disk (a kill -9 would keep it).
-        deadline = time.monotonic() + 5
-        while time.monotonic() < deadline:
+        def on_disk() -> list[bytes] | None:
             got = [d.payload for d in read_capture(path)[0]]
-            if len(got) == 3:
-                break
+            return got if len(got) >= 3 else None
+
+        got = wait_until(on_disk, what="three datagrams in the file while listen runs")
         assert got == [b"live 0", b"live 1", b"live 2"]
         assert p.popen.poll() is None
         p.signal(signal.SIGTERM)

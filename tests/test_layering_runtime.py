@@ -13,7 +13,7 @@ import textwrap
 
 import pytest
 
-from tests.robustness.robust_support import ROOT
+from tests.tui.pty_app import ROOT
 
 CHECK = textwrap.dedent(
     """

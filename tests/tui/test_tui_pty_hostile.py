@@ -23,12 +23,11 @@ import unicodedata
 import pytest
 
 from tests.fixtures.hostile import HOSTILE
-from tests.robustness.robust_support import (
+from tests.tui.pty_app import (
     CSI,
     TEXTUAL_CSI,
     TEXTUAL_OSC,
     PtyApp,
-    free_udp_port,
     strip_csi,
 )
 
@@ -93,17 +92,18 @@ def _bad_characters(text: str) -> list[str]:
 
 @pytest.mark.parametrize("host", ["127.0.0.1", "::1"], ids=["udp4", "udp6"])
 def test_real_app_on_a_pty_shows_hostile_payloads_inert(host: str) -> None:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
     try:
-        port = free_udp_port(host)
+        with socket.socket(family, socket.SOCK_DGRAM) as probe:
+            probe.bind((host, 0))
     except OSError as exc:
         pytest.skip(f"no {host} loopback here: {exc}")
-    endpoint = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    app = PtyApp(["--bind", endpoint, "--theme", "udpscope-dark"])
+    shown = f"[{host}]" if ":" in host else host
+    app = PtyApp(["--bind", f"{shown}:0", "--theme", "udpscope-dark"])
     app.start()
     try:
-        # First frame: the socket's listening row is on screen.
-        app.wait_text(f"listening {endpoint}", FIRST_FRAME_TIMEOUT)
+        # First frame: the socket's listening row is on screen, with the port it got.
+        port = app.bound_port(host, FIRST_FRAME_TIMEOUT)
 
         payloads = [p for _, p in HOSTILE]
         payloads.append(b"\x1b" * 65507)  # maximum size, every byte an escape introducer
