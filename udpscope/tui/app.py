@@ -433,7 +433,8 @@ class UdpscopeApp(OrderedKeysApp[int]):
         """Open the detail view on ``record``; ``source`` gives its neighbours (prev / next)."""
         from udpscope.tui.screens.detail import PacketDetail
 
-        self.push_screen(PacketDetail(record, source, self.tz))
+        self.push_screen(PacketDetail(record, source, self.tz,
+                                      self.main_screen.message_log.decoder))
 
     def help_sections(self) -> list[tuple[str, list[Binding]]]:
         """The help screen's sections, read from the bindings so the help cannot drift."""
