@@ -122,6 +122,7 @@ class UdpscopeApp(OrderedKeysApp[int]):
         self._ticks = 0
         self._drain_timer: Timer | None = None
         self._errors_seen = 0
+        self._findings_seen: set[tuple[int, str]] = set()
         self.main_screen = MainScreen(self.capture, tz)
         self.install_screen(self.main_screen, MAIN_SCREEN)
         self.add_mode("stats", self._stats_screen)
@@ -167,14 +168,20 @@ class UdpscopeApp(OrderedKeysApp[int]):
         self._errors_seen = self.capture.error_count
         self.set_interval(1 / TICK_HZ, self._tick)
         # Once the first frame is out: what later screens import, while files can still be
-        # opened. (Right after the refresh it held up the writing of that very frame.)
-        self.set_timer(PRELOAD_DELAY, preload_later_modules)
+        # opened. (Right after the refresh it held up the writing of that very frame.) Stream
+        # health (numpy, the decoders) starts once they are loaded, off the start-up path.
+        self.set_timer(PRELOAD_DELAY, lambda: preload_later_modules(self._preloaded))
         if self.handle_signals:
             self._catch_signals()
         self._startup_sockets()
         self._startup_workspace()
         if self.selected_socket is None and self.capture.sockets:
             self.selected_socket = next(iter(self.capture.sockets))
+
+    def _preloaded(self) -> None:
+        """Called in the preload thread once it is done: start following streams."""
+        with contextlib.suppress(RuntimeError):  # the app is gone already
+            self.call_from_thread(self.capture.track_streams)
 
     def _startup_workspace(self) -> None:
         if self.startup_workspace is None:
@@ -249,6 +256,7 @@ class UdpscopeApp(OrderedKeysApp[int]):
         slow = self._ticks % SLOW_EVERY == 0
         if self._ticks % RATE_EVERY == 0:
             self.capture.tick()
+            self._announce_findings()
         if slow:
             self._announce_errors()
         try:
@@ -275,6 +283,22 @@ class UdpscopeApp(OrderedKeysApp[int]):
         if missed > 1:
             text += f"\n(+{missed - 1} more errors in the log)"
         self.notify(text, title="Error", severity="error", markup=False)
+
+    def _announce_findings(self) -> None:
+        """A new mDNS/SSDP finding on a socket is said once, wherever the user is (pane 5 lists
+        them with what usually causes them)."""
+        now = self.capture.clock()
+        for entry in self.capture.entries():
+            streams = entry.streams
+            if streams is None:
+                continue
+            for finding in streams.findings(now):
+                key = (entry.id, finding.id)
+                if key in self._findings_seen or finding.severity == "info":
+                    continue
+                self._findings_seen.add(key)
+                self.notify(f"#{entry.id}: {safe_text(finding.title, 200)}\n5 Stats says why.",
+                            title="Discovery", severity="warning", markup=False)
 
     # ---- errors ------------------------------------------------------------------------------
 
@@ -416,6 +440,30 @@ class UdpscopeApp(OrderedKeysApp[int]):
             return
         self.capture.forget(entry.id)
         self.selected_socket = next(iter(self.capture.sockets), None)
+
+    def action_stream_options(self) -> None:
+        """Ask for the selected socket's sequence field and A/B arbitration, then apply them."""
+        entry = self._need_socket()
+        if entry is None:
+            return
+        from udpscope.tui.screens.stream_options import StreamOptionsDialog
+        from udpscope.tui.streamforms import StreamOptionsRequest
+
+        settings = entry.streams.settings() if entry.streams is not None else {}
+
+        def done(req: StreamOptionsRequest | None) -> None:
+            if req is None or entry.id not in self.capture.sockets:
+                return
+            try:
+                self.capture.set_stream_options(entry.id, req.seq, req.arbitrate)
+            except Exception as exc:  # validated already: a surprise is reported, not raised
+                self.report_error(entry.id, exc)
+                return
+            self.notify(f"Socket #{entry.id}: {req.describe()}; its stream tracking starts "
+                        "over.", title="Streams", markup=False)
+
+        self.push_screen(StreamOptionsDialog(entry.id, settings.get("seq") or "",
+                                             bool(settings.get("arbitrate"))), done)
 
     def watch_selected_socket(self, value: int | None) -> None:
         if self.main_screen.is_mounted:

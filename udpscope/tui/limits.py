@@ -17,6 +17,7 @@ from __future__ import annotations
 import importlib
 import os
 import threading
+from collections.abc import Callable
 
 __all__ = [
     "LATER_MODULES",
@@ -40,7 +41,12 @@ LATER_MODULES = (
     "udpscope.tui.screens.help",
     "udpscope.tui.screens.save",
     "udpscope.tui.commands",
+    "udpscope.tui.screens.stream_options",
+    "udpscope.tui.widgets.field_tree",
     "udpscope.hexdump",
+    "udpscope.decode",
+    "udpscope.health",
+    "udpscope.capture.streams",
     "udpscope.net.interfaces",
     "udpscope.net.membership",
     "udpscope.net.checks",
@@ -51,8 +57,9 @@ LATER_MODULES = (
 )
 
 
-def preload_later_modules() -> threading.Thread:
-    """Import LATER_MODULES in a daemon thread (the event loop keeps running meanwhile)."""
+def preload_later_modules(then: Callable[[], object] | None = None) -> threading.Thread:
+    """Import LATER_MODULES in a daemon thread (the event loop keeps running meanwhile), then
+    call `then` in that thread."""
 
     def load() -> None:
         for name in LATER_MODULES:
@@ -60,6 +67,8 @@ def preload_later_modules() -> threading.Thread:
                 importlib.import_module(name)
             except Exception:  # noqa: S112 - a module that cannot load now is loaded on use
                 continue
+        if then is not None:
+            then()
 
     thread = threading.Thread(target=load, name="udpscope-preload", daemon=True)
     thread.start()
