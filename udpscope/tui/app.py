@@ -180,7 +180,8 @@ class UdpscopeApp(OrderedKeysApp[int]):
 
     def _preloaded(self) -> None:
         """Called in the preload thread once it is done: start following streams."""
-        with contextlib.suppress(RuntimeError):  # the app is gone already
+        # The app may be gone by then (a short session): nothing left to start.
+        with contextlib.suppress(Exception):
             self.call_from_thread(self.capture.track_streams)
 
     def _startup_workspace(self) -> None:

@@ -138,6 +138,7 @@ class HexView(Static):
         self._text = ""
         self._line_len = line_width(16)
         self.line_count = 0
+        self.shown = Content("")  # what is drawn now (the dump, with the highlight's spans)
 
     def show_payload(self, payload: bytes, bytes_per_line: int, limit: int) -> None:
         """Dump `payload` (its first `limit` bytes, then how many were left out)."""
@@ -151,7 +152,11 @@ class HexView(Static):
         self._text = "\n".join(lines) if lines else "(empty)"
         self.line_count = max(1, len(lines))
         self.highlight = None
-        self.update(Content(self._text))
+        self._draw(Content(self._text))
+
+    def _draw(self, content: Content) -> None:
+        self.shown = content
+        self.update(content)
 
     def set_highlight(self, start: int, end: int, style: str) -> int | None:
         """Highlight bytes [start, end) (clamped to what is dumped) in `style`; returns the
@@ -159,14 +164,14 @@ class HexView(Static):
         end = min(end, len(self.data))
         if end <= start:
             self.highlight = None
-            self.update(Content(self._text))
+            self._draw(Content(self._text))
             return None
         self.highlight = (start, end)
         content = Content(self._text)
         step = self._line_len + 1   # every line but the last is full, then "\n"
         for line, a, b in byte_spans(start, end, self.bytes_per_line):
             content = content.stylize(style, line * step + a, line * step + b)
-        self.update(content)
+        self._draw(content)
         return start // self.bytes_per_line
 
     def on_click(self, event: Click) -> None:

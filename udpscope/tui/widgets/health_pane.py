@@ -35,24 +35,25 @@ __all__ = ["HEALTH_COLS", "HealthPane", "health_row"]
 SPARK_SECONDS = 12  # seconds in a row's sparkline
 TIMELINE_SECONDS = 120  # seconds in the selected stream's timelines
 PID_ROWS = 64
+JITTER_FLOOR_MS = 5.0  # a row's jitter sparkline scale starts here: a calm stream looks calm
 NULL_PID = 0x1FFF
 
-HEALTH_COLS = (
+HEALTH_COLS = (   # priority: 0 always shown, higher numbers dropped first
     ColumnSpec("#", 3, 0),
     ColumnSpec("kind", 5, 0),
     ColumnSpec("source", 0, 0, min_width=15),
-    ColumnSpec("destination", 21, 4),
+    ColumnSpec("destination", 21, 3),
     ColumnSpec("ssrc", 10, 6),
     ColumnSpec("packets", 8, 2),
     ColumnSpec("lost", 13, 0),
     ColumnSpec("dup", 5, 5),
     ColumnSpec("reord", 5, 5),
     ColumnSpec("jitter", 9, 1),
-    ColumnSpec("TS", 16, 3),
+    ColumnSpec("TS", 16, 2),
     ColumnSpec("PCR max", 8, 7),
     ColumnSpec("kernel", 7, 0),
     ColumnSpec("loss/s", SPARK_SECONDS, 1),
-    ColumnSpec("jitter/s", SPARK_SECONDS, 3),
+    ColumnSpec("jitter/s", SPARK_SECONDS, 4),
 )
 PID_COLS = (ColumnSpec("PID", 6, 0), ColumnSpec("role", 5, 0), ColumnSpec("packets", 9, 0),
             ColumnSpec("CC errors", 9, 0))
@@ -91,7 +92,8 @@ def health_row(sock_id: int, s: StreamHealth, now: float) -> dict[str, Cell]:
         "PCR max": _ms(d.get("pcr_interval_ms_max")),
         "kernel": Text(str(s.kernel_drops), style="bold red" if s.kernel_drops else ""),
         "loss/s": Text(spark(losses), style="red" if bad else "green"),
-        "jitter/s": Text(spark(jitters) if jitter_seen else "", style="cyan"),
+        "jitter/s": Text(spark(jitters, max(JITTER_FLOOR_MS, *(v or 0.0 for v in jitters)))
+                         if jitter_seen else "", style="cyan"),
     }
 
 
