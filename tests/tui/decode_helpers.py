@@ -9,7 +9,7 @@ import asyncio
 from collections.abc import Sequence
 
 from textual.pilot import Pilot
-from tui_helpers import FROZEN, PORT_A, log_of, make_app, wait_for
+from tui_helpers import FROZEN, log_of, make_app, wait_for
 
 from tests.decode.test_dns_family import mdns_query, mdns_response
 from tests.streams.build import pat, rtp, ts_packet

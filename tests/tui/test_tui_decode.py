@@ -6,7 +6,16 @@ from __future__ import annotations
 
 import socket
 
-from decode_helpers import MDNS_RESPONSE, RTP_TS, TRUNCATED, decode_app, emit, mdns_query, open_detail, ready
+from decode_helpers import (
+    MDNS_RESPONSE,
+    RTP_TS,
+    TRUNCATED,
+    decode_app,
+    emit,
+    mdns_query,
+    open_detail,
+    ready,
+)
 from textual.widgets import Input
 from tui_helpers import log_of, make_app, rendered_log_lines, type_into, wait_for
 

@@ -9,7 +9,16 @@ SVGs before committing them.
 from __future__ import annotations
 
 import pytest
-from decode_helpers import MDNS_RESPONSE, RTP_TS, TRUNCATED, decode_app, emit, health_scene, open_detail, ready
+from decode_helpers import (
+    MDNS_RESPONSE,
+    RTP_TS,
+    TRUNCATED,
+    decode_app,
+    emit,
+    health_scene,
+    open_detail,
+    ready,
+)
 from textual.pilot import Pilot
 from tui_helpers import PORT_A, no_blink, wait_for
 

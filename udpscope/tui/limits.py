@@ -9,7 +9,9 @@ a screenshot, a saved payload).
 
 Under an address-space limit (`ulimit -v`) glibc's per-thread malloc arenas (64 MiB of address
 space each) and 8 MiB thread stacks took most of the room before any datagram arrived; they are
-made small when such a limit is set, before the app starts its threads.
+made small when such a limit is set, before the app starts its threads, and OpenBLAS (loaded
+with numpy for stream health) is held to one thread, whose buffer it could otherwise fail to
+get and abort the process.
 """
 
 from __future__ import annotations
@@ -101,6 +103,9 @@ def fit_address_space() -> bool:
     if limit == resource.RLIM_INFINITY:
         return False
     threading.stack_size(1 << 20)
+    # numpy (stream health) loads OpenBLAS, which reserves a buffer per thread it starts and
+    # aborts the process when that fails; the trackers use no BLAS: one thread is plenty.
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     try:
         import ctypes
 

@@ -105,7 +105,8 @@ NO_STREAMS = (
 
 def _fit_table(table: DataTable[Cell], specs: tuple[ColumnSpec, ...], shown: tuple[tuple[str, int], ...]
                ) -> tuple[tuple[str, int], ...]:
-    plan = choose_columns(specs, table.size.width or 120)
+    # A table on a tab not shown has no width yet: it will have the screen's.
+    plan = choose_columns(specs, table.size.width or table.app.size.width)
     if plan != shown:
         table.clear(columns=True)
         for key, width in plan:

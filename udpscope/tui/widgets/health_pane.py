@@ -191,7 +191,7 @@ class HealthPane(Vertical):
         self.findings = findings
         self._show_findings(findings, notes)
         table = self.query_one("#health-table", DataTable)
-        plan = choose_columns(HEALTH_COLS, table.size.width or 120)
+        plan = choose_columns(HEALTH_COLS, table.size.width or self.app.size.width)
         if plan != self._cols:
             table.clear(columns=True)
             for key, width in plan:
@@ -270,7 +270,7 @@ class HealthPane(Vertical):
             stats = tracked.ts_stats(s.source, s.destination) if tracked is not None else None
         pids.set_class(stats is not None, "-shown")
         if stats is not None:
-            plan = choose_columns(PID_COLS, pids.size.width or 60)
+            plan = choose_columns(PID_COLS, pids.size.width or self.app.size.width)
             if plan != self._pid_cols:
                 pids.clear(columns=True)
                 for k, width in plan:
