@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.batches import fake_batch
+from udpscope.dgram import Batch
 from udpscope.logfilter import FilterError, LogFilter, parse_filter
 from udpscope.records import Record
 from udpscope.ring import RxChunk
@@ -66,6 +67,19 @@ def _mixed_chunk(lo: int = 0, ports: list[int] | None = None) -> RxChunk:
     return RxChunk(500, 1.0, 3, batch, lo, len(MIXED) - lo)
 
 
+class OneSenderBatch(Batch):
+    """A batch from one sender that says so, as the engine's recvmmsg batches do."""
+
+    def uniform(self):  # type: ignore[no-untyped-def]
+        return self.rinfo(len(self) - 1), 64, 64
+
+
+def _one_sender_chunk(port: int, lo: int = 0) -> RxChunk:
+    plain = fake_batch(MIXED, port=port)
+    batch = OneSenderBatch(plain.payloads, [plain.rinfo(i) for i in range(len(MIXED))])
+    return RxChunk(700, 1.0, 3, batch, lo, len(MIXED) - lo)
+
+
 @pytest.mark.parametrize("text", [
     "proto:mdns", "proto:rtp", "proto:mpegts", "proto:ssdp", "proto:data", "proto:mdns,rtp",
     "proto:MDNS", "proto:ntp", "proto:mdns proto:rtp", "proto:rtp #3", "proto:data text:plain",
@@ -82,6 +96,23 @@ def test_proto_terms_judge_a_chunk_as_each_record(text: str) -> None:
         picked = flt.select(chunk)
         got = [picked.record(j) for j in range(picked.n)] if isinstance(picked, RxChunk) else picked
         assert got == expected
+
+
+@pytest.mark.parametrize("text", ["proto:mdns", "proto:rtp", "proto:data", "proto:ssdp,mpegts",
+                                  "proto:mdns text:_tcp", "proto:ntp"])
+@pytest.mark.parametrize("port", [5353, 40000])
+def test_a_one_sender_chunk_is_judged_as_each_record(text: str, port: int) -> None:
+    decoder = RecordDecoder(lambda sid: 40001)
+    flt = parse_filter(text, decoder)
+    assert isinstance(flt, LogFilter)
+    for lo in (0, 1):
+        chunk = _one_sender_chunk(port, lo)
+        expected = [r for r in (chunk.record(j) for j in range(chunk.n)) if flt(r)]
+        picked = flt.select(chunk)
+        got = [picked.record(j) for j in range(picked.n)] if isinstance(picked, RxChunk) else picked
+        assert got == expected
+    if text == "proto:mdns" and port == 40000:
+        assert decoder.classified == 0   # ruled out for the whole batch by its ports
 
 
 def test_proto_terms_pick_the_protocols_named() -> None:

@@ -48,13 +48,17 @@ class RecordDecoder:
         self._protos_kept = max(1, protos_kept)
         self._rows: DecodeCache | None = None
         self._protos: DecodeCache | None = None
+        self._port_only: frozenset[str] = frozenset()
+        self._port_names: dict[int, str] = {}
 
     def _caches(self) -> tuple[DecodeCache, DecodeCache]:
         if self._rows is None or self._protos is None:
-            from udpscope.decode import DecodeCache
+            from udpscope.decode import PORT_ONLY, PORTS, DecodeCache
 
             self._rows = DecodeCache(ROWS_KEPT)
             self._protos = DecodeCache(self._protos_kept)
+            self._port_only = PORT_ONLY
+            self._port_names = PORTS
         return self._rows, self._protos
 
     def local(self, sock_id: int) -> int | None:
@@ -102,16 +106,37 @@ class RecordDecoder:
         src, dst = self.ports(kind, sock_id, port)
         return protos.proto(seq, payload, src, dst)
 
+    def classifier(self, kind: str, sock_id: int, port: int | None
+                   ) -> Callable[[int, bytes], str]:
+        """A function (seq, payload) -> protocol for many datagrams of one peer and socket (a
+        received batch from one sender), memoised like `proto_at`, with the ports looked up
+        once: what a filter runs over a whole batch."""
+        _rows, protos = self._caches()
+        src, dst = self.ports(kind, sock_id, port)
+        proto = protos.proto
+
+        def classify(seq: int, payload: bytes) -> str:
+            return proto(seq, payload, src, dst)
+
+        return classify
+
+    def ruled_out(self, kind: str, sock_id: int, port: int | None,
+                  wanted: Collection[str]) -> bool:
+        """Whether the ports alone say the datagram is none of `wanted` (protocols named only
+        by their port: mDNS, LLMNR, NTP, CoAP)."""
+        self._caches()
+        if not all(name in self._port_only for name in wanted):
+            return False
+        src, dst = self.ports(kind, sock_id, port)
+        names = self._port_names
+        return names.get(src or 0) not in wanted and names.get(dst or 0) not in wanted
+
     def matches(self, seq: int, kind: str, sock_id: int, port: int | None, payload: bytes,
                 wanted: Collection[str]) -> bool:
         """Whether the datagram's protocol is one of `wanted`. Protocols named only by their
         port (mDNS, LLMNR, NTP, CoAP) are ruled out by the ports alone, unclassified."""
-        from udpscope.decode import PORT_ONLY, PORTS
-
-        if all(name in PORT_ONLY for name in wanted):
-            src, dst = self.ports(kind, sock_id, port)
-            if PORTS.get(src or 0) not in wanted and PORTS.get(dst or 0) not in wanted:
-                return False
+        if self.ruled_out(kind, sock_id, port, wanted):
+            return False
         return self.proto_at(seq, kind, sock_id, port, payload) in wanted
 
     def clear(self) -> None:

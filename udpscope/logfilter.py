@@ -97,9 +97,17 @@ class LogFilter:
         seq = chunk.seq
         sock_id = chunk.sock_id
         ok = self._proto_ok
-        if one is not None:   # one sender (a flood, usually): its port once, no RemoteInfo each
+        if one is not None:   # one sender (a flood, usually): its ports once, no RemoteInfo each
+            decoder = self.decoder
+            if decoder is None:
+                decoder = self.decoder = RecordDecoder()
             port = one[0][2]
-            return [j for j in picked if ok(seq + j, "rx", sock_id, port, payloads[lo + j])]
+            if any(decoder.ruled_out("rx", sock_id, port, wanted) for wanted in self.protos):
+                return []
+            classify = decoder.classifier("rx", sock_id, port)
+            protos = self.protos
+            return [j for j in picked
+                    if all(classify(seq + j, payloads[lo + j]) in wanted for wanted in protos)]
         return [j for j in picked
                 if ok(seq + j, "rx", sock_id, rinfo(lo + j)[2], payloads[lo + j])]
 
