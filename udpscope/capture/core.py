@@ -8,7 +8,9 @@ plus a few integer additions — records are built only when something looks at 
 a headless command) drives at its own pace.
 
 Memory is bounded whatever arrives: the ring by records and by bytes (`ring_size`, `ring_bytes`),
-the per-stream table by `max_streams`, the error list by a fixed length.
+the per-stream table by `max_streams`, the error list by a fixed length, stream health by its
+book's limits (streams.py: one call per batch, and a batch that cannot hold a tracked stream is
+passed over after one scan of its first bytes).
 
 No Textual here: the CLI and tests use it without a screen. Time comes from injectable clocks so
 tests and snapshots are deterministic.
