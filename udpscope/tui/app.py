@@ -286,20 +286,10 @@ class UdpscopeApp(OrderedKeysApp[int]):
         self.notify(text, title="Error", severity="error", markup=False)
 
     def _announce_findings(self) -> None:
-        """A new mDNS/SSDP finding on a socket is said once, wherever the user is (pane 5 lists
-        them with what usually causes them)."""
-        now = self.capture.clock()
-        for entry in self.capture.entries():
-            streams = entry.streams
-            if streams is None:
-                continue
-            for finding in streams.findings(now):
-                key = (entry.id, finding.id)
-                if key in self._findings_seen or finding.severity == "info":
-                    continue
-                self._findings_seen.add(key)
-                self.notify(f"#{entry.id}: {safe_text(finding.title, 200)}\n5 Stats says why.",
-                            title="Discovery", severity="warning", markup=False)
+        if any(entry.streams is not None for entry in self.capture.entries()):
+            from udpscope.tui.streams_ui import announce_findings
+
+            announce_findings(self, self._findings_seen)
 
     # ---- errors ------------------------------------------------------------------------------
 
@@ -445,26 +435,10 @@ class UdpscopeApp(OrderedKeysApp[int]):
     def action_stream_options(self) -> None:
         """Ask for the selected socket's sequence field and A/B arbitration, then apply them."""
         entry = self._need_socket()
-        if entry is None:
-            return
-        from udpscope.tui.screens.stream_options import StreamOptionsDialog
-        from udpscope.tui.streamforms import StreamOptionsRequest
+        if entry is not None:
+            from udpscope.tui.streams_ui import ask_stream_options
 
-        settings = entry.streams.settings() if entry.streams is not None else {}
-
-        def done(req: StreamOptionsRequest | None) -> None:
-            if req is None or entry.id not in self.capture.sockets:
-                return
-            try:
-                self.capture.set_stream_options(entry.id, req.seq, req.arbitrate)
-            except Exception as exc:  # validated already: a surprise is reported, not raised
-                self.report_error(entry.id, exc)
-                return
-            self.notify(f"Socket #{entry.id}: {req.describe()}; its stream tracking starts "
-                        "over.", title="Streams", markup=False)
-
-        self.push_screen(StreamOptionsDialog(entry.id, settings.get("seq") or "",
-                                             bool(settings.get("arbitrate"))), done)
+            ask_stream_options(self, entry)
 
     def watch_selected_socket(self, value: int | None) -> None:
         if self.main_screen.is_mounted:

@@ -44,6 +44,7 @@ LATER_MODULES = (
     "udpscope.tui.screens.save",
     "udpscope.tui.commands",
     "udpscope.tui.screens.stream_options",
+    "udpscope.tui.streams_ui",
     "udpscope.tui.widgets.field_tree",
     "udpscope.hexdump",
     "udpscope.decode",
