@@ -22,6 +22,10 @@ def test_what_goes_first() -> None:
     wide = plan_columns(200, meta=True)
     assert wide.group and wide.iface and wide.ttl and wide.time == 12
     assert wide.proto == 6
+    # Multicast seen and not room for everything: group, interface and TTL before the protocol.
+    mid = plan_columns(95, meta=True)
+    assert mid.group and mid.iface and mid.ttl and not mid.proto and mid.preview >= 20
+    assert plan_columns(95).proto  # without multicast the protocol column stays
     at_80 = plan_columns(76, meta=True)  # the log at 80 columns
     assert not at_80.group and at_80.time == 12 and at_80.size and at_80.proto
     assert at_80.preview >= 20

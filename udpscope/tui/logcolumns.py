@@ -5,7 +5,8 @@ at all; multicast rows spent what was left on metadata. Columns now have priorit
 preview keeps at least PREVIEW_MIN columns, the multicast metadata (group, interface, TTL) has
 narrow columns of its own that go first, then the time loses its milliseconds, the peer narrows
 (long ones end in "…"), the size goes, then the time, and last the protocol (a narrow column
-that says what the preview's summary is about). Plain functions of the width, no Textual: the
+that says what the preview's summary is about) -- except that while multicast metadata is
+offered, the protocol column gives way to it first. Plain functions of the width, no Textual: the
 log widget and its header use the same plan, and tests check it directly.
 """
 
@@ -71,7 +72,10 @@ def plan_columns(width: int, *, sock_width: int = 3, meta: bool = False) -> LogC
     steps = []
     p = PROTO_W
     if meta:
+        # Multicast seen: its group, interface and TTL outrank the protocol column (the preview
+        # still carries the decoded summary).
         steps.append(LogColumns(sock=sock_width, group=GROUP_W, iface=IFACE_W, ttl=TTL_W, proto=p))
+        steps.append(LogColumns(sock=sock_width, group=GROUP_W, iface=IFACE_W, ttl=TTL_W))
     steps += [
         LogColumns(sock=sock_width, proto=p),
         LogColumns(time=8, sock=sock_width, proto=p),
