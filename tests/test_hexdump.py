@@ -68,3 +68,24 @@ def test_matches_hexdump_c() -> None:
                             check=True).stdout.decode().splitlines()
     # hexdump -C folds repeated lines with "*" and ends with the total length; ours never folds
     assert [line.rstrip() for line in ours] == [line.rstrip() for line in theirs[:-1]]
+
+
+@pytest.mark.parametrize("width", [8, 16, 5])
+def test_byte_spans_and_byte_at_point_at_the_bytes_drawn(width: int) -> None:
+    from udpscope.hexdump import byte_at, byte_spans, line_width
+
+    data = bytes(range(0x41, 0x41 + 40))   # "ABC…": each byte's ASCII is its own letter
+    lines = hexdump_lines(data, width)
+    assert all(len(line) == line_width(width) for line in lines[:-1])
+    for start, end in [(0, 1), (3, 11), (7, 9), (0, 40), (15, 17), (39, 40)]:
+        spans = byte_spans(start, end, width)
+        hex_text = "".join(lines[ln][a:b] for ln, a, b in spans[0::2])
+        ascii_text = "".join(lines[ln][a:b] for ln, a, b in spans[1::2])
+        assert ascii_text == data[start:end].decode()
+        assert bytes.fromhex(hex_text) == data[start:end]
+        for ln, a, b in spans:
+            for col in range(a, b):
+                found = byte_at(ln, col, width)
+                assert found is None or start <= found < end   # the gaps between bytes: None
+            assert byte_at(ln, a, width) in range(start, end)
+    assert byte_spans(5, 5, width) == [] and byte_at(0, 3, width) is None

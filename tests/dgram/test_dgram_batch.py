@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import socket
+import struct
 import types
 import weakref
 from collections.abc import Iterator
@@ -250,3 +251,129 @@ async def test_peers_of_a_mixed_batch_stay_apart(receive_path: str) -> None:
         receiver.close()
         first.close()
         second.close()
+
+
+# ---- batch.timestamps(): every datagram's kernel time in one call --------------------------
+
+
+@pytest.mark.parametrize("kind", ["udp4", "udp6"])
+@pytest.mark.parametrize("metadata", [False, True], ids=["plain", "metadata"])
+async def test_timestamps_are_each_datagrams_rinfo_timestamp(
+    kind: str, metadata: bool, receive_path: str
+) -> None:
+    receiver, sender, port = await _pair(kind, metadata)
+    batches: list[Batch] = []
+    receiver.on("batch", batches.append)
+    try:
+        for i in range(300):
+            sender.send(b"%d" % i * (1 + i % 9), port, LOOPBACK[kind])
+        await wait_for(lambda: sum(map(len, batches)) == 300, 5, what="300 datagrams")
+    finally:
+        receiver.close()
+        sender.close()
+    for batch in batches:
+        stamps = batch.timestamps()
+        if not metadata:
+            assert stamps is None
+            continue
+        assert stamps == tuple(batch.rinfo(i).timestamp for i in range(len(batch)))
+        assert all(isinstance(t, float) and t > 1e9 for t in stamps)  # type: ignore[union-attr]
+    if metadata:
+        flat = [t for b in batches for t in b.timestamps() or ()]
+        assert flat == sorted(flat)  # the kernel stamps them in arrival order
+
+
+async def test_timestamps_of_a_dual_stack_batch_mixing_two_control_layouts(receive_path: str) -> None:
+    """A udp6 socket on :: gets IPv4 datagrams with IPv4 cmsgs and IPv6 ones with IPv6 cmsgs:
+    one batch mixes two control layouts, and every timestamp is still its datagram's."""
+    receiver = dgram.create_socket(dgram.SocketOptions(
+        "udp6", recv_buffer_size=1 << 20, metadata=True))
+    v4 = dgram.create_socket("udp4")
+    v6 = dgram.create_socket("udp6")
+    batches: list[Batch] = []
+    receiver.on("batch", batches.append)
+    try:
+        port = (await receiver.bind_async(0, "::")).port
+        for i in range(200):
+            if i % 3:
+                v4.send(b"four %d" % i, port, "127.0.0.1")
+            else:
+                v6.send(b"six %d" % i, port, "::1")
+        await wait_for(lambda: sum(map(len, batches)) == 200, 5, what="200 datagrams")
+    finally:
+        receiver.close()
+        v4.close()
+        v6.close()
+    for batch in batches:
+        assert batch.timestamps() == tuple(batch.rinfo(i).timestamp for i in range(len(batch)))
+    if receive_path == "recvmmsg":  # both layouts met in one batch (their lengths differ)
+        assert any(len({len(c) for c in b._controls or ()}) == 2 for b in batches)
+
+
+def _cmsg(level: int, kind: int, data: bytes) -> bytes:
+    header = struct.pack("@Qii", 16 + len(data), level, kind)
+    return header + data + bytes(-len(data) % 8)
+
+
+def test_timestamps_column_read_checks_each_buffer_and_falls_back_per_buffer(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Buffers of one length but two cmsg orders: the column read is taken only when every
+    buffer has the timestamp header at the learned place; otherwise each buffer is decoded.
+    Either way the result equals the per-datagram decode."""
+    from udpscope.dgram import cmsg
+    from udpscope.dgram.batch import NameSnapshot, RawBatch
+
+    sol = socket.SOL_SOCKET
+    assert cmsg.SO_TIMESTAMPNS is not None and cmsg.SO_RXQ_OVFL is not None
+
+    def stamp(sec: int, nsec: int) -> bytes:
+        return _cmsg(sol, cmsg.SO_TIMESTAMPNS, struct.pack("@qq", sec, nsec))
+
+    def drops(n: int) -> bytes:
+        return _cmsg(sol, cmsg.SO_RXQ_OVFL, struct.pack("@I", n))
+
+    first = [stamp(1_700_000_000 + i, 123_456_789 * i % 1_000_000_000) + drops(i)
+             for i in range(5)]
+    swapped = [drops(i) + stamp(1_800_000_000 + i, 1000 * i) for i in range(5)]
+    key = struct.pack("!H4s", 4000, socket.inet_aton("127.0.0.1"))
+    names = NameSnapshot({})
+
+    def batch(controls: list[bytes], decoder: cmsg.ControlDecoder) -> RawBatch:
+        payloads = tuple(b"x%d" % i for i in range(len(controls)))
+        return RawBatch(payloads, (key,) * len(controls), tuple(controls), False, decoder, names)
+
+    decoder = cmsg.ControlDecoder()
+    for controls in (first, swapped, first + swapped, swapped + first, first[:1]):
+        raw = batch(controls, decoder)
+        expected = tuple(raw.rinfo(i).timestamp for i in range(len(controls)))
+        assert raw.timestamps() == expected
+    # The column read really ran (a learned layout of that length: no per-buffer decode),
+    # and agrees exactly; one buffer of another order sends the whole batch per buffer.
+    assert len({len(c) for c in first + swapped}) == 1
+    decoder = cmsg.ControlDecoder()
+    batch(first[:1], decoder).rinfo(0)   # learns the layout of `first`
+    decoded: list[bytes] = []
+    per_buffer = cmsg.ControlDecoder.decode_bytes
+    monkeypatch.setattr(cmsg.ControlDecoder, "decode_bytes",
+                        lambda self, c, n: (decoded.append(c), per_buffer(self, c, n))[1])
+    assert batch(first, decoder).timestamps() == tuple(
+        1_700_000_000 + i + (123_456_789 * i % 1_000_000_000) * 1e-9 for i in range(5))
+    assert decoded == []
+    assert batch(first + swapped[:1], decoder).timestamps()[-1] == 1_800_000_000.0  # type: ignore[index]
+    assert len(decoded) == 6
+    # A buffer without a timestamp at all: None for it, the others still read.
+    mixed = batch([first[0], drops(7) + drops(8), first[1]], decoder)
+    stamps = mixed.timestamps()
+    assert stamps is not None and stamps[1] is None and stamps[0] == 1_700_000_000.0
+    assert batch([drops(1), drops(2)], decoder).timestamps() is None
+
+
+def test_the_portable_batch_reads_timestamps_from_its_remote_infos() -> None:
+    from udpscope.dgram import RemoteInfo
+
+    with_times = Batch((b"a", b"b"), [RemoteInfo("1.2.3.4", "IPv4", 5, 1, None, None, None, 1.5),
+                                      RemoteInfo("1.2.3.4", "IPv4", 5, 1, None, None, None, 2.5)])
+    assert with_times.timestamps() == (1.5, 2.5)
+    plain = Batch((b"a",), [RemoteInfo("1.2.3.4", "IPv4", 5, 1)])
+    assert plain.timestamps() is None

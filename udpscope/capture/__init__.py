@@ -5,6 +5,8 @@ and per-stream statistics, kept cheaply enough to keep up with the wire.
     entries.py   `SocketEntry`: one watched socket, its exact counters and tick-time rates
     sending.py   `SendJob`: bounded, paced series of sends and their results
     groups.py    `GroupTable`: per (group, source) statistics, bounded, with probe tracking
+    streams.py   `SocketStreams`: a socket's stream health (RTP, MPEG-TS, probes, --seq, A/B),
+                 fed a batch at a time once `Capture.track_streams()` is called
 
 The history itself is `udpscope.ring` (records in `udpscope.records`). No Textual here.
 """

@@ -8,7 +8,9 @@ plus a few integer additions — records are built only when something looks at 
 a headless command) drives at its own pace.
 
 Memory is bounded whatever arrives: the ring by records and by bytes (`ring_size`, `ring_bytes`),
-the per-stream table by `max_streams`, the error list by a fixed length.
+the per-stream table by `max_streams`, the error list by a fixed length, stream health by its
+book's limits (streams.py: one call per batch, and a batch that cannot hold a tracked stream is
+passed over after one scan of its first bytes).
 
 No Textual here: the CLI and tests use it without a screen. Time comes from injectable clocks so
 tests and snapshots are deterministic.
@@ -22,6 +24,7 @@ import itertools
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
 
 from udpscope import dgram
 from udpscope import probe as probes
@@ -31,6 +34,9 @@ from udpscope.capture.groups import DEFAULT_MAX_STREAMS, GroupTable
 from udpscope.capture.sending import SendJob
 from udpscope.records import Record
 from udpscope.ring import Ring, RxChunk, batch_cost
+
+if TYPE_CHECKING:
+    from udpscope.health import SeqSpec
 
 __all__ = ["DEFAULT_RING_BYTES", "DEFAULT_RING_SIZE", "Capture"]
 
@@ -75,6 +81,7 @@ class Capture:
         self.error_count = 0
         self._ids = itertools.count(1)
         self._last_tick: float | None = None
+        self.tracking_streams = False  # stream health for every socket (see track_streams)
 
     # ---- the per-datagram path -------------------------------------------------------------
 
@@ -94,6 +101,9 @@ class Capture:
         entry.rx_datagrams += n
         entry.rx_bytes += nbytes
         self.groups.observe_batch(entry, batch, now, maybe_probes)
+        streams = entry.streams
+        if streams is not None:
+            streams.feed(entry, batch, now)
 
     def _append(self, record: Record) -> None:
         self.ring.append(record)
@@ -127,12 +137,38 @@ class Capture:
         """Start watching an existing engine socket; returns its entry (with a fresh id)."""
         entry = SocketEntry(next(self._ids), sock, getattr(sock, "type", "udp4"), label)
         self.sockets[entry.id] = entry
+        if self.tracking_streams:
+            from udpscope.capture.streams import SocketStreams
+
+            entry.streams = SocketStreams(kernel_drops_base=None)
         sock.on("batch", functools.partial(self._on_batch, entry))
         sock.on("listening", lambda: self._on_event(entry, "listening", _endpoint(entry.local())))
         sock.on("connect", lambda: self._on_event(entry, "connect", _endpoint(entry.peer())))
         sock.on("close", lambda: self._on_event(entry, "close", ""))
         sock.on("error", lambda err: self.record_error(entry.id, err))
         return entry
+
+    # ---- stream health -----------------------------------------------------------------------
+
+    def track_streams(self) -> None:
+        """Follow probe, RTP and MPEG-TS streams and the mDNS/SSDP checks on every socket, now
+        and on sockets made later (see capture/streams.py). Imports numpy and the decoders:
+        call it off the start-up path. Streams are followed from the next batch on."""
+        from udpscope.capture.streams import SocketStreams
+
+        self.tracking_streams = True
+        for entry in self.sockets.values():
+            if entry.streams is None:
+                entry.streams = SocketStreams(kernel_drops_base=None)
+
+    def set_stream_options(self, sock_id: int, seq: SeqSpec | None, arbitrate: bool) -> None:
+        """Follow socket `sock_id`'s streams afresh with a sequence field `seq` (None: none)
+        and, with `arbitrate`, their A/B merge. What was tracked so far on it starts over.
+        Raises KeyError for an unknown socket, ValueError for `arbitrate` without `seq`."""
+        from udpscope.capture.streams import SocketStreams
+
+        entry = self.sockets[sock_id]
+        entry.streams = SocketStreams(seq=seq, arbitrate=arbitrate, kernel_drops_base=None)
 
     def note_event(self, sock_id: int, event: str, text: str = "") -> None:
         """Log an event the engine does not emit itself (e.g. "disconnect", which Node has no
@@ -243,6 +279,8 @@ class Capture:
             entry.tx_bytes += sent
             self._append(Record(self.seq, self.clock(), "tx", entry.id, address=address,
                                 port=port, size=sent, payload=data))
+            if entry.streams is not None:
+                entry.streams.sent(data, port, self.clock())
         else:
             self._record_failed_send(entry, job, data, port, address, err)
         if job.on_result is not None:

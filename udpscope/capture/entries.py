@@ -11,8 +11,12 @@ from __future__ import annotations
 import contextlib
 from collections import deque
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from udpscope import dgram
+
+if TYPE_CHECKING:
+    from udpscope.capture.streams import SocketStreams
 
 __all__ = ["RATE_HISTORY", "SocketEntry"]
 
@@ -43,6 +47,7 @@ class SocketEntry:
     rx_byte_rate: float = 0.0
     tx_rate: float = 0.0
     rx_history: deque[float] = field(default_factory=lambda: deque(maxlen=RATE_HISTORY))
+    streams: SocketStreams | None = None  # stream health, once the capture tracks streams
     _last_rx: int = 0
     _last_rx_bytes: int = 0
     _last_tx: int = 0

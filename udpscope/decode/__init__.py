@@ -15,7 +15,7 @@ that redraw the same rows on every tick.
 
 from .cache import DecodeCache
 from .model import Decoded, Field
-from .registry import PORTS, PROTOCOLS, classify, decode, decode_as, port_protocol
+from .registry import PORT_ONLY, PORTS, PROTOCOLS, classify, decode, decode_as, port_protocol
 
-__all__ = ["PORTS", "PROTOCOLS", "DecodeCache", "Decoded", "Field", "classify", "decode",
-           "decode_as", "port_protocol"]
+__all__ = ["PORTS", "PORT_ONLY", "PROTOCOLS", "DecodeCache", "Decoded", "Field", "classify",
+           "decode", "decode_as", "port_protocol"]

@@ -28,6 +28,8 @@ class DecodeCache:
         self.maxsize = maxsize
         self._decoded: OrderedDict[Hashable, Decoded] = OrderedDict()
         self._protos: OrderedDict[Hashable, str] = OrderedDict()
+        self.decodes = 0      # full decodes made (memo misses), for callers that count work
+        self.classified = 0   # classifications made
 
     def decode(self, key: Hashable, payload: bytes | bytearray | memoryview,
                src_port: int | None = None, dst_port: int | None = None) -> Decoded:
@@ -37,6 +39,7 @@ class DecodeCache:
             self._decoded.move_to_end(key)
             return found
         found = decode(payload, src_port, dst_port)
+        self.decodes += 1
         self._remember(self._decoded, key, found)
         self._remember(self._protos, key, found.proto)
         return found
@@ -49,8 +52,14 @@ class DecodeCache:
             self._protos.move_to_end(key)
             return found
         found = classify(payload, src_port, dst_port)
+        self.classified += 1
         self._remember(self._protos, key, found)
         return found
+
+    def known_proto(self, key: Hashable) -> str | None:
+        """The protocol already found for `key` (by `decode` or `proto`), else None; never
+        decodes."""
+        return self._protos.get(key)
 
     def _remember(self, table: OrderedDict[Hashable, V], key: Hashable, value: V) -> None:
         table[key] = value

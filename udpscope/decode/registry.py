@@ -20,7 +20,8 @@ from collections.abc import Callable
 from . import coap, dns, mpegts, ntp, probe, ptp, rtcp, rtp, sap, ssdp, syslog, wsd
 from .model import Decoded, DecodeError, Tree
 
-__all__ = ["PORTS", "PROTOCOLS", "classify", "decode", "decode_as", "port_protocol"]
+__all__ = ["PORTS", "PORT_ONLY", "PROTOCOLS", "classify", "decode", "decode_as",
+           "port_protocol"]
 
 Decoder = Callable[[bytes, Tree], None]
 
@@ -74,6 +75,11 @@ _BY_CONTENT: tuple[tuple[str, Callable[[bytes], bool]], ...] = (
     ("dns", dns.looks_like_dns),    # strict (parses to the last byte): before RTP's weak test
     ("rtp", rtp.looks_like_rtp),
 )
+
+
+PORT_ONLY: frozenset[str] = frozenset(PORTS.values()) - {name for name, _ in _BY_CONTENT}
+"""Protocols `classify` names only for a datagram to or from one of their PORTS (mdns, llmnr,
+ntp, coap): a filter for them can pass over any other datagram without classifying it."""
 
 
 def port_protocol(port: int | None) -> str | None:

@@ -46,6 +46,8 @@ SK_MEMINFO_DROPS = 8
 SK_MEMINFO_VARS = 9
 
 _TIMESPEC = struct.Struct("@qq")
+_WORDS = struct.Struct("@qq")  # two native 64-bit words (a cmsg header: length; level, type)
+_NANO = (1e-9).__mul__
 _INT = struct.Struct("@i")
 _U32 = struct.Struct("@I")
 
@@ -118,7 +120,8 @@ class _Layout:
     """One learned cmsg layout: a Struct over the whole buffer and where each value lands."""
 
     __slots__ = ("compiled", "check", "expected", "timestamp", "address", "v6", "ifindex",
-                 "ttl", "drops", "address_at", "ifindex_at", "ttl_at")
+                 "ttl", "drops", "address_at", "ifindex_at", "ttl_at", "timestamp_at",
+                 "timestamp_header")
 
     def __init__(self) -> None:
         self.compiled = _NOTHING
@@ -128,6 +131,8 @@ class _Layout:
         self.address_at = -1  # byte offset of the raw destination address in the buffer
         self.ifindex_at = -1  # byte offset of the ingress interface index (a native int)
         self.ttl_at = -1  # byte offset of the TTL / hop limit (a native int)
+        self.timestamp_at = -1  # byte offset of the receive time (a native timespec)
+        self.timestamp_header = b""  # the raw cmsg header in front of it (len, level, type)
         self.v6 = False
 
 
@@ -167,6 +172,8 @@ class ControlDecoder:
             slot += 3
             if meaning == "timestamp":
                 layout.timestamp = slot
+                layout.timestamp_at = offset - start + 16
+                layout.timestamp_header = view[offset:offset + 16].tobytes()
             elif meaning == "drops":
                 layout.drops = slot
             elif meaning == "ttl":
@@ -258,6 +265,32 @@ class ControlDecoder:
             raws = set(map(operator.itemgetter(slice(at, at + (16 if layout.v6 else 4))), controls))
             return {self._addresses.get(raw) or self._address(raw, layout.v6) for raw in raws}
         return {self.decode_bytes(control, names)[0] for control in controls}
+
+    def timestamps(self, controls: tuple[bytes, ...], names: Names) -> tuple[float | None, ...]:
+        """The kernel receive time of every control buffer (None where a buffer has none).
+
+        When they all share one learned layout with a timestamp (the usual case) and each
+        holds that timestamp's cmsg header at its fixed place, seconds and nanoseconds are read
+        as two strided columns of the joined buffers, not one decode per buffer; otherwise each
+        buffer is decoded. The values are exactly `decode`'s (seconds + nanoseconds * 1e-9).
+        """
+        if not controls:
+            return ()
+        length = len(controls[0])
+        layout = self._layouts.get(length)
+        if (layout and layout.timestamp_at >= 0 and length % 8 == 0
+                and len(set(map(len, controls))) == 1):
+            # The joined buffers as native 64-bit words: the timespec and the two words of its
+            # cmsg header (length; level and type) are columns with a stride of one buffer.
+            words = memoryview(b"".join(controls)).cast("q")
+            step = length // 8
+            at = layout.timestamp_at // 8
+            cmsg_len, level_kind = _WORDS.unpack(layout.timestamp_header)
+            if (set(words[at - 2::step].tolist()) == {cmsg_len}
+                    and set(words[at - 1::step].tolist()) == {level_kind}):
+                nsec = map(_NANO, words[at + 1::step].tolist())
+                return tuple(map(operator.add, words[at::step].tolist(), nsec))
+        return tuple([self.decode_bytes(control, names)[3] for control in controls])
 
     def interface_indexes(self, controls: tuple[bytes, ...]) -> set[int]:
         """The distinct ingress interface indexes of many control buffers (so their names can

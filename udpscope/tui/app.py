@@ -122,6 +122,7 @@ class UdpscopeApp(OrderedKeysApp[int]):
         self._ticks = 0
         self._drain_timer: Timer | None = None
         self._errors_seen = 0
+        self._findings_seen: set[tuple[int, str]] = set()
         self.main_screen = MainScreen(self.capture, tz)
         self.install_screen(self.main_screen, MAIN_SCREEN)
         self.add_mode("stats", self._stats_screen)
@@ -167,14 +168,21 @@ class UdpscopeApp(OrderedKeysApp[int]):
         self._errors_seen = self.capture.error_count
         self.set_interval(1 / TICK_HZ, self._tick)
         # Once the first frame is out: what later screens import, while files can still be
-        # opened. (Right after the refresh it held up the writing of that very frame.)
-        self.set_timer(PRELOAD_DELAY, preload_later_modules)
+        # opened. (Right after the refresh it held up the writing of that very frame.) Stream
+        # health (numpy, the decoders) starts once they are loaded, off the start-up path.
+        self.set_timer(PRELOAD_DELAY, lambda: preload_later_modules(self._preloaded))
         if self.handle_signals:
             self._catch_signals()
         self._startup_sockets()
         self._startup_workspace()
         if self.selected_socket is None and self.capture.sockets:
             self.selected_socket = next(iter(self.capture.sockets))
+
+    def _preloaded(self) -> None:
+        """Called in the preload thread once it is done: start following streams."""
+        # The app may be gone by then (a short session): nothing left to start.
+        with contextlib.suppress(Exception):
+            self.call_from_thread(self.capture.track_streams)
 
     def _startup_workspace(self) -> None:
         if self.startup_workspace is None:
@@ -249,6 +257,7 @@ class UdpscopeApp(OrderedKeysApp[int]):
         slow = self._ticks % SLOW_EVERY == 0
         if self._ticks % RATE_EVERY == 0:
             self.capture.tick()
+            self._announce_findings()
         if slow:
             self._announce_errors()
         try:
@@ -275,6 +284,12 @@ class UdpscopeApp(OrderedKeysApp[int]):
         if missed > 1:
             text += f"\n(+{missed - 1} more errors in the log)"
         self.notify(text, title="Error", severity="error", markup=False)
+
+    def _announce_findings(self) -> None:
+        if any(entry.streams is not None for entry in self.capture.entries()):
+            from udpscope.tui.streams_ui import announce_findings
+
+            announce_findings(self, self._findings_seen)
 
     # ---- errors ------------------------------------------------------------------------------
 
@@ -417,6 +432,14 @@ class UdpscopeApp(OrderedKeysApp[int]):
         self.capture.forget(entry.id)
         self.selected_socket = next(iter(self.capture.sockets), None)
 
+    def action_stream_options(self) -> None:
+        """Ask for the selected socket's sequence field and A/B arbitration, then apply them."""
+        entry = self._need_socket()
+        if entry is not None:
+            from udpscope.tui.streams_ui import ask_stream_options
+
+            ask_stream_options(self, entry)
+
     def watch_selected_socket(self, value: int | None) -> None:
         if self.main_screen.is_mounted:
             self.main_screen.selection_changed()
@@ -433,7 +456,8 @@ class UdpscopeApp(OrderedKeysApp[int]):
         """Open the detail view on ``record``; ``source`` gives its neighbours (prev / next)."""
         from udpscope.tui.screens.detail import PacketDetail
 
-        self.push_screen(PacketDetail(record, source, self.tz))
+        self.push_screen(PacketDetail(record, source, self.tz,
+                                      self.main_screen.message_log.decoder))
 
     def help_sections(self) -> list[tuple[str, list[Binding]]]:
         """The help screen's sections, read from the bindings so the help cannot drift."""

@@ -35,11 +35,13 @@ def palette_commands(app: UdpscopeApp, screen: Screen) -> Iterator[SystemCommand
     yield SystemCommand("socket: close", "Close the selected socket", app.action_close_socket)
     yield SystemCommand("socket: forget", "Close and remove the selected socket from the list",
                         app.action_forget_socket)
+    yield SystemCommand("streams: sequence field / A/B", "Follow a sequence field in the selected "
+                        "socket's payloads, and merge its A/B lines", app.action_stream_options)
     yield SystemCommand("log: clear", "Clear the live log", partial(app.action_log, "clear"))
     yield SystemCommand("log: pause", "Pause / resume the live log", partial(app.action_log, "pause"))
     yield SystemCommand("log: follow", "Jump to the newest row and follow", partial(app.action_log, "follow"))
     yield SystemCommand("view: main", "Sockets, composer and live log", partial(app.action_pane, "log"))
-    yield SystemCommand("view: stats", "Counters, rates and per-group statistics",
+    yield SystemCommand("view: stats", "Counters, rates, stream health and per-group statistics",
                         partial(app.switch_mode, "stats"))
     yield SystemCommand("view: multicast", "Interfaces, kernel memberships, why no traffic?",
                         partial(app.switch_mode, "multicast"))

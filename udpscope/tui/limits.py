@@ -9,7 +9,9 @@ a screenshot, a saved payload).
 
 Under an address-space limit (`ulimit -v`) glibc's per-thread malloc arenas (64 MiB of address
 space each) and 8 MiB thread stacks took most of the room before any datagram arrived; they are
-made small when such a limit is set, before the app starts its threads.
+made small when such a limit is set, before the app starts its threads, and OpenBLAS (loaded
+with numpy for stream health) is held to one thread, whose buffer it could otherwise fail to
+get and abort the process.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from __future__ import annotations
 import importlib
 import os
 import threading
+from collections.abc import Callable
 
 __all__ = [
     "LATER_MODULES",
@@ -40,7 +43,13 @@ LATER_MODULES = (
     "udpscope.tui.screens.help",
     "udpscope.tui.screens.save",
     "udpscope.tui.commands",
+    "udpscope.tui.screens.stream_options",
+    "udpscope.tui.streams_ui",
+    "udpscope.tui.widgets.field_tree",
     "udpscope.hexdump",
+    "udpscope.decode",
+    "udpscope.health",
+    "udpscope.capture.streams",
     "udpscope.net.interfaces",
     "udpscope.net.membership",
     "udpscope.net.checks",
@@ -51,8 +60,9 @@ LATER_MODULES = (
 )
 
 
-def preload_later_modules() -> threading.Thread:
-    """Import LATER_MODULES in a daemon thread (the event loop keeps running meanwhile)."""
+def preload_later_modules(then: Callable[[], object] | None = None) -> threading.Thread:
+    """Import LATER_MODULES in a daemon thread (the event loop keeps running meanwhile), then
+    call `then` in that thread."""
 
     def load() -> None:
         for name in LATER_MODULES:
@@ -60,6 +70,8 @@ def preload_later_modules() -> threading.Thread:
                 importlib.import_module(name)
             except Exception:  # noqa: S112 - a module that cannot load now is loaded on use
                 continue
+        if then is not None:
+            then()
 
     thread = threading.Thread(target=load, name="udpscope-preload", daemon=True)
     thread.start()
@@ -92,6 +104,9 @@ def fit_address_space() -> bool:
     if limit == resource.RLIM_INFINITY:
         return False
     threading.stack_size(1 << 20)
+    # numpy (stream health) loads OpenBLAS, which reserves a buffer per thread it starts and
+    # aborts the process when that fails; the trackers use no BLAS: one thread is plenty.
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     try:
         import ctypes
 

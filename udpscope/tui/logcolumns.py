@@ -4,12 +4,15 @@ At 80 columns the log used to show time, socket, direction and a 22-column peer,
 at all; multicast rows spent what was left on metadata. Columns now have priorities: the payload
 preview keeps at least PREVIEW_MIN columns, the multicast metadata (group, interface, TTL) has
 narrow columns of its own that go first, then the time loses its milliseconds, the peer narrows
-(long ones end in "…") and finally the size goes. Plain functions of the width, no Textual: the
+(long ones end in "…"), the size goes, then the time, and last the protocol (a narrow column
+that says what the preview's summary is about) -- except that while multicast metadata is
+offered, the protocol column gives way to it first. Plain functions of the width, no Textual: the
 log widget and its header use the same plan, and tests check it directly.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 from rich.cells import cell_len
@@ -21,6 +24,7 @@ PEER_NARROW = 15  # 127.0.0.1:50067
 GROUP_W = 15
 IFACE_W = 6
 TTL_W = 3
+PROTO_W = 6  # mpegts, syslog
 
 
 @dataclass(frozen=True)
@@ -35,6 +39,7 @@ class LogColumns:
     group: int = 0
     iface: int = 0
     ttl: int = 0
+    proto: int = 0
     preview: int = PREVIEW_MIN
 
     @property
@@ -45,13 +50,14 @@ class LogColumns:
         """The header line, aligned with the rows."""
         cells = [("time", self.time, False), ("#", self.sock, False), ("", self.dir, False),
                  ("peer", self.peer, False), ("size", self.size, True), ("group", self.group, False),
-                 ("iface", self.iface, False), ("ttl", self.ttl, True)]
+                 ("iface", self.iface, False), ("ttl", self.ttl, True),
+                 ("proto", self.proto, False)]
         out = "".join(fit(name, width, right=right) + " " for name, width, right in cells if width)
         return out + "preview"
 
 
 def _fixed(c: LogColumns) -> int:
-    widths = (c.time, c.sock, c.dir, c.peer, c.size, c.group, c.iface, c.ttl)
+    widths = (c.time, c.sock, c.dir, c.peer, c.size, c.group, c.iface, c.ttl, c.proto)
     return sum(w + 1 for w in widths if w)
 
 
@@ -64,14 +70,18 @@ def plan_columns(width: int, *, sock_width: int = 3, meta: bool = False) -> LogC
         meta: Whether multicast metadata has been seen (its columns are then offered first).
     """
     steps = []
-    base = LogColumns(sock=sock_width)
+    p = PROTO_W
     if meta:
+        # Multicast seen: its group, interface and TTL outrank the protocol column (the preview
+        # still carries the decoded summary).
+        steps.append(LogColumns(sock=sock_width, group=GROUP_W, iface=IFACE_W, ttl=TTL_W, proto=p))
         steps.append(LogColumns(sock=sock_width, group=GROUP_W, iface=IFACE_W, ttl=TTL_W))
     steps += [
-        base,
-        LogColumns(time=8, sock=sock_width),
-        LogColumns(time=8, sock=sock_width, peer=PEER_NARROW),
-        LogColumns(time=8, sock=sock_width, peer=PEER_NARROW, size=0),
+        LogColumns(sock=sock_width, proto=p),
+        LogColumns(time=8, sock=sock_width, proto=p),
+        LogColumns(time=8, sock=sock_width, peer=PEER_NARROW, proto=p),
+        LogColumns(time=8, sock=sock_width, peer=PEER_NARROW, size=0, proto=p),
+        LogColumns(time=0, sock=sock_width, peer=PEER_NARROW, size=0, proto=p),
         LogColumns(time=0, sock=sock_width, peer=PEER_NARROW, size=0),
     ]
     for plan in steps:
@@ -83,8 +93,7 @@ def plan_columns(width: int, *, sock_width: int = 3, meta: bool = False) -> LogC
 
 
 def _with_preview(plan: LogColumns, preview: int) -> LogColumns:
-    return LogColumns(plan.time, plan.sock, plan.dir, plan.peer, plan.size, plan.group,
-                      plan.iface, plan.ttl, preview)
+    return dataclasses.replace(plan, preview=preview)
 
 
 def fit(text: str, width: int, *, right: bool = False) -> str:

@@ -28,7 +28,8 @@ DESCRIPTIONS = {
     "pane-options": "Options of the selected socket: TTL, broadcast, loopback, buffers, groups",
     "pane-compose": "Composer: destination, payload, send",
     "pane-log": "Live log: every datagram in and out, every socket event",
-    "pane-stats": "Stats view: counters, rates, per-group streams, probe loss",
+    "pane-stats": "Stats view: counters, rates, stream health (RTP, MPEG-TS, loss, jitter), "
+                  "per-group streams",
     "pane-multicast": "Multicast view: interfaces, kernel groups, why no traffic?",
     "help": "this help",
     "socket-new": "new socket (udp4/udp6, options, bind now)",
@@ -39,7 +40,8 @@ DESCRIPTIONS = {
     "socket-forget": "remove the selected socket from the list (closes it)",
     "log-filter": "filter the log (syntax below)",
     "leave-field": "leave a text field (back to the log; then the pane keys work)",
-    "log-detail": "open the selected row: every field, text, hex dump",
+    "log-detail": "open the selected row: every field, the decoded fields beside the hex dump, "
+                  "the text",
     "log-follow": "follow: jump to the newest row and stay there",
     "log-pause": "pause / resume the log (datagrams are still counted)",
     "log-clear": "clear the log",
@@ -53,16 +55,21 @@ DESCRIPTIONS = {
     "detail-copy": "copy the payload as text (escapes visible) to the clipboard",
     "detail-copy-hex": "copy the payload as hex to the clipboard",
     "detail-save": "save the payload's bytes to a new file",
+    "streams-options": "sequence field (OFFSET:WIDTH[:be|le]) and A/B arbitration for the "
+                       "selected socket",
+    "streams-health": "stream health: loss, jitter, TS errors, kernel drops, timelines",
+    "streams-groups": "per (group, source) streams with probe loss and delay",
 }
 
 EXTRA = [
     ("tab / shift+tab", "move between fields and panes"),
     ("esc", "leave a field / close a dialog or view"),
     ("enter", "in a field: send (composer), set or join (options), create (dialogs)"),
-    ("^p", "command palette (socket: …, log: …, view: …, theme: …, screenshot)"),
+    ("^p", "command palette (socket: …, log: …, streams: …, view: …, theme: …, screenshot)"),
+    ("↑ / ↓ in a detail", "move through the decoded fields; their bytes light up in the dump"),
     ("^q", "quit"),
 ]
-FILTER = "#N  dir:rx|tx|ev  peer:TEXT  hex:6869  text:WORD  (all must match)"
+FILTER = "#N  dir:rx|tx|ev  peer:TEXT  hex:6869  text:WORD  proto:mdns,rtp  (all must match)"
 KEY_WIDTH = 16
 
 

@@ -99,7 +99,7 @@ class MainScreen(Screen[None]):
                 yield TabPane("3 Composer", id="compose-tab")
             with Vertical(id="log-pane") as pane:
                 pane.border_title = "4 Live log"
-                yield Input(placeholder="/ filter: #1 dir:rx peer:127.0.0.1 hex:6869 text:hello",
+                yield Input(placeholder="/ filter: #1 dir:rx peer:127.0.0.1 proto:mdns text:hello",
                             id="filter", compact=True)
                 yield FieldMessage(id="filter-error")
                 yield Static("", id="log-header", markup=False)
@@ -220,7 +220,7 @@ class MainScreen(Screen[None]):
         # the filter, so the next key (Enter, say) sees the rows of the new filter.
         msg = self.query_one("#filter-error", FieldMessage)
         try:
-            predicate = parse_filter(value)
+            predicate = parse_filter(value, self.message_log.decoder)
         except FilterError as exc:
             msg.error(str(exc))
             return

@@ -1,8 +1,10 @@
-"""Counters and rates: per socket, and per (group, source) stream with probe loss and delay.
+"""Counters and rates per socket; stream health (RTP, MPEG-TS, probes, sequence fields, A/B) and
+the per (group, source) streams, on two tabs.
 
 Rates come from the capture layer's tick (never per datagram); the tables are refreshed by
-diffing cells a few times a second. Both tables fit their columns to the width by priority (the
-counts stay, the finer columns go first), never losing the right-hand ones silently.
+diffing cells a few times a second. Every table fits its columns to the width by priority (the
+counts stay, the finer columns go first), never losing the right-hand ones silently. Below 30
+rows the receive-rate sparkline goes: the socket table has the rate, the streams need the room.
 """
 
 from __future__ import annotations
@@ -16,11 +18,12 @@ from textual.containers import Vertical
 from textual.content import Content
 from textual.events import Resize
 from textual.screen import Screen
-from textual.widgets import DataTable, Header, Sparkline, Static
+from textual.widgets import DataTable, Header, Sparkline, Static, TabbedContent, TabPane
 
 from udpscope.capture import Capture, GroupStats, SocketEntry
 from udpscope.textsafe import safe_text
 from udpscope.tui.widgets.footer import KeyFooter
+from udpscope.tui.widgets.health_pane import HealthPane
 from udpscope.tui.widgets.tables import Cell, ColumnSpec, choose_columns, sync_rows
 from udpscope.tui.workbench import app_of
 from udpscope.units import human_bytes, human_count
@@ -102,7 +105,8 @@ NO_STREAMS = (
 
 def _fit_table(table: DataTable[Cell], specs: tuple[ColumnSpec, ...], shown: tuple[tuple[str, int], ...]
                ) -> tuple[tuple[str, int], ...]:
-    plan = choose_columns(specs, table.size.width or 120)
+    # A table on a tab not shown has no width yet: it will have the screen's.
+    plan = choose_columns(specs, table.size.width or table.app.size.width)
     if plan != shown:
         table.clear(columns=True)
         for key, width in plan:
@@ -111,18 +115,33 @@ def _fit_table(table: DataTable[Cell], specs: tuple[ColumnSpec, ...], shown: tup
 
 
 class StatsScreen(Screen[None]):
-    """Per-socket counters with a receive-rate sparkline, and per-group streams."""
+    """Per-socket counters with a receive-rate sparkline; stream health and per-group streams."""
 
-    BINDINGS = [Binding("escape", "app.switch_mode('main')", "Back", id="view-back")]
+    BINDINGS = [
+        Binding("escape", "app.switch_mode('main')", "Back", id="view-back"),
+        Binding("s", "app.stream_options", "Seq / A/B", id="streams-options"),
+        Binding("h", "tab('health-tab')", "Health", id="streams-health"),
+        Binding("g", "tab('groups-tab')", "Groups", id="streams-groups"),
+    ]
 
     DEFAULT_CSS = """
     StatsScreen #sock-stats { height: auto; max-height: 12; }
     StatsScreen #group-stats { height: 1fr; }
-    StatsScreen Sparkline { height: 3; margin: 0 1; }
+    StatsScreen #rx-spark { height: 3; margin: 0 1; }
     StatsScreen .heading { text-style: bold; color: $accent; padding: 1 1 0 1; }
     StatsScreen #streams-note { color: $text-muted; padding: 0 1; }
+    StatsScreen #stats-tabs { height: 1fr; }
+    StatsScreen #stats-tabs > ContentSwitcher { height: 1fr; }
+    StatsScreen TabPane { height: 1fr; padding: 0; }
     StatsScreen.-short Header { display: none; }
-    StatsScreen.-short Sparkline { height: 2; }
+    StatsScreen.-short #sock-stats { max-height: 5; }
+    StatsScreen.-short #spark-label, StatsScreen.-short #rx-spark { display: none; }
+    StatsScreen.-short .heading { padding: 0 1; }
+    StatsScreen.-short #findings-box { max-height: 3; }
+    StatsScreen.-short HealthPane Sparkline { height: 1; }
+    StatsScreen.-short #stream-verdict, StatsScreen.-short .spark-label {
+        text-wrap: nowrap; text-overflow: ellipsis;
+    }
     """
     VERTICAL_BREAKPOINTS = [(0, "-short"), (30, "-tall")]
 
@@ -140,13 +159,26 @@ class StatsScreen(Screen[None]):
             yield DataTable(id="sock-stats", cursor_type="row")
             yield Static("", id="spark-label", classes="heading", markup=False)
             yield Sparkline([], id="rx-spark")
-            yield Static("Streams (group, source)", classes="heading")
-            yield Static(NO_STREAMS, id="streams-note", markup=False)
-            yield DataTable(id="group-stats", cursor_type="row")
+            with TabbedContent(id="stats-tabs", initial="health-tab"):
+                with TabPane("Stream health", id="health-tab"):
+                    yield HealthPane(id="health")
+                with TabPane("Groups (group, source)", id="groups-tab"):
+                    yield Static(NO_STREAMS, id="streams-note", markup=False)
+                    yield DataTable(id="group-stats", cursor_type="row")
         yield KeyFooter()
 
     def on_mount(self) -> None:
         self.refresh_data(True)
+        self.set_focus(self.query_one("#health-table", DataTable))
+
+    def action_tab(self, tab: str) -> None:
+        self.query_one("#stats-tabs", TabbedContent).active = tab
+        table = "#health-table" if tab == "health-tab" else "#group-stats"
+        self.set_focus(self.query_one(table, DataTable))
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if event.data_table.id == "health-table":  # the selected stream's details, now
+            self.query_one(HealthPane).show_selected(self.capture, self.capture.clock())
 
     def on_resize(self, event: Resize) -> None:
         self.call_after_refresh(self.refresh_data, True)
@@ -169,9 +201,10 @@ class StatsScreen(Screen[None]):
                        for g in capture.groups.rows() for row in (group_row(g, self.tz),)]
             sync_rows(groups, streams)
             self.query_one("#streams-note", Static).display = not streams
+            self.query_one(HealthPane).refresh_health(capture, capture.clock())
             entry = app_of(self).selected_entry()
             label = self.query_one("#spark-label", Static)
-            spark = self.query_one(Sparkline)
+            spark = self.query_one("#rx-spark", Sparkline)
             if entry is None:
                 label.update("receive rate: no socket selected")
                 spark.data = []

@@ -4,6 +4,11 @@ Kept apart from the widget (scrolling, following, pulling): this is the per-row 
 for rows on screen and cached by the widget. Widths come from the column plan (logcolumns.py),
 so a row is assembled without measuring it; untrusted text goes through the sanitiser and every
 cut ends in "…". The selected row's style is applied over each segment's own colours.
+
+A datagram the decoders recognise shows its protocol in the protocol column and its one-line
+summary as the preview (a partial decode's summary ends in "[malformed: …]", styled apart);
+anything else ("data") shows its payload, as before. The decode is the `RecordDecoder`'s,
+memoised per record, made here -- that is, only for rows on screen.
 """
 
 from __future__ import annotations
@@ -18,8 +23,7 @@ from rich.style import Style
 from textual.strip import Strip
 
 from udpscope.addresses import format_endpoint, is_multicast
-from udpscope.probe import MAGIC as PROBE_MAGIC
-from udpscope.probe import decode_probe
+from udpscope.logdecode import RecordDecoder
 from udpscope.records import Record
 from udpscope.textsafe import safe_text
 from udpscope.tui.logcolumns import ELLIPSIS, LogColumns, fit
@@ -71,9 +75,11 @@ def _fit_segments(segments: list[Segment], width: int, style: Style) -> list[Seg
 class RowFormatter:
     """Records to strips, with the widget's component styles (looked up by name)."""
 
-    def __init__(self, style: Callable[[str], Style], tz: tzinfo | None = None) -> None:
+    def __init__(self, style: Callable[[str], Style], tz: tzinfo | None = None,
+                 decoder: RecordDecoder | None = None) -> None:
         self.style = style
         self.tz = tz
+        self.decoder = decoder or RecordDecoder()
         self.sock_width = 3  # cells of the socket column, grown as ids grow
         self.meta_seen = False  # a multicast/broadcast row has been shown: offer its columns
         self._mixed: dict[tuple[Style, str], Style] = {}
@@ -149,8 +155,17 @@ class RowFormatter:
                 ttl = str(r.ttl) if shown and r.ttl is not None else ""
                 segs.append(Segment(fit(ttl, c.ttl, right=True) + " ", mstyle))
                 used += c.group + c.iface + c.ttl + 3
+            decoded = None if failed else self.decoder.decode(r)
+            proto = decoded.proto if decoded is not None and decoded.proto != "data" else ""
+            if c.proto:
+                segs.append(Segment(fit(proto, c.proto) + " ", self._mix(base, "proto")))
+                used += c.proto + 1
             left = width - used
-            segs += _fit_segments(self._preview(r, left, base, dstyle, failed), left, base)
+            if failed or decoded is None or not proto:
+                preview = self._preview(r, left, base, dstyle, failed)
+            else:
+                preview = self._summary(decoded.summary, decoded.partial, left, base)
+            segs += _fit_segments(preview, left, base)
         if selected:
             # Over each segment's own colours (apply_style would put it under them, unseen).
             segs = list(Segment.apply_style(segs, post_style=self.style("cursor")))
@@ -162,7 +177,10 @@ class RowFormatter:
         if failed:
             return [Segment("✗ ", dstyle),
                     *safe_rich_segments(r.error or "", limit, dstyle, dstyle + self.style("escape"))]
-        probe = decode_probe(r.payload) if r.payload.startswith(PROBE_MAGIC) else None
-        if probe is not None:
-            return [Segment(f"probe seq={probe.seq} stream={probe.stream}", base + self.style("meta"))]
         return safe_rich_segments(r.payload, limit, base, base + self.style("escape"))
+
+    def _summary(self, summary: str, partial: bool, width: int, base: Style) -> list[Segment]:
+        """A decoded summary (raw text from the datagram: sanitised); a partial decode's in
+        the malformed style."""
+        style = self._mix(base, "malformed") if partial else base
+        return safe_rich_segments(summary, width * 4 + 16, style, style + self.style("escape"))

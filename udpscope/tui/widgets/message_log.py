@@ -35,6 +35,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from udpscope.capture import Capture
+from udpscope.logdecode import RecordDecoder
 from udpscope.logfilter import LogFilter
 from udpscope.records import Record
 from udpscope.ring import Ring, RxChunk
@@ -65,6 +66,8 @@ class MessageLog(ScrollView, can_focus=True):
         "message-log--meta",
         "message-log--cursor",
         "message-log--hint",
+        "message-log--proto",
+        "message-log--malformed",
     }
 
     DEFAULT_CSS = """
@@ -82,6 +85,8 @@ class MessageLog(ScrollView, can_focus=True):
     MessageLog > .message-log--escape { color: $warning; text-style: bold; }
     MessageLog > .message-log--meta { color: $accent; }
     MessageLog > .message-log--hint { color: $text-muted; text-style: italic; }
+    MessageLog > .message-log--proto { color: $accent; }
+    MessageLog > .message-log--malformed { color: $warning; }
     /* The selected row: drawn over every segment's own colours (see _format), so it shows in
        every theme; dimmer while the log does not have the focus. */
     MessageLog > .message-log--cursor {
@@ -143,7 +148,9 @@ class MessageLog(ScrollView, can_focus=True):
         self._cache: LRUCache[tuple[int, int, bool], Strip] = LRUCache(2048)
         self._auto_scroll = False
         self._styles: dict[str, Style] = {}
-        self.rows_formatter = RowFormatter(self._style, tz)
+        # Decodes rows (memoised per record) for the formatter, the detail and proto: filters.
+        self.decoder = RecordDecoder(self._local_port, protos_kept=capture.ring_size)
+        self.rows_formatter = RowFormatter(self._style, tz, self.decoder)
         self._frame_base: Style | None = None
         self._frame_width = 0
         self._last_big_pull = -1e9
@@ -152,6 +159,11 @@ class MessageLog(ScrollView, can_focus=True):
         self._styles_dirty = True
 
     # ---- data ------------------------------------------------------------------------------
+
+    def _local_port(self, sock_id: int) -> int | None:
+        entry = self.capture.sockets.get(sock_id)
+        local = entry.local() if entry is not None else None
+        return local[1] if local is not None else None
 
     def set_filter(self, predicate: Predicate | None, text: str = "") -> None:
         """Apply a filter to the whole ring (O(ring) once, not per tick).
