@@ -4,11 +4,10 @@ batches are made in the test (tests/batches.py) and emitted as the engine would.
 
 from __future__ import annotations
 
+from tests.batches import fake_batch
 from udpscope import dgram
 from udpscope.capture import Capture
 from udpscope.net.joins import ArrivalCounter
-
-from tests.batches import fake_batch
 
 
 class Held:

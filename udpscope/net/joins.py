@@ -110,10 +110,10 @@ class MembershipSocket(Protocol):
 
     def drop_membership(self, group: Any = None, interface: Any = None) -> None: ...
 
-    def add_source_specific_membership(self, source: Any = None, group: Any = None,
+    def add_source_specific_membership(self, source: Any, group: Any,
                                        interface: Any = None) -> None: ...
 
-    def drop_source_specific_membership(self, source: Any = None, group: Any = None,
+    def drop_source_specific_membership(self, source: Any, group: Any,
                                         interface: Any = None) -> None: ...
 
 

@@ -47,7 +47,9 @@ from udpscope.tui.workbench import DetailSource, TimerPane
 if TYPE_CHECKING:
     from textual.app import SystemCommand
 
-    from udpscope.tui.forms import EndpointRequest, SocketRequest
+    from udpscope.tui.forms import EndpointRequest, JoinEverywhereRequest, SocketRequest
+    from udpscope.tui.mc_everywhere import EverywhereSession
+    from udpscope.tui.mc_sources import MulticastSources
     from udpscope.workspace import Workspace
     from udpscope.workspace.apply import WorkspaceSession
 
@@ -100,6 +102,7 @@ class UdpscopeApp(OrderedKeysApp[int]):
         workspace: Workspace | None = None,
         notice: str | None = None,
         title: str | None = None,
+        multicast_sources: MulticastSources | None = None,
     ) -> None:
         super().__init__()
         # ``capture`` may come preloaded (udpscope open FILE: a file's datagrams, no sockets);
@@ -118,6 +121,9 @@ class UdpscopeApp(OrderedKeysApp[int]):
         self.startup_joins = list(joins)
         self.udp6 = udp6
         self.handle_signals = handle_signals
+        # Where pane 6 reads the host from (None: the live host); tests pass a made-up one.
+        self.multicast_sources = multicast_sources
+        self.everywhere: EverywhereSession | None = None  # a running join everywhere
         self.exit_signal: int | None = None
         self._ticks = 0
         self._drain_timer: Timer | None = None
@@ -139,7 +145,7 @@ class UdpscopeApp(OrderedKeysApp[int]):
     def _multicast_screen(self) -> Screen:
         from udpscope.tui.screens.multicast import MulticastScreen
 
-        return MulticastScreen(self.capture)
+        return MulticastScreen(self.capture, self.multicast_sources)
 
     # ---- start-up and shutdown ---------------------------------------------------------------
 
@@ -236,6 +242,7 @@ class UdpscopeApp(OrderedKeysApp[int]):
                 entry.sock.add_membership(group, arg)
             except Exception as exc:
                 self.report_error(entry.id, exc)
+            self.capture.note_joins(entry.id)
 
         if entry.state in ("bound", "connected"):
             join()
@@ -416,6 +423,70 @@ class UdpscopeApp(OrderedKeysApp[int]):
             return
         self.capture.forget(entry.id)
         self.selected_socket = next(iter(self.capture.sockets), None)
+
+    def action_join_everywhere(self) -> None:
+        """Ask for a group (and source), then join it on every multicast-capable interface with
+        the selected socket and show where its traffic arrives (pane 6)."""
+        entry = self._need_socket()
+        if entry is None:
+            return
+        if entry.state == "closed":
+            self.notify(f"Socket #{entry.id} is closed: pick an open one (1 Sockets).",
+                        title="Join everywhere", severity="warning")
+            return
+        from udpscope.tui.screens.dialogs import JoinEverywhereDialog
+
+        group = self.everywhere.group if self.everywhere is not None else ""
+        if not group and self.current_mode == "multicast":
+            from textual.widgets import Input
+
+            group = self.screen.query_one("#check-group", Input).value.strip()
+
+        def done(req: JoinEverywhereRequest | None) -> None:
+            if req is not None:
+                self.join_everywhere(entry.id, req.group, req.source)
+
+        self.push_screen(JoinEverywhereDialog(entry.id, entry.type, group), done)
+
+    def join_everywhere(self, sock_id: int, group: str, source: str | None = None) -> None:
+        """Join ``group`` (from ``source``) on every candidate interface with socket
+        ``sock_id``, replacing a running join everywhere, and show pane 6. Failures per
+        interface are shown there; an unexpected one is notified."""
+        from udpscope.tui import mc_everywhere
+        from udpscope.tui.mc_sources import MulticastSources
+
+        self.action_leave_everywhere(quiet=True)
+        sources = self.multicast_sources or MulticastSources()
+        try:
+            session = mc_everywhere.start(self.capture, sock_id, group, source,
+                                          interfaces=sources.interfaces())
+        except Exception as exc:
+            self.report_error(sock_id, exc)
+            return
+        self.everywhere = session
+        joined, already, failed = session.joined, session.already, session.failed
+        text = (f"Socket #{sock_id} joined {safe_text(group, 48)} on "
+                f"{safe_text(', '.join(joined), 200) if joined else 'no new interface'}")
+        if already:
+            text += f"; already on {safe_text(', '.join(already), 120)}"
+        if failed:
+            text += f"; {len(failed)} failed ({safe_text(', '.join(o.interface for o in failed), 120)})"
+        self.notify(text, title="Join everywhere", markup=False,
+                    severity="warning" if failed or not (joined or already) else "information")
+        self.switch_mode("multicast")
+
+    def action_leave_everywhere(self, quiet: bool = False) -> None:
+        """Leave the group joined everywhere and stop counting its arrivals."""
+        session, self.everywhere = self.everywhere, None
+        if session is None:
+            if not quiet:
+                self.notify("Nothing joined everywhere (j in pane 6 joins).",
+                            title="Join everywhere", severity="warning")
+            return
+        session.leave(self.capture)
+        if not quiet:
+            self.notify(f"Left {safe_text(session.group, 48)} on every interface.",
+                        title="Join everywhere", markup=False)
 
     def watch_selected_socket(self, value: int | None) -> None:
         if self.main_screen.is_mounted:
