@@ -10,7 +10,7 @@ firewall and route readers run tools that may take seconds).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
@@ -79,6 +79,12 @@ def _route(address: str) -> RouteInfo:
     return route_to(address)
 
 
+def _igmp_versions() -> dict[str, int]:
+    from udpscope.net.membership import read_igmp_querier_versions
+
+    return read_igmp_querier_versions()
+
+
 def _rp_drops() -> int | None:
     from udpscope.net.checks import read_rp_filter_drops
 
@@ -103,4 +109,5 @@ class MulticastSources:
     ruleset: Callable[[], Ruleset] = _ruleset
     route: Callable[[str], RouteInfo] = _route
     rp_drops: Callable[[], int | None] = _rp_drops
+    igmp_versions: Callable[[], Mapping[str, int]] = _igmp_versions  # /proc/net/igmp's V1/V2/V3
     observer: Callable[[], QuerierSource] = _observer

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from rich.table import Table
@@ -95,7 +95,7 @@ class MulticastScreen(Screen[None]):
     MulticastScreen VerticalScroll > Horizontal { height: auto; }
     MulticastScreen #check-group { width: 40; background: $boost; margin: 0 1; }
     MulticastScreen #group-notes { padding: 1 1 0 1; }
-    MulticastScreen #findings { margin-top: 1; }
+    MulticastScreen #findings { margin: 1 1 0 1; }
     MulticastScreen #checked-socket { color: $text-muted; padding: 0 1; }
     """
 
@@ -231,7 +231,15 @@ class MulticastScreen(Screen[None]):
 
         observer = self.observer
         if observer is None:
-            return [], {f: FamilyStatus(f, "idle", "the querier watch is off") for f in FAMILIES}
+            from udpscope.net.querier import QuerierView
+
+            empty: Mapping[str, int] = {}
+            versions = _quietly(self.sources.igmp_versions, empty)
+            idle = [QuerierView(i.name, i.index, f, "idle",
+                                kernel_version=versions.get(i.name) if f == "IPv4" else None)
+                    for i in self._interfaces if i.multicast and not i.loopback
+                    for f in FAMILIES]
+            return idle, {f: FamilyStatus(f, "idle", "the querier watch is off") for f in FAMILIES}
         views: list[QuerierView] = _quietly(observer.snapshot, [])
         return views, {f: observer.status(f) for f in FAMILIES}
 
@@ -423,8 +431,12 @@ class MulticastScreen(Screen[None]):
                 return   # a newer check was started, or the view is gone
             if isinstance(result, BaseException):
                 findings.show_message(f"check failed: {safe_text(str(result), 200)}", error=True)
-            else:
-                findings.show(result)
+                return
+            findings.show(result)
+            field = self.query_one("#check-group", Input)
+            if not quiet and self.focused in (field, self.query_one("#check", Button)):
+                # From the field to the answers: ↑/↓ pick a finding, c copies its fix.
+                self.set_focus(findings)
 
         self._in_thread(lambda: _catching(lambda: mc_checks.run(request, sources)), done)
 

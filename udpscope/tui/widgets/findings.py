@@ -47,10 +47,9 @@ class FindingsList(OptionList):
     """Findings, one option each; the highlighted one's fix is what `selected_fix` gives."""
 
     DEFAULT_CSS = """
-    FindingsList { height: auto; max-height: 1000; border: none; padding: 0; margin: 0 1;
+    FindingsList { height: auto; max-height: 1000; border: none; padding: 0;
                    background: transparent; scrollbar-size-vertical: 0; }
     FindingsList:focus { border: none; }
-    FindingsList > .option-list--option { padding: 0 0 1 0; }
     """
 
     def __init__(self, *, id: str | None = None) -> None:  # noqa: A002 - Textual's name
@@ -69,7 +68,10 @@ class FindingsList(OptionList):
             accent = self.app.theme_variables.get("accent", "")
             text.append("\nfix: ", style="bold")
             text.append(fix, style=accent)
-        return finding_grid([(Text(f.level.upper(), style=self._style(f.level)), text)])
+        # A blank row apart from the next one (OptionList leaves an option's padding out of
+        # its height, so padding would be cut off).
+        return finding_grid([(Text(f.level.upper(), style=self._style(f.level)), text),
+                             (Text(""), Text(""))])
 
     def show(self, findings: Sequence[Finding]) -> None:
         """Show `findings` (an "OK" entry when there are none); the first one with a fix is
