@@ -19,11 +19,13 @@ sys.path[:0] = [str(HERE.parents[1]), str(HERE)]
 from textual.widgets import DataTable, Static  # noqa: E402
 from tui_helpers import make_app, type_into, wait_for  # noqa: E402
 
+from udpscope.tui.mc_sources import MulticastSources  # noqa: E402
 from udpscope.tui.widgets.findings import FindingsList  # noqa: E402
 
 
 async def main(group: str) -> dict[str, object]:
-    app = make_app(binds=[("0.0.0.0", 0)])
+    # The real observer: this runs only under `ip netns exec` of a test's namespace.
+    app = make_app(binds=[("0.0.0.0", 0)], multicast_sources=MulticastSources())
     async with app.run_test(size=(140, 40)) as pilot:
         await pilot.press("6")
         await wait_for(pilot, lambda: type(app.screen).__name__ == "MulticastScreen", 10, "pane 6")

@@ -89,6 +89,9 @@ def test_interface_names_and_querier_addresses_are_sanitised() -> None:
 def test_the_prune_countdown_from_the_join_time() -> None:
     j = mc_rows.OwnJoin(1, "239.1.2.3", None, "eth1", joined_at=1000.0)
     assert mc_rows.countdown(j, NOQ4, 1010.0) == ("prunes in about 250 s", "warn")
+    # Watched for less than a query interval: nobody may have asked yet.
+    assert mc_rows.countdown(j, replace(NOQ4, watched_s=30.0), 1010.0) == (
+        "prunes in about 250 s unless a querier asks", "warn")
     text, tone = mc_rows.countdown(j, NOQ4, 1300.0)
     assert text.startswith("pruned by now (one membership interval, 260 s") and tone == "bad"
     assert mc_rows.countdown(j, V4, 1010.0) == (f"kept alive by {QUERIER}", "good")

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from mc_fakes import CAP_REASON, DROPS_IGMP, QUERIER, FakeHost, blind_views, joined
 from textual.widgets import DataTable, Input, Static
-from tui_helpers import make_app, type_into, wait_for
+from tui_helpers import HostObserver, in_own_namespace, make_app, type_into, wait_for
 
 from udpscope.textsafe import is_terminal_safe
 from udpscope.tui.commands import palette_commands
@@ -180,3 +180,16 @@ async def test_join_everywhere_asks_for_a_valid_group_first() -> None:
         await wait_for(pilot, lambda: type(app.screen).__name__ == "MulticastScreen", what="back")
         names = [c.title for c in palette_commands(app, app.screen)]
         assert "group: join everywhere" in names and "group: leave everywhere" in names
+
+
+async def test_tests_on_the_host_never_listen_for_queriers() -> None:
+    """The tests' app outside a namespace of its own gets a silent observer: pane 6 would
+    otherwise join report groups on the machine's interfaces."""
+    if in_own_namespace():
+        return   # (a run inside a namespace may listen: nothing leaves it)
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("6")
+        await wait_for(pilot, lambda: getattr(app.screen, "observer", None) is not None,
+                       what="the watch started")
+        assert isinstance(app.screen.observer, HostObserver)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import time
 from collections.abc import Callable
@@ -13,6 +14,7 @@ from textual.widgets import Input
 
 from udpscope.capture import Capture
 from udpscope.tui.app import UdpscopeApp
+from udpscope.tui.mc_sources import MulticastSources
 from udpscope.tui.widgets.message_log import MessageLog
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -27,9 +29,49 @@ def frozen() -> float:
     return FROZEN
 
 
+def in_own_namespace() -> bool:
+    """True when the calling thread is in a network namespace other than the host's (init's)."""
+    try:
+        return os.stat("/proc/thread-self/ns/net").st_ino != os.stat("/proc/1/ns/net").st_ino
+    except OSError:   # /proc/1 unreadable: not root, so no raw sockets either; assume the host
+        return False
+
+
+class HostObserver:
+    """Stands in for the querier observer outside a test's own namespace: pane 6 would
+    otherwise join 224.0.0.22 / ff02::16 on the machine's interfaces (and send reports)."""
+
+    report_joins: list[tuple[str, str]] = []
+
+    def start(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+    def snapshot(self) -> list:  # type: ignore[type-arg]
+        return []
+
+    def status(self, family: str):  # type: ignore[no-untyped-def]
+        from udpscope.net.querier import FamilyStatus
+
+        return FamilyStatus("IPv6" if family == "IPv6" else "IPv4", "unsupported",
+                            "tests listen for queriers only in a namespace of their own")
+
+
+def safe_observer():  # type: ignore[no-untyped-def]
+    """The real observer inside a test's namespace, a silent stand-in on the host."""
+    if in_own_namespace():
+        from udpscope.net.querier import QuerierObserver
+
+        return QuerierObserver()
+    return HostObserver()
+
+
 def make_app(**kwargs) -> UdpscopeApp:  # type: ignore[no-untyped-def]
     capture = Capture(ring_size=kwargs.pop("ring_size", 10_000), clock=frozen, monotonic=frozen)
     kwargs.setdefault("theme", "udpscope-dark")
+    kwargs.setdefault("multicast_sources", MulticastSources(observer=safe_observer))
     return UdpscopeApp(capture=capture, tz=UTC, theme_dirs=[ROOT / "themes"], **kwargs)
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from udpscope.net.querier import (
+    DEFAULT_MAX_RESPONSE_S,
     DEFAULT_QUERY_INTERVAL_S,
     QuerierView,
     membership_interval,
@@ -221,7 +222,11 @@ def countdown(join: OwnJoin, view: QuerierView | None, now: float) -> tuple[str,
     pruned_in = prune_countdown(view, join.joined_at, now)
     if pruned_in is not None:
         if pruned_in > 0:
-            return f"prunes in about {pruned_in:.0f} s", "warn"
+            # Watched for less than a default query interval: a querier may just not have
+            # asked yet.
+            early = view.watched_s < DEFAULT_QUERY_INTERVAL_S + DEFAULT_MAX_RESPONSE_S
+            return (f"prunes in about {pruned_in:.0f} s" + (" unless a querier asks" if early
+                                                            else ""), "warn")
         return (f"pruned by now (one membership interval, {view.membership_interval_s:.0f} s, "
                 "has passed)", "bad")
     left = join.joined_at + view.membership_interval_s - now

@@ -45,6 +45,7 @@ if TYPE_CHECKING:
     from udpscope.net.interfaces import Interface
     from udpscope.net.membership import KernelMembership
     from udpscope.net.querier import FamilyStatus, QuerierView
+    from udpscope.tui.mc_everywhere import EverywhereSession
 
 T = TypeVar("T")
 
@@ -289,7 +290,7 @@ class MulticastScreen(Screen[None]):
             self.call_after_refresh(lambda: box.scroll_visible(animate=False))
         self._check_route(session)
 
-    def _check_route(self, session: Any) -> None:
+    def _check_route(self, session: EverywhereSession) -> None:
         source = session.source_to_check(self.capture)
         if source is None or self._route_busy:
             return
