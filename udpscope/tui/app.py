@@ -47,7 +47,7 @@ from udpscope.tui.workbench import DetailSource, TimerPane
 if TYPE_CHECKING:
     from textual.app import SystemCommand
 
-    from udpscope.tui.forms import EndpointRequest, JoinEverywhereRequest, SocketRequest
+    from udpscope.tui.forms import EndpointRequest, SocketRequest
     from udpscope.tui.mc_everywhere import EverywhereSession
     from udpscope.tui.mc_sources import MulticastSources
     from udpscope.workspace import Workspace
@@ -427,66 +427,15 @@ class UdpscopeApp(OrderedKeysApp[int]):
     def action_join_everywhere(self) -> None:
         """Ask for a group (and source), then join it on every multicast-capable interface with
         the selected socket and show where its traffic arrives (pane 6)."""
-        entry = self._need_socket()
-        if entry is None:
-            return
-        if entry.state == "closed":
-            self.notify(f"Socket #{entry.id} is closed: pick an open one (1 Sockets).",
-                        title="Join everywhere", severity="warning")
-            return
-        from udpscope.tui.screens.dialogs import JoinEverywhereDialog
+        from udpscope.tui.screens import everywhere
 
-        group = self.everywhere.group if self.everywhere is not None else ""
-        if not group and self.current_mode == "multicast":
-            from textual.widgets import Input
+        everywhere.ask(self)
 
-            group = self.screen.query_one("#check-group", Input).value.strip()
-
-        def done(req: JoinEverywhereRequest | None) -> None:
-            if req is not None:
-                self.join_everywhere(entry.id, req.group, req.source)
-
-        self.push_screen(JoinEverywhereDialog(entry.id, entry.type, group), done)
-
-    def join_everywhere(self, sock_id: int, group: str, source: str | None = None) -> None:
-        """Join ``group`` (from ``source``) on every candidate interface with socket
-        ``sock_id``, replacing a running join everywhere, and show pane 6. Failures per
-        interface are shown there; an unexpected one is notified."""
-        from udpscope.tui import mc_everywhere
-        from udpscope.tui.mc_sources import MulticastSources
-
-        self.action_leave_everywhere(quiet=True)
-        sources = self.multicast_sources or MulticastSources()
-        try:
-            session = mc_everywhere.start(self.capture, sock_id, group, source,
-                                          interfaces=sources.interfaces())
-        except Exception as exc:
-            self.report_error(sock_id, exc)
-            return
-        self.everywhere = session
-        joined, already, failed = session.joined, session.already, session.failed
-        text = (f"Socket #{sock_id} joined {safe_text(group, 48)} on "
-                f"{safe_text(', '.join(joined), 200) if joined else 'no new interface'}")
-        if already:
-            text += f"; already on {safe_text(', '.join(already), 120)}"
-        if failed:
-            text += f"; {len(failed)} failed ({safe_text(', '.join(o.interface for o in failed), 120)})"
-        self.notify(text, title="Join everywhere", markup=False,
-                    severity="warning" if failed or not (joined or already) else "information")
-        self.switch_mode("multicast")
-
-    def action_leave_everywhere(self, quiet: bool = False) -> None:
+    def action_leave_everywhere(self) -> None:
         """Leave the group joined everywhere and stop counting its arrivals."""
-        session, self.everywhere = self.everywhere, None
-        if session is None:
-            if not quiet:
-                self.notify("Nothing joined everywhere (j in pane 6 joins).",
-                            title="Join everywhere", severity="warning")
-            return
-        session.leave(self.capture)
-        if not quiet:
-            self.notify(f"Left {safe_text(session.group, 48)} on every interface.",
-                        title="Join everywhere", markup=False)
+        from udpscope.tui.screens import everywhere
+
+        everywhere.leave(self)
 
     def watch_selected_socket(self, value: int | None) -> None:
         if self.main_screen.is_mounted:

@@ -40,6 +40,7 @@ LATER_MODULES = (
     "udpscope.tui.mc_everywhere",
     "udpscope.tui.screens.detail",
     "udpscope.tui.screens.dialogs",
+    "udpscope.tui.screens.everywhere",
     "udpscope.tui.screens.help",
     "udpscope.tui.screens.save",
     "udpscope.tui.commands",

@@ -1,4 +1,4 @@
-"""Dialogs that create, bind and connect sockets, and join a group everywhere.
+"""Dialogs that create, bind and connect sockets.
 
 Each reads its fields with udpscope.tui.forms and answers bad input under the field, keeping
 what was typed and leaving the socket alone; only valid values reach the engine. Enter submits
@@ -22,19 +22,16 @@ from textual.widgets import Button, Input, Label, Select
 from udpscope.tui.forms import (
     EndpointRequest,
     FormError,
-    JoinEverywhereRequest,
     NewSocketFields,
     SocketRequest,
     parse_endpoint,
-    parse_join_everywhere,
     parse_new_socket,
 )
 from udpscope.tui.widgets.fields import FieldMessage
 from udpscope.tui.widgets.tick import Tick
 from udpscope.tui.workbench import app_of
 
-__all__ = ["EndpointDialog", "EndpointRequest", "JoinEverywhereDialog", "NewSocketDialog",
-           "SocketRequest"]
+__all__ = ["EndpointDialog", "EndpointRequest", "NewSocketDialog", "SocketRequest"]
 
 ResultType = TypeVar("ResultType")
 
@@ -248,47 +245,4 @@ class EndpointDialog(_Dialog[EndpointRequest]):
         self.dismiss(request)
 
 
-class JoinEverywhereDialog(_Dialog[JoinEverywhereRequest]):
-    """Group and optional source for joining on every multicast-capable interface."""
-
-    AUTO_FOCUS = "#everywhere-group"
-
-    def __init__(self, sock_id: int, sock_type: str, group: str = "") -> None:
-        super().__init__()
-        self.sock_id = sock_id
-        self.sock_type = sock_type
-        self.group = group
-
-    def compose(self) -> ComposeResult:
-        with Vertical() as box:
-            box.border_title = f"Join everywhere with socket #{self.sock_id}"
-            box.border_subtitle = "enter join · esc cancel"
-            with Horizontal(classes="row"):
-                yield Label("group")
-                yield Input(self.group, placeholder="239.1.2.3 / ff15::1",
-                            id="everywhere-group", compact=True)
-            yield FieldMessage(id="group-error")
-            with Horizontal(classes="row"):
-                yield Label("source")
-                yield Input(placeholder="optional (source-specific)", id="everywhere-source",
-                            compact=True)
-            yield FieldMessage(id="source-error")
-            with Horizontal(classes="row buttons"):
-                yield Button("Join", id="ok", variant="primary", compact=True)
-                yield Button("Cancel", id="cancel", compact=True)
-
-    def submit(self) -> None:
-        boxes = {"group": self.query_one("#group-error", FieldMessage),
-                 "source": self.query_one("#source-error", FieldMessage)}
-        for box in boxes.values():
-            box.clear()
-        app_of(self).flush_typing()
-        try:
-            request = parse_join_everywhere(self.query_one("#everywhere-group", Input).value,
-                                            self.query_one("#everywhere-source", Input).value,
-                                            self.sock_type)
-        except FormError as exc:
-            for name, message in exc.errors.items():
-                boxes[name].error(message)
-            return
-        self.dismiss(request)
+Dialog = _Dialog  # the base (Enter submits, Esc cancels), for dialogs kept in other modules
