@@ -29,12 +29,22 @@ def frozen() -> float:
     return FROZEN
 
 
-def in_own_namespace() -> bool:
-    """True when the calling thread is in a network namespace other than the host's (init's)."""
+def _net_ns(path: str) -> int | None:
     try:
-        return os.stat("/proc/thread-self/ns/net").st_ino != os.stat("/proc/1/ns/net").st_ino
-    except OSError:   # /proc/1 unreadable: not root, so no raw sockets either; assume the host
-        return False
+        return os.stat(path).st_ino
+    except OSError:
+        return None
+
+
+# The host's namespace: init's, or (where /proc/1 can't be read) the one these helpers were first
+# imported in — test collection, before any test moves a thread into a namespace of its own.
+HOST_NET_NS = _net_ns("/proc/1/ns/net") or _net_ns("/proc/thread-self/ns/net")
+
+
+def in_own_namespace() -> bool:
+    """True when the calling thread is in a network namespace other than the host's."""
+    here = _net_ns("/proc/thread-self/ns/net")
+    return here is not None and HOST_NET_NS is not None and here != HOST_NET_NS
 
 
 class HostObserver:
