@@ -300,13 +300,14 @@ class MulticastScreen(Screen[None]):
         session.route_checked_for = source
         route = self.sources.route
 
-        def done(found: Finding | None) -> None:
+        def done(found: Finding | None | BaseException) -> None:
             self._route_busy = False
-            session.route_finding = found
+            session.route_finding = None if isinstance(found, BaseException) else found
             if self.is_attached:
                 self.refresh_querier()
 
-        self._in_thread(lambda: check_route(session.group, source, route), done)
+        self._in_thread(lambda: _catching(lambda: check_route(session.group, source, route)),
+                        done)
 
     def action_reload(self) -> None:
         """Re-read interfaces and kernel memberships, redraw, and re-run the last check."""
