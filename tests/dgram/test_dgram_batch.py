@@ -72,6 +72,8 @@ async def test_batches_carry_exactly_what_message_listeners_get(
             assert batch[0:2] == [batch[0], batch[1]][: len(batch)]
             expected = {LOOPBACK[kind]} if metadata else {None}
             assert batch.destination_set() == expected
+            assert batch.interface_set() == ({"lo"} if metadata else {None})
+            assert batch.interface_set() == {r.interface for _, r in batch}
         if metadata:
             assert all(r.interface and r.ttl and r.timestamp for _, r in flat)
     finally:

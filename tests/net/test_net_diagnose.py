@@ -222,6 +222,43 @@ def test_arrival_counter() -> None:
     assert count.total == 5
 
 
+class FakeBatch:
+    """A batch of (interface, destination) datagrams; counts how many were decoded one by one."""
+
+    def __init__(self, *items: tuple[str | None, str | None]) -> None:
+        self.items = items
+        self.payloads = tuple(b"x" for _ in items)
+        self.decoded = 0
+
+    def destination_set(self) -> set[str | None]:
+        return {d for _, d in self.items}
+
+    def interface_set(self) -> set[str | None]:
+        return {i for i, _ in self.items}
+
+    def rinfo(self, index: int) -> object:
+        self.decoded += 1
+        iface, dest = self.items[index]
+        return type("Info", (), {"interface": iface, "destination": dest})()
+
+
+def test_arrival_counter_takes_whole_batches() -> None:
+    count = joins.ArrivalCounter("FF15:0::1")          # spelled as typed; counted as received
+    one = FakeBatch(*[("eth1", "ff15::1")] * 200)
+    count.observe_batch(one)
+    assert one.decoded == 0 and count.busiest() == [("eth1", 200)]   # one step for the batch
+    unicast = FakeBatch(("eth0", "fd00::2"), ("eth0", "fd00::2"))
+    count.observe_batch(unicast)
+    assert unicast.decoded == 0 and count.total == 200                # not the group's: skipped
+    mixed = FakeBatch(("eth0", "ff15::1"), ("eth1", "ff15::1"), ("eth0", "fd00::2"))
+    count.observe_batch(mixed)
+    assert mixed.decoded == 3                                         # told apart one by one
+    assert count.busiest() == [("eth1", 201), ("eth0", 1)]
+    two = FakeBatch(("eth0", "ff15::1"), ("eth2", "ff15::1"))
+    count.observe_batch(two)
+    assert dict(count.busiest()) == {"eth1": 201, "eth0": 2, "eth2": 1} and count.total == 204
+
+
 def test_route_lookup_parsing_and_mismatch_warning() -> None:
     out = '[{"type":"multicast","dst":"239.1.2.3","dev":"eth0","prefsrc":"10.0.0.2"}]'
     info = joins.parse_route_get(out, "239.1.2.3")

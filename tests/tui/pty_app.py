@@ -48,8 +48,9 @@ class PtyApp:
     """`python -m udpscope ARGS` on a pty of the given size; its output is read continuously."""
 
     def __init__(self, args: list[str], columns: int = 160, lines: int = 45,
-                 limits: dict[int, int] | None = None) -> None:
+                 limits: dict[int, int] | None = None, netns: str | None = None) -> None:
         self.args = args
+        self.netns = netns  # run inside this network namespace (`ip netns exec`)
         self.limits = limits or {}  # resource.RLIMIT_* -> value, set in the child before exec
         self.columns = columns
         self.lines = lines
@@ -70,7 +71,8 @@ class PtyApp:
             env.pop(name, None)
         try:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "udpscope", *self.args],
+                [*(["ip", "netns", "exec", self.netns] if self.netns else []),
+                 sys.executable, "-m", "udpscope", *self.args],
                 stdin=slave, stdout=slave, stderr=slave, env=env, cwd=ROOT,
                 start_new_session=True, close_fds=True, preexec_fn=self._set_limits,
             )

@@ -17,6 +17,7 @@ import time
 
 import pytest
 
+from tests import netns as N
 from tests.tui.pty_app import PtyApp, strip_csi
 
 START_TIMEOUT = 30.0
@@ -26,8 +27,8 @@ START_TIMEOUT = 30.0
 def launch():  # type: ignore[no-untyped-def]
     apps: list[PtyApp] = []
 
-    def start(args: list[str], limits: dict[int, int]) -> PtyApp:
-        app = PtyApp(args, columns=100, lines=30, limits=limits)
+    def start(args: list[str], limits: dict[int, int], netns: str | None = None) -> PtyApp:
+        app = PtyApp(args, columns=100, lines=30, limits=limits, netns=netns)
         apps.append(app)
         app.start()
         return app
@@ -35,6 +36,30 @@ def launch():  # type: ignore[no-untyped-def]
     yield start
     for app in apps:
         app.close()
+
+
+def _can_listen_for_queriers() -> bool:
+    try:
+        socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_IGMP).close()
+    except OSError:
+        return False
+    return True
+
+
+@pytest.fixture
+def quiet_netns():  # type: ignore[no-untyped-def]
+    """Where pane 6 may open: it listens for queriers, joining 224.0.0.22 / ff02::16 (which
+    sends reports) when it can open raw sockets — then only in a namespace of the test's own.
+    Without that privilege it sends nothing, and the host's namespace is used (None)."""
+    if not _can_listen_for_queriers():
+        yield None
+        return
+    N.require_netns()
+    name = N.create_namespace()
+    try:
+        yield name
+    finally:
+        N.delete_namespace(name)
 
 
 @pytest.mark.parametrize("nofile", [12, 6])
@@ -46,8 +71,8 @@ def test_too_few_open_files_is_a_clear_refusal(launch, nofile: int) -> None:  # 
     assert "Traceback" not in out
 
 
-def test_at_32_open_files_sockets_are_refused_and_every_view_still_opens(launch) -> None:  # type: ignore[no-untyped-def]
-    app = launch([], {resource.RLIMIT_NOFILE: 32})
+def test_at_32_open_files_sockets_are_refused_and_every_view_still_opens(launch, quiet_netns) -> None:  # type: ignore[no-untyped-def]
+    app = launch([], {resource.RLIMIT_NOFILE: 32}, quiet_netns)
     app.wait_text("Live log", START_TIMEOUT)
     refused = b"Too many open files"
     for number in range(1, 31):  # new sockets (n, Enter) until the app refuses one

@@ -5,6 +5,7 @@ Waits go through `tests.waiting.wait_for(..., pilot=pilot)`."""
 from __future__ import annotations
 
 import inspect
+import os
 import re
 import socket
 from datetime import UTC
@@ -17,6 +18,7 @@ from textual.widgets import Input
 from tests.waiting import wait_for
 from udpscope.capture import Capture
 from udpscope.tui.app import SLOW_EVERY, UdpscopeApp
+from udpscope.tui.mc_sources import MulticastSources
 from udpscope.tui.widgets.fields import FieldMessage
 from udpscope.tui.widgets.message_log import MessageLog
 
@@ -29,6 +31,55 @@ SHOWN_PORTS = (47311, 47312)
 
 def frozen() -> float:
     return FROZEN
+
+
+def _net_ns(path: str) -> int | None:
+    try:
+        return os.stat(path).st_ino
+    except OSError:
+        return None
+
+
+# The host's namespace: init's, or (where /proc/1 can't be read) the one these helpers were first
+# imported in — test collection, before any test moves a thread into a namespace of its own.
+HOST_NET_NS = _net_ns("/proc/1/ns/net") or _net_ns("/proc/thread-self/ns/net")
+
+
+def in_own_namespace() -> bool:
+    """True when the calling thread is in a network namespace other than the host's."""
+    here = _net_ns("/proc/thread-self/ns/net")
+    return here is not None and HOST_NET_NS is not None and here != HOST_NET_NS
+
+
+class HostObserver:
+    """Stands in for the querier observer outside a test's own namespace: pane 6 would
+    otherwise join 224.0.0.22 / ff02::16 on the machine's interfaces (and send reports)."""
+
+    report_joins: list[tuple[str, str]] = []
+
+    def start(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+    def snapshot(self) -> list:  # type: ignore[type-arg]
+        return []
+
+    def status(self, family: str):  # type: ignore[no-untyped-def]
+        from udpscope.net.querier import FamilyStatus
+
+        return FamilyStatus("IPv6" if family == "IPv6" else "IPv4", "unsupported",
+                            "tests listen for queriers only in a namespace of their own")
+
+
+def safe_observer():  # type: ignore[no-untyped-def]
+    """The real observer inside a test's namespace, a silent stand-in on the host."""
+    if in_own_namespace():
+        from udpscope.net.querier import QuerierObserver
+
+        return QuerierObserver()
+    return HostObserver()
 
 
 class SnapshotApp(UdpscopeApp):
@@ -71,9 +122,11 @@ class SnapshotApp(UdpscopeApp):
 
 
 def make_app(app_class: type[UdpscopeApp] = UdpscopeApp, **kwargs) -> UdpscopeApp:  # type: ignore[no-untyped-def]
-    """The app with frozen clocks, UTC, the shipped themes only (and `app_class`'s extras)."""
+    """The app with frozen clocks, UTC, the shipped themes only, pane 6 listening for queriers
+    only inside a test's own namespace (and `app_class`'s extras)."""
     capture = Capture(ring_size=kwargs.pop("ring_size", 10_000), clock=frozen, monotonic=frozen)
     kwargs.setdefault("theme", "udpscope-dark")
+    kwargs.setdefault("multicast_sources", MulticastSources(observer=safe_observer))
     return app_class(capture=capture, tz=UTC, theme_dirs=[ROOT / "themes"], **kwargs)
 
 

@@ -170,6 +170,28 @@ class Capture:
         entry = self.sockets[sock_id]
         entry.streams = SocketStreams(seq=seq, arbitrate=arbitrate, kernel_drops_base=None)
 
+    # ---- memberships and batch taps ---------------------------------------------------------
+
+    def note_joins(self, sock_id: int) -> None:
+        """Record the join time of memberships socket ``sock_id`` gained (call right after a
+        join or leave made for the user; the tick catches any other within its period)."""
+        entry = self.sockets.get(sock_id)
+        if entry is not None:
+            entry.sync_joins(self.clock())
+
+    def tap_batches(self, sock_id: int, listener: Callable[[dgram.Batch], None]) -> Callable[[], None]:
+        """Call ``listener(batch)`` with every batch socket ``sock_id`` receives (after the
+        capture's own accounting), e.g. a per-interface arrival counter; returns the function
+        that stops it. Raises KeyError for an unknown socket."""
+        sock = self.sockets[sock_id].sock
+        sock.on("batch", listener)
+
+        def stop() -> None:
+            with contextlib.suppress(Exception):
+                sock.off("batch", listener)
+
+        return stop
+
     def note_event(self, sock_id: int, event: str, text: str = "") -> None:
         """Log an event the engine does not emit itself (e.g. "disconnect", which Node has no
         event for) for socket ``sock_id``; unknown ids are ignored."""
@@ -328,9 +350,11 @@ class Capture:
         self._last_tick = now
         dt = (now - last) if last is not None else 0.0
         in_ring = self.ring.count_by_socket()
+        wall = self.clock()
         for entry in self.sockets.values():
             entry.evictions = entry.records_made - in_ring[entry.id] - entry.cleared
             entry.refresh(dt)
+            entry.sync_joins(wall)
         self.groups.refresh(dt)
 
     def entries(self) -> Iterable[SocketEntry]:

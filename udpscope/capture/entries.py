@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from udpscope import dgram
+from udpscope.dgram.membership import Membership
 
 if TYPE_CHECKING:
     from udpscope.capture.streams import SocketStreams
@@ -48,6 +49,9 @@ class SocketEntry:
     tx_rate: float = 0.0
     rx_history: deque[float] = field(default_factory=lambda: deque(maxlen=RATE_HISTORY))
     streams: SocketStreams | None = None  # stream health, once the capture tracks streams
+    # When each membership the socket holds was first seen, in the capture's clock: a snooping
+    # switch without a querier prunes a group one membership interval after its join.
+    joined_at: dict[Membership, float] = field(default_factory=dict)
     _last_rx: int = 0
     _last_rx_bytes: int = 0
     _last_tx: int = 0
@@ -83,6 +87,18 @@ class SocketEntry:
         except Exception:
             return None
         return (info.address, info.port)
+
+    def sync_joins(self, now: float) -> None:
+        """Note the time of memberships joined since the last call (`now`) and forget the ones
+        left; cheap (the engine's own list), so it runs right after a join and on the tick."""
+        try:
+            held = self.sock.get_memberships()
+        except Exception:  # a broken socket must not break the tick
+            held = []
+        joined = self.joined_at
+        if len(held) == len(joined) and all(m in joined for m in held):
+            return
+        self.joined_at = {m: joined.get(m, now) for m in held}
 
     def refresh(self, dt: float) -> None:
         """Tick work: read the kernel's drop counter and, `dt` seconds after the last tick

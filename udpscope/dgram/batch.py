@@ -82,6 +82,11 @@ class Batch(Sequence[tuple[bytes, RemoteInfo]]):
         stamps = tuple(map(operator.itemgetter(7), map(self.rinfo, range(len(self.payloads)))))
         return stamps if any(t is not None for t in stamps) else None
 
+    def interface_set(self) -> AbstractSet[str | None]:
+        """The distinct arrival interfaces in the batch ({None} without metadata): a consumer
+        counting arrivals per interface can then count a one-interface batch in one step."""
+        return set(map(operator.itemgetter(5), map(self.rinfo, range(len(self.payloads)))))
+
 
 class RawBatch(Batch):
     """A `recvmmsg` batch: peers and ancillary data kept as bytes until an item is asked for.
@@ -171,6 +176,13 @@ class RawBatch(Batch):
         if self._destinations is not None:
             return self._destinations
         return self._decoder.destination_set(controls, self._names)
+
+    def interface_set(self) -> AbstractSet[str | None]:
+        controls = self._controls
+        if controls is None:
+            return {None}
+        # Read at the layout's fixed offset (as the receiver does to resolve the names).
+        return set(map(self._names, self._decoder.interface_indexes(controls)))
 
 
 class NameSnapshot:

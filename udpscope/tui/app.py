@@ -48,6 +48,8 @@ if TYPE_CHECKING:
     from textual.app import SystemCommand
 
     from udpscope.tui.forms import EndpointRequest, SocketRequest
+    from udpscope.tui.mc_everywhere import EverywhereSession
+    from udpscope.tui.mc_sources import MulticastSources
     from udpscope.workspace import Workspace
     from udpscope.workspace.apply import WorkspaceSession
 
@@ -100,6 +102,7 @@ class UdpscopeApp(OrderedKeysApp[int]):
         workspace: Workspace | None = None,
         notice: str | None = None,
         title: str | None = None,
+        multicast_sources: MulticastSources | None = None,
     ) -> None:
         super().__init__()
         # ``capture`` may come preloaded (udpscope open FILE: a file's datagrams, no sockets);
@@ -118,6 +121,9 @@ class UdpscopeApp(OrderedKeysApp[int]):
         self.startup_joins = list(joins)
         self.udp6 = udp6
         self.handle_signals = handle_signals
+        # Where pane 6 reads the host from (None: the live host); tests pass a made-up one.
+        self.multicast_sources = multicast_sources
+        self.everywhere: EverywhereSession | None = None  # a running join everywhere
         self.exit_signal: int | None = None
         self._ticks = 0
         self._drain_timer: Timer | None = None
@@ -140,7 +146,7 @@ class UdpscopeApp(OrderedKeysApp[int]):
     def _multicast_screen(self) -> Screen:
         from udpscope.tui.screens.multicast import MulticastScreen
 
-        return MulticastScreen(self.capture)
+        return MulticastScreen(self.capture, self.multicast_sources)
 
     # ---- start-up and shutdown ---------------------------------------------------------------
 
@@ -244,6 +250,7 @@ class UdpscopeApp(OrderedKeysApp[int]):
                 entry.sock.add_membership(group, arg)
             except Exception as exc:
                 self.report_error(entry.id, exc)
+            self.capture.note_joins(entry.id)
 
         if entry.state in ("bound", "connected"):
             join()
@@ -439,6 +446,18 @@ class UdpscopeApp(OrderedKeysApp[int]):
             from udpscope.tui.streams_ui import ask_stream_options
 
             ask_stream_options(self, entry)
+    def action_join_everywhere(self) -> None:
+        """Ask for a group (and source), then join it on every multicast-capable interface with
+        the selected socket and show where its traffic arrives (pane 6)."""
+        from udpscope.tui.screens import everywhere
+
+        everywhere.ask(self)
+
+    def action_leave_everywhere(self) -> None:
+        """Leave the group joined everywhere and stop counting its arrivals."""
+        from udpscope.tui.screens import everywhere
+
+        everywhere.leave(self)
 
     def watch_selected_socket(self, value: int | None) -> None:
         if self.main_screen.is_mounted:

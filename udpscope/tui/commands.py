@@ -2,8 +2,8 @@
 
 Textual's default palette offers ~20 built-in themes beside udpscope's three and a Screenshot
 command that writes to a Downloads folder which may not exist. Here the palette lists the
-commands of the app, namespaced (`socket: …`, `log: …`, `view: …`, `theme: …`), only the themes
-udpscope loaded (shipped and the user's), and a screenshot saved where it can be: the current
+commands of the app, namespaced (`socket: …`, `log: …`, `group: …`, `view: …`, `theme: …`),
+only the themes udpscope loaded (shipped and the user's), and a screenshot saved where it can be: the current
 directory, else the user's Pictures or home, else the temporary directory, with the path shown.
 """
 
@@ -43,8 +43,13 @@ def palette_commands(app: UdpscopeApp, screen: Screen) -> Iterator[SystemCommand
     yield SystemCommand("view: main", "Sockets, composer and live log", partial(app.action_pane, "log"))
     yield SystemCommand("view: stats", "Counters, rates, stream health and per-group statistics",
                         partial(app.switch_mode, "stats"))
-    yield SystemCommand("view: multicast", "Interfaces, kernel memberships, why no traffic?",
+    yield SystemCommand("view: multicast", "Interfaces, queriers, joins, why no traffic?",
                         partial(app.switch_mode, "multicast"))
+    yield SystemCommand("group: join everywhere",
+                        "Join a group on every multicast-capable interface with the selected "
+                        "socket and count where its traffic arrives", app.action_join_everywhere)
+    yield SystemCommand("group: leave everywhere", "Leave the group joined everywhere",
+                        app.action_leave_everywhere)
     yield SystemCommand("view: help", "Every key", app.action_help)
     for name in sorted(app.theme_names):
         yield SystemCommand(f"theme: {name}", f"Switch to the {name} theme",

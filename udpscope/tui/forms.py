@@ -34,6 +34,7 @@ __all__ = [
     "ComposeFields",
     "EndpointRequest",
     "FormError",
+    "JoinEverywhereRequest",
     "NewSocketFields",
     "SendRequest",
     "SocketRequest",
@@ -42,6 +43,7 @@ __all__ = [
     "parse_check_group",
     "parse_compose",
     "parse_endpoint",
+    "parse_join_everywhere",
     "parse_membership",
     "parse_new_socket",
     "parse_ttl",
@@ -375,3 +377,43 @@ def parse_check_group(text: str, sock_type: str | None) -> str:
             group, or a group of the other family than the socket.
     """
     return _group(text, sock_type, "group")
+
+
+@dataclass(frozen=True)
+class JoinEverywhereRequest:
+    """A validated "join everywhere": the group (canonical spelling, as received datagrams name
+    it) and, for a source-specific join, the source."""
+
+    group: str
+    source: str | None = None
+
+
+def parse_join_everywhere(group: str, source: str, sock_type: str) -> JoinEverywhereRequest:
+    """Validate the join-everywhere dialog for a socket of ``sock_type``.
+
+    Raises:
+        FormError: with messages for the boxes "group" and "source" (both at once).
+    """
+    import ipaddress
+
+    out = _Collect()
+    g: str | None = None
+    src: str | None = None
+    try:
+        g = str(ipaddress.ip_address(_group(group, sock_type, "group")))
+    except AddressError as exc:
+        out.fail("group", exc)
+    if source.strip():
+        try:
+            src = parse_ip(source, what="source")
+            if is_multicast(src):
+                raise AddressError("source", f"{safe_text(src, 60)} is a group, not a sender's "
+                                             "address")
+            mismatch = _family_mismatch(src, sock_type, "source")
+            if mismatch:
+                raise AddressError("source", mismatch.partition(": ")[2])
+        except AddressError as exc:
+            out.fail("source", exc)
+    out.check()
+    assert g is not None  # out.check() raised otherwise
+    return JoinEverywhereRequest(g, src)

@@ -243,3 +243,6 @@ class EndpointDialog(_Dialog[EndpointRequest]):
             msg.error(str(exc))
             return
         self.dismiss(request)
+
+
+Dialog = _Dialog  # the base (Enter submits, Esc cancels), for dialogs kept in other modules

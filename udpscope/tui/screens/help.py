@@ -29,8 +29,7 @@ DESCRIPTIONS = {
     "pane-compose": "Composer: destination, payload, send",
     "pane-log": "Live log: every datagram in and out, every socket event",
     "pane-stats": "Stats view: counters, rates, stream health (RTP, MPEG-TS, loss, jitter), "
-                  "per-group streams",
-    "pane-multicast": "Multicast view: interfaces, kernel groups, why no traffic?",
+                  "per-group streams, probe loss",
     "help": "this help",
     "socket-new": "new socket (udp4/udp6, options, bind now)",
     "socket-bind": "bind the selected socket (address, port)",
@@ -48,7 +47,14 @@ DESCRIPTIONS = {
     "log-end": "last row, and follow",
     "compose-send": "send (enter in a composer field does too)",
     "view-back": "back to the main screen",
-    "multicast-refresh": "re-read interfaces and kernel memberships",
+    "pane-multicast": "Multicast view: interfaces, queriers, our joins, why no traffic?",
+    "multicast-refresh": "re-read interfaces and kernel memberships, run the last check again",
+    "multicast-copy-fix": "copy the selected finding's fix command to the clipboard",
+    "multicast-join-everywhere": "join a group on every interface with the selected socket "
+                                 "and count where its traffic arrives",
+    "multicast-leave-everywhere": "leave the group joined everywhere",
+    "multicast-watch": "stop / start listening for queriers (while listening, udpscope joins "
+                       "224.0.0.22 and ff02::16, so the host sends reports for them)",
     "detail-close": "close the detail",
     "detail-prev": "previous row of the log",
     "detail-next": "next row of the log",
@@ -65,7 +71,8 @@ EXTRA = [
     ("tab / shift+tab", "move between fields and panes"),
     ("esc", "leave a field / close a dialog or view"),
     ("enter", "in a field: send (composer), set or join (options), create (dialogs)"),
-    ("^p", "command palette (socket: …, log: …, streams: …, view: …, theme: …, screenshot)"),
+    ("^p", "command palette (socket: …, log: …, streams: …, group: …, view: …, theme: …, "
+           "screenshot)"),
     ("↑ / ↓ in a detail", "move through the decoded fields; their bytes light up in the dump"),
     ("^q", "quit"),
 ]

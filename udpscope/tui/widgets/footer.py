@@ -46,6 +46,8 @@ PRIORITY = {
     "detail-copy": 6,
     "detail-save": 6,
     "multicast-refresh": 6,
+    "multicast-copy-fix": 5,
+    "multicast-join-everywhere": 6,
     "socket-close": 7,
     "socket-forget": 8,
     "palette": 9,

@@ -355,6 +355,7 @@ class OptionsPane(VerticalScroll):
             self._fail("#member-error", entry, exc)
         else:
             msg.ok(("joined " if join else "left ") + req.group)
+        app_of(self).capture.note_joins(entry.id)  # the prune countdown starts at the join
         self.load()
 
 

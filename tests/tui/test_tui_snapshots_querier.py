@@ -1,0 +1,83 @@
+"""Snapshots of pane 6's querier part and findings at 80x24 and 140x40, on a made-up host
+(tests/tui/mc_fakes.py): fixed interfaces, memberships, observer views and firewall rules, frozen
+clocks, so the pictures depend on nothing of the machine and need no network.
+
+Update after a deliberate UI change with `pytest tests/tui --snapshot-update` and look at the
+SVGs before committing them.
+"""
+
+from __future__ import annotations
+
+import pytest
+from mc_fakes import CAP_REASON, DROPS_IGMP, FakeHost, blind_views, joined
+from test_tui_querier import table_lines, with_joins
+from textual.pilot import Pilot
+from tui_helpers import make_app, no_blink, type_into, wait_for
+
+from udpscope.tui.widgets.findings import FindingsList
+
+SIZES = [(80, 24), (140, 40)]
+
+
+def _host(**kwargs) -> FakeHost:  # type: ignore[no-untyped-def]
+    return FakeHost(memberships=[joined("239.1.2.3", "eth1"), joined("239.4.4.4", "eth0")],
+                    **kwargs)
+
+
+async def _pane_6(pilot: Pilot) -> None:
+    app = pilot.app
+    with_joins(app, ("239.1.2.3", None, "192.168.7.2"), ("239.4.4.4", None, None))
+    await pilot.press("6")
+    await wait_for(pilot, lambda: type(app.screen).__name__ == "MulticastScreen", what="pane 6")
+    await wait_for(pilot, lambda: len(table_lines(app, "#own-joins")) == 2, what="joins")
+    app.screen.refresh_querier()
+    await pilot.pause()
+    no_blink(app)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_querier_view(snap_compare, size: tuple[int, int]) -> None:  # type: ignore[no-untyped-def]
+    """A querier on eth0 (IGMPv3 and MLDv1), none on eth1; our joins count down there."""
+
+    async def before(pilot: Pilot) -> None:
+        await _pane_6(pilot)
+        pilot.app.screen.query_one("#querier-panel").scroll_visible(animate=False, top=True)
+        await pilot.pause()
+
+    app = make_app(multicast_sources=_host().sources())
+    assert snap_compare(app, terminal_size=size, run_before=before)
+
+
+def test_querier_view_cannot_observe(snap_compare) -> None:  # type: ignore[no-untyped-def]
+    """Without CAP_NET_RAW: what cannot be seen, and the kernel's IGMP version instead."""
+
+    async def before(pilot: Pilot) -> None:
+        await _pane_6(pilot)
+        pilot.app.screen.query_one("#querier-panel").scroll_visible(animate=False, top=True)
+        await pilot.pause()
+
+    host = _host(observer_views=blind_views(), observer_state="unobservable",
+                 observer_reason=CAP_REASON)
+    assert snap_compare(make_app(multicast_sources=host.sources()), terminal_size=(80, 24),
+                        run_before=before)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_findings(snap_compare, size: tuple[int, int]) -> None:  # type: ignore[no-untyped-def]
+    """A firewall rule dropping IGMP (error, with its fix), no querier on eth1, the group's
+    notes; each finding wraps in its own column, the first with a fix selected."""
+
+    async def before(pilot: Pilot) -> None:
+        app = pilot.app
+        await _pane_6(pilot)
+        await type_into(pilot, "#check-group", "239.1.2.3")
+        await pilot.press("enter")
+        findings = app.screen.query_one(FindingsList)
+        await wait_for(pilot, lambda: findings.findings, what="findings")
+        app.screen.query_one("#check-group").scroll_visible(animate=False, top=True)
+        await pilot.pause()
+        no_blink(app)
+
+    host = _host(ruleset_text=DROPS_IGMP.replace("eth0", "eth1"))
+    assert snap_compare(make_app(multicast_sources=host.sources()), terminal_size=size,
+                        run_before=before)
