@@ -43,6 +43,8 @@ def palette_commands(app: UdpscopeApp, screen: Screen) -> Iterator[SystemCommand
                         partial(app.switch_mode, "stats"))
     yield SystemCommand("view: multicast", "Interfaces, kernel memberships, why no traffic?",
                         partial(app.switch_mode, "multicast"))
+    yield SystemCommand("view: hosts", "Agents on many hosts: who hears whom, live",
+                        partial(app.switch_mode, "hosts"))
     yield SystemCommand("view: help", "Every key", app.action_help)
     for name in sorted(app.theme_names):
         yield SystemCommand(f"theme: {name}", f"Switch to the {name} theme",

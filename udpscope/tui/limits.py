@@ -35,6 +35,8 @@ LATER_MODULES = (
     "udpscope.tui.widgets.options",
     "udpscope.tui.screens.stats",
     "udpscope.tui.screens.multicast",
+    "udpscope.tui.screens.hosts",
+    "udpscope.tui.screens.host_dialog",
     "udpscope.tui.screens.detail",
     "udpscope.tui.screens.dialogs",
     "udpscope.tui.screens.help",

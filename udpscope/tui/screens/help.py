@@ -30,6 +30,7 @@ DESCRIPTIONS = {
     "pane-log": "Live log: every datagram in and out, every socket event",
     "pane-stats": "Stats view: counters, rates, per-group streams, probe loss",
     "pane-multicast": "Multicast view: interfaces, kernel groups, why no traffic?",
+    "pane-hosts": "Hosts view: agents on many hosts, who hears whom (multicast and unicast), live",
     "help": "this help",
     "socket-new": "new socket (udp4/udp6, options, bind now)",
     "socket-bind": "bind the selected socket (address, port)",
@@ -47,6 +48,12 @@ DESCRIPTIONS = {
     "compose-send": "send (enter in a composer field does too)",
     "view-back": "back to the main screen",
     "multicast-refresh": "re-read interfaces and kernel memberships",
+    "hosts-start": "start a run (enter in a settings field does too): every host joins the "
+                   "group and sends to it and to every other host",
+    "hosts-stop": "stop the run: every agent is stopped, no membership is left behind",
+    "hosts-add": "add a host: a name, and ssh / ip netns exec / kubectl exec / a template, or "
+                 "this machine",
+    "hosts-remove": "remove the selected host from the list",
     "detail-close": "close the detail",
     "detail-prev": "previous row of the log",
     "detail-next": "next row of the log",
@@ -69,6 +76,7 @@ KEY_WIDTH = 16
 def binding_sections(app: UdpscopeApp) -> list[tuple[str, list[Binding]]]:
     """The help's sections, from each screen's and widget's bindings."""
     from udpscope.tui.screens.detail import PacketDetail
+    from udpscope.tui.screens.hosts import HostsScreen
     from udpscope.tui.screens.main import MainScreen
     from udpscope.tui.screens.multicast import MulticastScreen
     from udpscope.tui.screens.stats import StatsScreen
@@ -89,6 +97,7 @@ def binding_sections(app: UdpscopeApp) -> list[tuple[str, list[Binding]]]:
         ("Composer", shown(list(ComposePane.BINDINGS))),
         ("Stats view", shown(list(StatsScreen.BINDINGS))),
         ("Multicast view", shown(list(MulticastScreen.BINDINGS))),
+        ("Hosts view (arrows pick a cell: its streams show below)", shown(list(HostsScreen.BINDINGS))),
         ("Detail view", shown(list(PacketDetail.BINDINGS))),
     ]
 
