@@ -6,8 +6,12 @@ with the app. The same view over real agents in namespaces: test_tui_hosts_netns
 
 from __future__ import annotations
 
+import asyncio
+import os
+import signal
 import sys
 
+import pytest
 from hosts_helpers import (
     add_host,
     grid_of,
@@ -36,7 +40,7 @@ async def test_adding_hosts_through_the_dialog_and_removing_one() -> None:
     app = hosts_app(FakeLan())
     async with app.run_test(size=(100, 30)) as pilot:
         screen = await open_hosts(pilot)
-        assert "no hosts yet" in static_text(screen, "#hosts-hint")
+        assert static_text(screen, "#hosts-hint").startswith("No hosts yet: a adds one")
         await add_host(pilot, "h1")
         await add_host(pilot, "user@10.0.0.5", "ip netns exec {host} udpscope agent")
         session = screen.session
@@ -58,7 +62,8 @@ async def test_adding_hosts_through_the_dialog_and_removing_one() -> None:
         await wait_for(pilot, lambda: app.screen is screen, what="dialog closed")
         assert session.hosts[-1].name == "local"
         assert session.hosts[-1].argv == (sys.executable, "-m", "udpscope", "agent")
-        assert host_row(screen, "local")["via"] == "local"
+        assert session.hosts[-1].via == "local"
+        assert host_row(screen, "local")["notes"] == "this machine"
         # x removes the host under the list's cursor.
         assert app.focused is screen.query_one("#host-list")
         await pilot.press("x")
@@ -179,7 +184,7 @@ async def test_each_loss_level_has_its_symbol_and_its_colour() -> None:
                 assert bool(style.bold) == bold
         legend = static_text(screen, "#grid-legend")
         assert all(mark in legend for mark in ("✓", "!", "✗", "·"))
-        verdict = static_text(screen, "#verdict")
+        verdict = " ".join(line.strip() for line in static_text(screen, "#verdict").splitlines())
         assert verdict.startswith("✗ NOT OK: h2: loss on all unicast into it; h3: multicast fails "
                                   "where unicast works (in); 4 cells over max loss 0%")
         assert host_row(screen, "h3")["mc in"] == "✗100"
@@ -247,9 +252,10 @@ async def test_a_failed_host_shows_its_error_while_the_others_are_measured() -> 
         assert all(is_terminal_safe(line) for line in detail.splitlines())
 
 
-async def test_quitting_stops_the_run_and_every_agent() -> None:
+@pytest.mark.parametrize("how", ["ctrl+q", "SIGTERM"])
+async def test_quitting_stops_the_run_and_every_agent(how: str) -> None:
     lan = FakeLan()
-    app = hosts_app(lan)
+    app = hosts_app(lan, handle_signals=how == "SIGTERM")
     async with app.run_test(size=(100, 30)) as pilot:
         screen = await open_hosts(pilot)
         for name in ("h1", "h2"):
@@ -261,7 +267,15 @@ async def test_quitting_stops_the_run_and_every_agent() -> None:
         await pilot.press("1")
         await pilot.pause(0.3)
         assert screen.session.running and len(lan.joined) == 2
-        await pilot.press("ctrl+q")
+        if how == "ctrl+q":
+            await pilot.press("ctrl+q")
+        else:
+            handlers = getattr(asyncio.get_running_loop(), "_signal_handlers", {})
+            assert signal.SIGTERM in handlers, "the app catches SIGTERM (else it would kill us)"
+            os.kill(os.getpid(), signal.SIGTERM)
+            await wait_for(pilot, lambda: app.exit_signal == signal.SIGTERM, what="the signal")
+    if how == "SIGTERM":
+        assert app.return_value == 128 + signal.SIGTERM
     assert lan.joined == {} and all(link.closed for link in lan.links.values())
     assert all("bye" in link.commands for link in lan.links.values())
     assert not screen.session.running

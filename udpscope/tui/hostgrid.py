@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from udpscope.textsafe import safe_text
@@ -19,8 +20,9 @@ if TYPE_CHECKING:
     from udpscope.agent.coordinator import HostView, MatrixSnapshot, PairDetail
     from udpscope.agent.grid import Cell, Path, SentStream
 
-__all__ = ["LEVELS", "SYMBOL", "abbreviate", "cell_level", "cell_text", "host_lines", "host_notes",
-           "loss_text", "pair_lines", "path_level", "verdict"]
+__all__ = ["LEVELS", "SYMBOL", "Labels", "abbreviate", "cell_level", "cell_text", "cut_labels",
+           "fit_lines", "host_lines", "host_notes", "label_plan", "loss_text", "pair_lines",
+           "path_level", "verdict"]
 
 LEVELS = ("none", "ok", "over", "lost")  # worst last
 SYMBOL = {"none": "·", "ok": "✓", "over": "!", "lost": "✗", "self": "—"}
@@ -33,6 +35,78 @@ def abbreviate(name: str, width: int) -> str:
     if len(text) <= width:
         return text
     return text[: max(0, width - 1)] + "…"
+
+
+def _common_suffix(names: Sequence[str]) -> str:
+    """The ".domain" every name ends with (each keeping something before it), or ""."""
+    if len(names) < 2 or not all("." in n for n in names):
+        return ""
+    first = names[0]
+    for start in (i for i, ch in enumerate(first) if ch == "."):
+        suffix = first[start:]
+        if all(n.endswith(suffix) and len(n) > len(suffix) for n in names):
+            return suffix
+    return ""
+
+
+def _middle_cut(text: str, width: int) -> str:
+    if len(text) <= width:
+        return text
+    tail = (width - 1) // 2
+    return text[: width - 1 - tail] + "…" + (text[-tail:] if tail else "")
+
+
+def cut_labels(names: Sequence[str], width: int) -> tuple[list[str], bool]:
+    """Labels of at most ``width`` columns for ``names``, and whether they are told apart: a
+    domain they all share is dropped, and a longer name is cut in the middle ("rack…de01"), since
+    both ends of a host name carry meaning."""
+    safe = [safe_text(n, 400) for n in names]
+    suffix = _common_suffix(safe)
+    shown = [_middle_cut(n[: len(n) - len(suffix)], width) for n in safe]
+    return shown, len(set(shown)) == len(shown)
+
+
+@dataclass(frozen=True)
+class Labels:
+    """What names the grid's columns, its rows and the host list's rows. When cut names would
+    not be told apart, hosts are numbered (#1, #2...) as the text report of `udpscope matrix`
+    does: the columns show the number, the rows and the list the number and the name."""
+
+    columns: list[str]
+    rows: list[str]
+    listed: list[str]
+    numbered: bool
+
+
+def label_plan(names: Sequence[str], column_width: int, row_width: int, list_width: int) -> Labels:
+    """Labels for ``names`` in columns of ``column_width``, ``row_width`` and ``list_width``."""
+    columns, unique = cut_labels(names, column_width)
+    rows, rows_unique = cut_labels(names, row_width)
+    listed, _ = cut_labels(names, list_width)
+    if unique and rows_unique:
+        return Labels(columns, rows, listed, False)
+    numbers = [f"#{i + 1}" for i in range(len(names))]
+    width = max(len(n) for n in numbers) + 1
+    named, _ = cut_labels(names, row_width - width)
+    return Labels(numbers, [f"{n:<{width}}{label}" for n, label in zip(numbers, named, strict=True)],
+                  listed, True)
+
+
+def fit_lines(lines: Sequence[str], width: int, most: int) -> str:
+    """``lines`` wrapped at ``width`` columns (continuations indented like their line), at most
+    ``most`` lines, the last one ending with "…" when something was cut."""
+    import textwrap
+
+    out: list[str] = []
+    for line in lines:
+        indent = " " * (len(line) - len(line.lstrip(" ")))
+        wrapped = textwrap.wrap(line, max(10, width), subsequent_indent=indent + "  ",
+                                drop_whitespace=True) or [""]
+        out.extend([indent + wrapped[0].lstrip(" "), *wrapped[1:]] if indent else wrapped)
+    if len(out) > most:
+        out = out[:most]
+        out[-1] = out[-1][: max(0, width - 1)].rstrip() + "…"
+    return "\n".join(out)
 
 
 def path_level(path: Path, max_loss: float) -> str:

@@ -29,9 +29,11 @@ from udpscope.textsafe import safe_text
 from udpscope.tui.forms import FormError, HostRequest, MatrixFields, parse_matrix_settings
 from udpscope.tui.hostgrid import (
     SYMBOL,
-    abbreviate,
+    Labels,
+    fit_lines,
     host_lines,
     host_notes,
+    label_plan,
     loss_text,
     pair_lines,
     verdict,
@@ -39,7 +41,7 @@ from udpscope.tui.hostgrid import (
 from udpscope.tui.hosts_session import HostEntry, HostsSession, RunRefused
 from udpscope.tui.widgets.fields import FieldMessage
 from udpscope.tui.widgets.footer import KeyFooter
-from udpscope.tui.widgets.host_grid import HostGrid
+from udpscope.tui.widgets.host_grid import CELL_WIDTH, LABEL_WIDTH, HostGrid
 from udpscope.tui.widgets.tables import Cell, ColumnSpec, choose_columns, sync_rows
 from udpscope.tui.workbench import app_of
 
@@ -48,7 +50,8 @@ if TYPE_CHECKING:
 
 SETTINGS = (("group", "group", 19), ("count", "count", 6), ("rate", "rate", 6), ("ttl", "TTL", 3),
             ("max_loss", "max loss", 4))  # (field, label, width): one line at 80 columns
-HOST_COLS = (ColumnSpec("host", 12, 0), ColumnSpec("state", 8, 0), ColumnSpec("address", 15, 2),
+NUMBER_COL = ColumnSpec("#", 3, 0)  # shown when the grid numbers its hosts (long names)
+HOST_COLS = (ColumnSpec("host", 16, 0), ColumnSpec("state", 8, 0), ColumnSpec("address", 15, 2),
              ColumnSpec("mc in", 5, 1), ColumnSpec("mc out", 6, 4), ColumnSpec("uc in", 5, 3),
              ColumnSpec("uc out", 6, 5), ColumnSpec("via", 9, 6),
              ColumnSpec("notes", 0, 0, min_width=12))
@@ -58,8 +61,9 @@ PHASES = {"idle": "not started", "starting": "starting agents…", "sending": "s
 LEGEND_WIDE = ("row sends, column hears: multicast/unicast loss %   ✓ within max loss   ! over   "
                "✗ all lost   · not yet")
 LEGEND_NARROW = "row→column, mcast/ucast loss %: ✓ ok  ! over  ✗ all lost  · not yet"
-NO_HOSTS = ("no hosts yet: a adds one (over ssh, ip netns exec, kubectl exec, or this machine); "
-            "two or more make a grid")
+NO_HOSTS = ("No hosts yet: a adds one, by name and how its agent is reached (ssh, ip netns exec, "
+            "kubectl exec, or this machine). Two or more make a grid; s starts a run.")
+ONE_HOST = "One host: a adds another (the grid is between hosts)."
 IDLE_HINT = "s starts a run: every host joins the group, sends to it and to every other host"
 
 
@@ -86,18 +90,20 @@ class HostsScreen(Screen[None]):
     HostsScreen #settings Input { background: $boost; margin-right: 1; }
     HostsScreen #settings Input.-invalid { background: $error 30%; }
     HostsScreen #host-list { height: auto; max-height: 9; }
-    HostsScreen.-short #host-list { max-height: 6; }
+    HostsScreen.-short #host-list { max-height: 5; }
+    HostsScreen.-short #host-list:focus { max-height: 9; }
     HostsScreen #hosts-hint { color: $text-muted; padding: 0 1; }
     HostsScreen #grid { height: 1fr; min-height: 4; }
-    HostsScreen #detail { height: auto; max-height: 7; padding: 0 1; background: $boost; }
-    HostsScreen.-short #detail { max-height: 5; }
-    HostsScreen #verdict { height: auto; max-height: 3; padding: 0 1; text-style: bold; }
+    HostsScreen #detail { height: auto; padding: 0 1; background: $boost; }
+    HostsScreen #verdict { height: auto; padding: 0 1; text-style: bold; }
     """
 
     def __init__(self, session: HostsSession) -> None:
         super().__init__()
         self.session = session
         self._last: tuple[Any, ...] | None = None
+        self._names: list[str] = []
+        self._labels = label_plan([], CELL_WIDTH - 1, LABEL_WIDTH - 1, HOST_COLS[0].width)
         self._cols: tuple[tuple[str, int], ...] = ()
         self._detail_of = "cell"  # what the detail shows: the grid's cell or the list's host
         self._theme = ""
@@ -110,7 +116,8 @@ class HostsScreen(Screen[None]):
             fields = self.session.fields
             for key, label, width in SETTINGS:
                 yield Label(label)
-                box = Input(getattr(fields, key), id=f"set-{key.replace('_', '-')}", compact=True)
+                box = Input(getattr(fields, key), id=f"set-{key.replace('_', '-')}", compact=True,
+                            placeholder="e.g. 239.1.2.3:5000" if key == "group" else "")
                 box.styles.width = width + 1  # the cursor's cell
                 yield box
         yield FieldMessage(id="settings-error")
@@ -165,16 +172,22 @@ class HostsScreen(Screen[None]):
         live = snap is not None and [h.name for h in snap.hosts] == names
         views = {h.name: h for h in snap.hosts} if live and snap is not None else {}
         max_loss = self._max_loss(snap)
+        if names != self._names:
+            self._names = names
+            self._labels = label_plan(names, CELL_WIDTH - 1, LABEL_WIDTH - 1, HOST_COLS[0].width)
+        labels = self._labels
         with self.app.batch_update():
             self._title(snap, live)
-            self._host_list(views)
+            self._host_list(views, labels)
             grid = self.query_one(HostGrid)
             grid.set_level_styles(self._level_styles())
             cells = {(c.sender, c.receiver): c for c in snap.cells} if live and snap is not None else {}
             failed = frozenset(n for n, v in views.items() if v.error is not None)
-            grid.show(names, cells, failed, max_loss)
+            grid.show(names, labels, cells, failed, max_loss)
             legend = LEGEND_WIDE if self.size.width >= len(LEGEND_WIDE) + 2 else LEGEND_NARROW
             self.query_one("#grid-legend", Static).update(legend)
+            for part in (grid, self.query_one("#grid-legend")):
+                part.display = len(names) > 1
             self._detail(snap if live else None)
             self._verdict(snap if live else None, max_loss)
         self.refresh_bindings()
@@ -203,9 +216,10 @@ class HostsScreen(Screen[None]):
             parts.append("who hears whom")
         self.query_one("#hosts-title", Static).update(Content(" · ".join(parts)))
 
-    def _host_list(self, views: dict[str, HostView]) -> None:
+    def _host_list(self, views: dict[str, HostView], labels: Labels) -> None:
         table = self.query_one("#host-list", DataTable)
-        plan = choose_columns(HOST_COLS, max(40, (self.size.width or 100) - 2))
+        specs = (NUMBER_COL, *HOST_COLS) if labels.numbered else HOST_COLS
+        plan = choose_columns(specs, max(40, (self.size.width or 100) - 2))
         if plan != self._cols:
             self._cols = plan
             table.clear(columns=True)
@@ -213,11 +227,14 @@ class HostsScreen(Screen[None]):
                 table.add_column(key, width=width, key=key)
         keys = [k for k, _ in plan]
         rows = []
-        for entry in self.session.hosts:
+        for n, entry in enumerate(self.session.hosts):
             row = self._host_row(entry, views.get(entry.name))
+            row["#"], row["host"] = str(n + 1), labels.listed[n]
             rows.append((entry.name, [row[k] for k in keys]))
         sync_rows(table, rows)
-        self.query_one("#hosts-hint", Static).display = not rows
+        hint = self.query_one("#hosts-hint", Static)
+        hint.update(NO_HOSTS if not rows else ONE_HOST)
+        hint.display = len(rows) < 2
 
     def _host_row(self, entry: HostEntry, view: HostView | None) -> dict[str, Cell]:
         styles = self._level_styles()
@@ -229,7 +246,7 @@ class HostsScreen(Screen[None]):
             level = "ok" if pct <= max_loss else ("lost" if pct >= 100 else "over")
             return Text(f"{SYMBOL[level]}{loss_text(pct)}", style=styles[level])
 
-        row: dict[str, Cell] = {"host": abbreviate(entry.name, 40), "via": safe_text(entry.via, 40),
+        row: dict[str, Cell] = {"via": safe_text(entry.via, 40),
                                 "state": "", "address": "", "mc in": "", "mc out": "",
                                 "uc in": "", "uc out": "",
                                 "notes": safe_text(entry.template or "this machine", 200)}
@@ -261,7 +278,7 @@ class HostsScreen(Screen[None]):
             else:
                 cell = snap.cell(*picked) if snap is not None else None
                 lines = pair_lines(self.session.pair(*picked) if cell is not None else None, cell)
-        detail.update(Content("\n".join(lines)))
+        detail.update(Content(fit_lines(lines, self._text_width(), 5 if self._short() else 7)))
         detail.display = bool(lines)
 
     def _host_detail(self, snap: MatrixSnapshot | None, name: str | None = None) -> list[str]:
@@ -283,18 +300,27 @@ class HostsScreen(Screen[None]):
         out = self.query_one("#verdict", Static)
         crash = self.session.crash
         if crash:
-            out.update(Content.styled("✗ " + safe_text(crash, 400), "$text-error"))
+            out.update(Content.styled(fit_lines(["✗ " + safe_text(crash, 400)], self._text_width(),
+                                                3), "$text-error"))
             return
         if snap is None:
             out.update(Content.styled(IDLE_HINT if len(self.session.hosts) >= 2 else "",
                                       "$text-muted"))
             return
         ok, words = verdict(snap, max_loss)
+        words = fit_lines([words], self._text_width(), 2 if self._short() else 3)
         if ok is None:
             out.update(Content.styled("running: s stops it (every agent is stopped, no group "
                                       "membership is left behind)", "$text-muted"))
             return
         out.update(Content.styled(words, "$text-success" if ok else "$text-error"))
+
+    def _short(self) -> bool:
+        return self.has_class("-short")
+
+    def _text_width(self) -> int:
+        """Columns for the detail and the verdict (the screen less their padding)."""
+        return (self.size.width or 80) - 2
 
     # ---- selection ---------------------------------------------------------------------------
 

@@ -16,10 +16,10 @@ from textual.coordinate import Coordinate
 from textual.widgets import DataTable
 
 from udpscope.agent.grid import Cell
-from udpscope.tui.hostgrid import SYMBOL, abbreviate, cell_text
+from udpscope.tui.hostgrid import SYMBOL, Labels, cell_text
 
-LABEL_WIDTH = 12  # a sender's name at the left
-CELL_WIDTH = 8  # "✗100/100"; a receiver's name is cut to this
+LABEL_WIDTH = 17  # a sender's name at the left ("#16 rack1-node01", and room for a ✗)
+CELL_WIDTH = 8  # "✗100/100"; a receiver's name is cut to this (with room for a ✗)
 
 
 class HostGrid(DataTable[Text]):
@@ -33,6 +33,7 @@ class HostGrid(DataTable[Text]):
         super().__init__(id=id, cursor_type="cell", zebra_stripes=False, show_row_labels=True)
         self.names: tuple[str, ...] = ()
         self._failed: frozenset[str] = frozenset()
+        self._labels: Labels | None = None
         self._shown: dict[tuple[str, str], tuple[str, str]] = {}
         self.styles_by_level: dict[str, str] = {}
 
@@ -42,16 +43,17 @@ class HostGrid(DataTable[Text]):
             self.styles_by_level = dict(styles)
             self._shown.clear()
 
-    def show(self, names: Sequence[str], cells: Mapping[tuple[str, str], Cell], failed: frozenset[str],
-             max_loss: float) -> int:
-        """Show ``names`` (senders and receivers, in order) with ``cells`` (missing: not measured).
+    def show(self, names: Sequence[str], labels: Labels, cells: Mapping[tuple[str, str], Cell],
+             failed: frozenset[str], max_loss: float) -> int:
+        """Show ``names`` (senders and receivers, in order, named by ``labels``) with ``cells``
+        (missing: not measured); hosts in ``failed`` are marked ✗.
 
         Returns:
             How many cells were redrawn.
         """
         names = tuple(names)
-        if names != self.names or failed != self._failed:
-            self._rebuild(names, failed)
+        if names != self.names or failed != self._failed or labels != self._labels:
+            self._rebuild(names, labels, failed)
         changed = 0
         for sender in names:
             for receiver in names:
@@ -69,22 +71,23 @@ class HostGrid(DataTable[Text]):
     def _text(self, text: str, level: str) -> Text:
         return Text(text, style=self.styles_by_level.get(level, ""), no_wrap=True, overflow="ellipsis")
 
-    def _rebuild(self, names: tuple[str, ...], failed: frozenset[str]) -> None:
+    def _label(self, name: str, text: str) -> Text:
+        if name in self._failed:
+            return Text("✗" + text, style=self.styles_by_level.get("lost", ""), no_wrap=True,
+                        overflow="ellipsis")
+        return Text(text, no_wrap=True, overflow="ellipsis")
+
+    def _rebuild(self, names: tuple[str, ...], labels: Labels, failed: frozenset[str]) -> None:
         cursor = self.cursor_coordinate
         previous = len(self.names) > 1
         self.clear(columns=True)
         self._shown.clear()
-        self.names, self._failed = names, failed
-        for name in names:
-            label = abbreviate(name, CELL_WIDTH - (name in failed))
-            self.add_column(Text(("✗" if name in failed else "") + label,
-                                 style=self.styles_by_level.get("lost", "") if name in failed else ""),
-                            width=CELL_WIDTH, key=name)
-        for name in names:
-            label = abbreviate(name, LABEL_WIDTH - (name in failed))
+        self.names, self._labels, self._failed = names, labels, failed
+        for name, label in zip(names, labels.columns, strict=True):
+            self.add_column(self._label(name, label), width=CELL_WIDTH, key=name)
+        for name, label in zip(names, labels.rows, strict=True):
             self.add_row(*(self._text("", "none") for _ in names), key=name,
-                         label=Text(("✗" if name in failed else "") + label,
-                                    style=self.styles_by_level.get("lost", "") if name in failed else ""))
+                         label=self._label(name, label))
         if len(names) > 1:
             # A new grid starts on its first pair (not on a host's own diagonal cell).
             last = len(names) - 1
