@@ -11,7 +11,7 @@ from tests.agent.fake_lan import FakeLan
 from udpscope.tui.app import UdpscopeApp
 from udpscope.tui.hosts_session import HostsSession
 from udpscope.tui.screens.host_dialog import AddHostDialog
-from udpscope.tui.screens.hosts import HostsScreen
+from udpscope.tui.screens.hosts import DetailLines, HostsScreen
 from udpscope.tui.widgets.host_grid import HostGrid
 
 
@@ -71,7 +71,12 @@ def grid_of(screen: HostsScreen) -> HostGrid:
 
 
 def static_text(screen: HostsScreen, selector: str) -> str:
-    return str(screen.query_one(selector, Static).render())
+    """The text a Static (or the detail) shows now."""
+    widget = screen.query_one(selector)
+    if isinstance(widget, DetailLines):
+        return widget.content.plain
+    assert isinstance(widget, Static)
+    return str(widget.render())
 
 
 def host_row(screen: HostsScreen, name: str) -> dict[str, str]:

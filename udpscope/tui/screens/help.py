@@ -54,6 +54,7 @@ DESCRIPTIONS = {
     "hosts-add": "add a host: a name, and ssh / ip netns exec / kubectl exec / a template, or "
                  "this machine",
     "hosts-remove": "remove the selected host from the list",
+    "hosts-settings": "to the settings: group:port, count, rate, TTL, max loss (esc leaves them)",
     "detail-close": "close the detail",
     "detail-prev": "previous row of the log",
     "detail-next": "next row of the log",

@@ -87,6 +87,14 @@ class AddHostDialog(_Dialog[HostRequest]):
     def _via_changed(self, event: Select.Changed) -> None:
         self._show_via(str(event.value))
 
+    @on(Input.Changed, "#template")
+    def _template_edited(self, event: Input.Changed) -> None:
+        # A template edited away from the chosen preset is one's own: say so in "via".
+        via = self.query_one("#via", Select)
+        presets = dict(TEMPLATE_PRESETS)
+        if via.value in presets and event.value != presets[str(via.value)]:
+            via.value = CUSTOM
+
     def _show_via(self, via: str) -> None:
         template = self.query_one("#template", Input)
         note = self.query_one("#via-note", Static)

@@ -12,6 +12,7 @@ so it goes on when this view is left and is stopped when the app ends.
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
@@ -23,6 +24,7 @@ from textual.containers import Horizontal
 from textual.content import Content
 from textual.events import DescendantFocus, Resize
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import DataTable, Header, Input, Label, Static
 
 from udpscope.textsafe import safe_text
@@ -64,7 +66,32 @@ LEGEND_NARROW = "row→column, mcast/ucast loss %: ✓ ok  ! over  ✗ all lost 
 NO_HOSTS = ("No hosts yet: a adds one, by name and how its agent is reached (ssh, ip netns exec, "
             "kubectl exec, or this machine). Two or more make a grid; s starts a run.")
 ONE_HOST = "One host: a adds another (the grid is between hosts)."
+LIST_EVERY_S = 1.0  # the host list's loss figures follow a running run this often
 IDLE_HINT = "s starts a run: every host joins the group, sends to it and to every other host"
+
+
+def setting_input(screen: Screen[Any], key: str) -> Input:
+    """The settings field for ``key`` (group, count, rate, ttl, max_loss)."""
+    return screen.query_one(f"#set-{key.replace('_', '-')}", Input)
+
+
+class DetailLines(Widget):
+    """A fixed number of lines of text. A Static sizes to its text, so each update of it lays the
+    whole screen out again and redraws every widget; the detail changes with every report while
+    a run goes on, so it keeps its height and only repaints itself."""
+
+    def __init__(self, *, id: str | None = None) -> None:  # noqa: A002 - Textual's name
+        super().__init__(id=id)
+        self.content = Content("")
+
+    def set(self, content: Content) -> None:
+        """Show ``content`` (untrusted text must already be safe: no markup is parsed)."""
+        if content.plain != self.content.plain or content.spans != self.content.spans:
+            self.content = content
+            self.refresh()
+
+    def render(self) -> Content:
+        return self.content
 
 
 class HostsScreen(Screen[None]):
@@ -76,9 +103,10 @@ class HostsScreen(Screen[None]):
         Binding("s", "stop", "Stop", id="hosts-stop"),
         Binding("a", "add_host", "Add host", id="hosts-add"),
         Binding("x", "remove_host", "Remove", id="hosts-remove"),
+        Binding("g", "settings", "Settings", id="hosts-settings"),
         Binding("enter", "start_from_field", "Start", show=False, priority=True),
     ]
-    AUTO_FOCUS = "#host-list"
+    AUTO_FOCUS = None  # the grid once there is one, else the host list (see _focus_default)
     VERTICAL_BREAKPOINTS = [(0, "-short"), (30, "-tall")]
 
     DEFAULT_CSS = """
@@ -91,10 +119,10 @@ class HostsScreen(Screen[None]):
     HostsScreen #settings Input.-invalid { background: $error 30%; }
     HostsScreen #host-list { height: auto; max-height: 9; }
     HostsScreen.-short #host-list { max-height: 5; }
-    HostsScreen.-short #host-list:focus { max-height: 9; }
     HostsScreen #hosts-hint { color: $text-muted; padding: 0 1; }
     HostsScreen #grid { height: 1fr; min-height: 4; }
-    HostsScreen #detail { height: auto; padding: 0 1; background: $boost; }
+    HostsScreen #detail { height: 6; padding: 0 1; background: $boost; }
+    HostsScreen.-short #detail { height: 5; }
     HostsScreen #verdict { height: auto; padding: 0 1; text-style: bold; }
     """
 
@@ -105,6 +133,9 @@ class HostsScreen(Screen[None]):
         self._names: list[str] = []
         self._labels = label_plan([], CELL_WIDTH - 1, LABEL_WIDTH - 1, HOST_COLS[0].width)
         self._cols: tuple[tuple[str, int], ...] = ()
+        self._shown_text: dict[str, tuple[str, tuple[Any, ...]]] = {}
+        self._list_key: tuple[Any, ...] = ()
+        self._list_at = 0.0
         self._detail_of = "cell"  # what the detail shows: the grid's cell or the list's host
         self._theme = ""
         self.refresh_count = 0  # how many times the view was brought up to date (for tests)
@@ -125,16 +156,23 @@ class HostsScreen(Screen[None]):
         yield Static(NO_HOSTS, id="hosts-hint", markup=False)
         yield Static("", id="grid-legend", classes="heading", markup=False)
         yield HostGrid(id="grid")
-        yield Static("", id="detail", markup=False)
+        yield DetailLines(id="detail")
         yield Static("", id="verdict", markup=False)
         yield KeyFooter()
 
     def on_mount(self) -> None:
         self.session.on_done = self._run_over
         self.update_view(force=True)
+        self._focus_default()
 
     def on_screen_resume(self) -> None:
         self.update_view(force=True)
+        if self.focused is None:
+            self._focus_default()
+
+    def _focus_default(self) -> None:
+        grid = self.query_one(HostGrid)
+        self.set_focus(grid if len(self.session.hosts) > 1 else self.query_one("#host-list"))
 
     def on_resize(self, event: Resize) -> None:
         self.call_after_refresh(self.update_view, True)
@@ -178,14 +216,14 @@ class HostsScreen(Screen[None]):
         labels = self._labels
         with self.app.batch_update():
             self._title(snap, live)
-            self._host_list(views, labels)
+            self._host_list(views, labels, force)
             grid = self.query_one(HostGrid)
             grid.set_level_styles(self._level_styles())
             cells = {(c.sender, c.receiver): c for c in snap.cells} if live and snap is not None else {}
             failed = frozenset(n for n, v in views.items() if v.error is not None)
             grid.show(names, labels, cells, failed, max_loss)
             legend = LEGEND_WIDE if self.size.width >= len(LEGEND_WIDE) + 2 else LEGEND_NARROW
-            self.query_one("#grid-legend", Static).update(legend)
+            self._put("#grid-legend", Content(legend))
             for part in (grid, self.query_one("#grid-legend")):
                 part.display = len(names) > 1
             self._detail(snap if live else None)
@@ -214,12 +252,21 @@ class HostsScreen(Screen[None]):
             parts.append(PHASES.get(snap.phase, snap.phase) if live else "hosts changed since the run")
         else:
             parts.append("who hears whom")
-        self.query_one("#hosts-title", Static).update(Content(" · ".join(parts)))
+        self._put("#hosts-title", Content(" · ".join(parts)))
 
-    def _host_list(self, views: dict[str, HostView], labels: Labels) -> None:
+    def _host_list(self, views: dict[str, HostView], labels: Labels, force: bool) -> None:
         table = self.query_one("#host-list", DataTable)
         specs = (NUMBER_COL, *HOST_COLS) if labels.numbered else HOST_COLS
         plan = choose_columns(specs, max(40, (self.size.width or 100) - 2))
+        # While a run goes on, reports change the hosts' loss figures a little each time; the list
+        # (a DataTable, which redraws all its cells for any change: ~10 ms for 16 hosts) follows
+        # them once a second, and at once when a host's state, address or error changes.
+        list_key = (labels, plan, tuple((v.state, v.error, v.address) for v in views.values()))
+        now = time.monotonic()
+        if (not force and self.session.running and list_key == self._list_key
+                and now - self._list_at < LIST_EVERY_S):
+            return
+        self._list_key, self._list_at = list_key, now
         if plan != self._cols:
             self._cols = plan
             table.clear(columns=True)
@@ -232,9 +279,8 @@ class HostsScreen(Screen[None]):
             row["#"], row["host"] = str(n + 1), labels.listed[n]
             rows.append((entry.name, [row[k] for k in keys]))
         sync_rows(table, rows)
-        hint = self.query_one("#hosts-hint", Static)
-        hint.update(NO_HOSTS if not rows else ONE_HOST)
-        hint.display = len(rows) < 2
+        self._put("#hosts-hint", Content(NO_HOSTS if not rows else ONE_HOST))
+        self.query_one("#hosts-hint", Static).display = len(rows) < 2
 
     def _host_row(self, entry: HostEntry, view: HostView | None) -> dict[str, Cell]:
         styles = self._level_styles()
@@ -265,7 +311,7 @@ class HostsScreen(Screen[None]):
         return row
 
     def _detail(self, snap: MatrixSnapshot | None) -> None:
-        detail = self.query_one("#detail", Static)
+        detail = self.query_one(DetailLines)
         lines: list[str]
         if self._detail_of == "host":
             lines = self._host_detail(snap)
@@ -278,7 +324,7 @@ class HostsScreen(Screen[None]):
             else:
                 cell = snap.cell(*picked) if snap is not None else None
                 lines = pair_lines(self.session.pair(*picked) if cell is not None else None, cell)
-        detail.update(Content(fit_lines(lines, self._text_width(), 5 if self._short() else 7)))
+        detail.set(Content(fit_lines(lines, self._text_width(), 5 if self._short() else 6)))
         detail.display = bool(lines)
 
     def _host_detail(self, snap: MatrixSnapshot | None, name: str | None = None) -> list[str]:
@@ -297,23 +343,30 @@ class HostsScreen(Screen[None]):
         return host_lines(view, via)
 
     def _verdict(self, snap: MatrixSnapshot | None, max_loss: float) -> None:
-        out = self.query_one("#verdict", Static)
         crash = self.session.crash
         if crash:
-            out.update(Content.styled(fit_lines(["✗ " + safe_text(crash, 400)], self._text_width(),
-                                                3), "$text-error"))
+            self._put("#verdict", Content.styled(
+                fit_lines(["✗ " + safe_text(crash, 400)], self._text_width(), 3), "$text-error"))
             return
         if snap is None:
-            out.update(Content.styled(IDLE_HINT if len(self.session.hosts) >= 2 else "",
-                                      "$text-muted"))
+            self._put("#verdict", Content.styled(IDLE_HINT if len(self.session.hosts) >= 2 else "",
+                                                 "$text-muted"))
             return
         ok, words = verdict(snap, max_loss)
         words = fit_lines([words], self._text_width(), 2 if self._short() else 3)
         if ok is None:
-            out.update(Content.styled("running: s stops it (every agent is stopped, no group "
-                                      "membership is left behind)", "$text-muted"))
+            self._put("#verdict", Content.styled("running: s stops it (every agent is stopped, no "
+                                                 "group membership is left behind)", "$text-muted"))
             return
-        out.update(Content.styled(words, "$text-success" if ok else "$text-error"))
+        self._put("#verdict", Content.styled(words, "$text-success" if ok else "$text-error"))
+
+    def _put(self, selector: str, content: Content) -> None:
+        """Update a Static only when its content changed: an update lays the screen out again
+        (the Statics here size to their text), which redraws every widget on it."""
+        key = (content.plain, tuple(content.spans))
+        if self._shown_text.get(selector) != key:
+            self._shown_text[selector] = key
+            self.query_one(selector, Static).update(content)
 
     def _short(self) -> bool:
         return self.has_class("-short")
@@ -324,8 +377,8 @@ class HostsScreen(Screen[None]):
 
     # ---- selection ---------------------------------------------------------------------------
 
-    @on(DataTable.CellHighlighted, "#grid")
-    def _cell_moved(self, event: DataTable.CellHighlighted) -> None:
+    @on(HostGrid.CursorMoved)
+    def _cell_moved(self, event: HostGrid.CursorMoved) -> None:
         self._detail_of = "cell"
         self._detail(self.session.snapshot() if self._run_matches() else None)
 
@@ -363,6 +416,10 @@ class HostsScreen(Screen[None]):
             return
         self.app.switch_mode("main")
 
+    def action_settings(self) -> None:
+        """Move to the settings (the group field)."""
+        self.set_focus(setting_input(self, "group"))
+
     def action_start_from_field(self) -> None:
         if not isinstance(self.focused, Input) or self.session.running:
             raise SkipAction()
@@ -371,8 +428,7 @@ class HostsScreen(Screen[None]):
     def settings_fields(self) -> MatrixFields:
         """The settings as typed now."""
         app_of(self).flush_typing()
-        values = {key: self.query_one(f"#set-{key.replace('_', '-')}", Input).value
-                  for key, _label, _width in SETTINGS}
+        values = {key: setting_input(self, key).value for key, _label, _width in SETTINGS}
         return MatrixFields(**values)
 
     def action_start(self) -> None:
@@ -380,8 +436,7 @@ class HostsScreen(Screen[None]):
         message = self.query_one("#settings-error", FieldMessage)
         fields = self.settings_fields()
         self.session.fields = fields
-        inputs = {key: self.query_one(f"#set-{key.replace('_', '-')}", Input)
-                  for key, _label, _width in SETTINGS}
+        inputs = {key: setting_input(self, key) for key, _label, _width in SETTINGS}
         for box in inputs.values():
             box.remove_class("-invalid")
         try:

@@ -42,6 +42,7 @@ PRIORITY = {
     "hosts-stop": 1,
     "hosts-add": 2,
     "hosts-remove": 7,
+    "hosts-settings": 6,
     "socket-new": 5,
     "detail-prev": 5,
     "detail-next": 5,
