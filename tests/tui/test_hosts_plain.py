@@ -20,7 +20,16 @@ from udpscope.tui.forms import (
     parse_host,
     parse_matrix_settings,
 )
-from udpscope.tui.hostgrid import abbreviate, cell_text, loss_text, pair_lines, verdict
+from udpscope.tui.hostgrid import (
+    abbreviate,
+    cell_text,
+    cut_labels,
+    fit_lines,
+    label_plan,
+    loss_text,
+    pair_lines,
+    verdict,
+)
 from udpscope.tui.hosts_session import HostEntry, HostsSession, RunRefused
 
 # ---- the add-host form ------------------------------------------------------------------------------
@@ -214,3 +223,35 @@ async def test_a_finished_run_reads_ok_and_names_a_deaf_host() -> None:
     snap = healthy.snapshot()
     assert snap is not None and verdict(snap, 0.0) == (
         True, "✓ OK: every host heard every other, within max loss 0%")
+
+
+# ---- labels and wrapping ------------------------------------------------------------------------------
+
+
+def test_short_names_are_shown_as_they_are() -> None:
+    plan = label_plan(["h1", "h2", "h3"], 7, 16, 16)
+    assert (plan.columns, plan.rows, plan.numbered) == (["h1", "h2", "h3"], ["h1", "h2", "h3"], False)
+
+
+def test_a_shared_domain_goes_and_long_names_are_cut_in_the_middle() -> None:
+    labels, unique = cut_labels(["web-a.prod.example.com", "db-b.prod.example.com"], 16)
+    assert (labels, unique) == (["web-a", "db-b"], True)
+    labels, unique = cut_labels(["kubernetes-worker-0001", "kubernetes-worker-0002"], 9)
+    assert labels == ["kube…0001", "kube…0002"] and unique
+
+
+def test_names_that_cuts_cannot_tell_apart_are_numbered() -> None:
+    names = [f"rack{r}-node{n:02d}.example.net" for r in (1, 2) for n in (1, 2)]
+    plan = label_plan(names, 7, 16, 16)
+    assert plan.numbered and plan.columns == ["#1", "#2", "#3", "#4"]
+    assert plan.rows == ["#1 rack1-node01", "#2 rack1-node02", "#3 rack2-node01",
+                         "#4 rack2-node02"]
+    assert plan.listed == ["rack1-node01", "rack1-node02", "rack2-node01", "rack2-node02"]
+
+
+def test_fit_lines_wraps_and_marks_a_cut() -> None:
+    text = fit_lines(["a " * 30, " indented " + "b " * 20], 20, 3)
+    lines = text.splitlines()
+    assert len(lines) == 3 and all(len(line) <= 20 for line in lines)
+    assert lines[-1].endswith("…")
+    assert fit_lines(["short"], 20, 3) == "short"

@@ -28,6 +28,7 @@ from tui_helpers import make_app, type_into, wait_for
 
 from tests.agent.fake_lan import FakeLan
 from udpscope.textsafe import is_terminal_safe
+from udpscope.tui.hosts_session import HostEntry
 from udpscope.tui.screens.help import HelpScreen
 from udpscope.tui.screens.host_dialog import AddHostDialog
 from udpscope.tui.screens.hosts import HostsScreen
@@ -307,3 +308,47 @@ async def test_the_hosts_key_is_in_the_footer_at_80_columns_and_in_the_help() ->
         text = app.screen.plain_text()
         assert "Hosts view" in text and "who hears whom" in text
         assert "stop the run: every agent is stopped" in text
+
+
+async def test_sixteen_hosts_at_80x24_the_grid_follows_the_cursor() -> None:
+    names = [f"rack{i // 4 + 1}-node{i % 4 + 1:02d}.example.net" for i in range(16)]
+    app = hosts_app(FakeLan())
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_hosts(pilot)
+        for name in names:
+            screen.session.add(HostEntry(name, "ssh {host} udpscope agent", ("ssh", name)))
+        await set_settings(pilot, group="239.1.2.3:5000", count="20", rate="200")
+        screen.update_view(force=True)
+        await start_and_finish(pilot)
+        grid = grid_of(screen)
+        assert app.focused is grid and grid.scroll_x == 0 and grid.scroll_y == 0
+        # Cut names would all read "rac…e01": the grid numbers its hosts instead.
+        assert grid.column_label(names[15]) == "#16"
+        assert host_row(screen, names[0])["#"] == "1"
+        await pilot.press("end", "pagedown", "pagedown")
+        assert grid.selected() == (names[15], names[15])
+        assert grid.scroll_x > 0 and grid.scroll_y > 0, "the view follows the cursor"
+        await pilot.press("left")
+        assert grid.selected() == (names[15], names[14])
+        assert static_text(screen, "#detail").startswith(f"{names[15]} → {names[14]}")
+        await pilot.press("home", "up")
+        assert grid.selected() == (names[14], names[0])
+        assert grid.scroll_x == 0
+        # Every cell was measured, in and out of view.
+        assert all(grid.cell_plain(s, r) == ("✓0/0", "ok") for s in names for r in names if s != r)
+
+
+async def test_g_goes_to_the_settings_and_an_edited_template_is_ones_own() -> None:
+    app = hosts_app(FakeLan())
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await open_hosts(pilot)
+        await pilot.press("g")
+        assert app.focused is setting(screen, "group")
+        await pilot.press("escape", "a")
+        await wait_for(pilot, lambda: isinstance(app.screen, AddHostDialog), what="dialog")
+        dialog = app.screen
+        assert dialog.query_one("#via", Select).value == "ssh"
+        await type_into(pilot, "#template", "ssh -p 2222 {host} udpscope agent")
+        await pilot.pause()
+        assert dialog.query_one("#via", Select).value == "custom"
+        assert dialog.query_one("#template").value == "ssh -p 2222 {host} udpscope agent"
