@@ -255,3 +255,19 @@ def test_fit_lines_wraps_and_marks_a_cut() -> None:
     assert len(lines) == 3 and all(len(line) <= 20 for line in lines)
     assert lines[-1].endswith("…")
     assert fit_lines(["short"], 20, 3) == "short"
+
+
+def test_a_hostile_agents_stream_fields_reach_the_detail_inert() -> None:
+    from udpscope.agent.coordinator import PairDetail
+    from udpscope.agent.grid import SentStream
+
+    hostile = {"stream": 1, "source": "10.0.0.1\x1b[2J", "interface": "eth0\x07",
+               "ttl_min": "\x1b]52;c;AAAA\x07", "ttl_max": 5, "other_sources": "\x1b[31m",
+               "delay_ms_avg": "x\x1b", "delay_ms_min": 0.1, "delay_ms_max": 0.2, "jitter_ms": None}
+    cell = Cell("a\x1b", "b", Path(sent=10, received=10, loss_pct=0.0, lost=0, warmup_lost=0,
+                                   duplicates=0, reordered=0), Path())
+    detail = PairDetail("a\x1b", "b", SentStream(10, 0, True), None, hostile, None)
+    lines = pair_lines(detail, cell)
+    assert all(is_terminal_safe(line) for line in lines), lines
+    assert "TTL ?–5" in lines[2] and "from 10.0.0.1\\e[2J on eth0\\x07" in lines[2]
+    assert lines[0] == "a\\e → b" and lines[3] == " unicast: not sent yet"

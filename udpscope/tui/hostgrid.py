@@ -207,6 +207,12 @@ def _ms(value: Any) -> str:
     return f"{value:.3g}" if isinstance(value, int | float) else "?"
 
 
+def _count(value: Any) -> str:
+    """A whole number from an agent's report (anything else, which a broken or hostile agent
+    could send, is shown as "?")."""
+    return str(value) if isinstance(value, int) and not isinstance(value, bool) else "?"
+
+
 def _stream_words(stream: Mapping[str, Any]) -> str:
     parts = []
     if stream.get("delay_ms_avg") is not None:
@@ -214,14 +220,14 @@ def _stream_words(stream: Mapping[str, Any]) -> str:
                      f"–{_ms(stream.get('delay_ms_max'))}), jitter {_ms(stream.get('jitter_ms'))}")
     low, high = stream.get("ttl_min"), stream.get("ttl_max")
     if low is not None:
-        parts.append(f"TTL {low}" + (f"–{high}" if high not in (None, low) else ""))
+        parts.append(f"TTL {_count(low)}" + (f"–{_count(high)}" if high not in (None, low) else ""))
     source = stream.get("source")
     if source:
         parts.append(f"from {safe_text(str(source), 60)}"
                      + (f" on {safe_text(str(stream['interface']), 30)}"
                         if stream.get("interface") else ""))
     if stream.get("other_sources"):
-        parts.append(f"{stream['other_sources']} from another address")
+        parts.append(f"{_count(stream['other_sources'])} from another address")
     return ", ".join(parts)
 
 
