@@ -75,9 +75,13 @@ class ComposePane(VerticalScroll):
         self._shown: tuple[bool, str] | None = None
         self._from = ""
         self._note = ""
+        # Kept, not queried: the timer updates them, and may run while the pane is still being
+        # composed (it is mounted after the first frame).
+        self._from_label = Static("", id="compose-from", markup=False)
+        self._result = FieldMessage(id="send-result")
 
     def compose(self) -> ComposeResult:
-        yield Static("", id="compose-from", markup=False)
+        yield self._from_label
         with Horizontal(classes="row"):
             yield Label("to")
             yield Input(placeholder="host, e.g. 127.0.0.1 or ::1", id="dest-host", compact=True)
@@ -99,7 +103,7 @@ class ComposePane(VerticalScroll):
             yield Button("Send ^s", id="send", variant="primary", compact=True)
             yield Button("Stop", id="stop", compact=True)
             yield Tick("probe", id="probe", compact=True)
-        yield FieldMessage(id="send-result")
+        yield self._result
 
     def on_mount(self) -> None:
         self.update_from()
@@ -131,7 +135,7 @@ class ComposePane(VerticalScroll):
                 text += f", connected to {safe_text(format_endpoint(*peer), 60)}: 'to' and 'port' are ignored"
         if text != self._from:
             self._from = text
-            self.query_one("#compose-from", Static).update(Content(text))
+            self._from_label.update(Content(text))
 
     @on(Button.Pressed, "#send")
     def _send_pressed(self, event: Button.Pressed) -> None:
@@ -184,7 +188,7 @@ class ComposePane(VerticalScroll):
         app = app_of(self)
         self._clear_messages()
         entry = app.selected_entry()
-        result = self.query_one("#send-result", FieldMessage)
+        result = self._result
         if entry is None:
             result.error("no socket selected: press n to create one (or pick one in 1 Sockets)")
             return
@@ -221,7 +225,7 @@ class ComposePane(VerticalScroll):
         if summary == self._shown:
             return
         self._shown = summary
-        result = self.query_one("#send-result", FieldMessage)
+        result = self._result
         if job.failed:
             result.error(summary[1] + self._note)
         else:
