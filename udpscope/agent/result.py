@@ -84,7 +84,7 @@ def _direction(h: HostView) -> str:
             f" out {_pct(loss.unicast_out_loss_pct)}%")
 
 
-_FLAG_TEXT = {
+FLAG_TEXT = {  # a host flag in words (the text report and the TUI say the same)
     "multicast-only": "multicast fails where unicast works",
     "multicast-in": "loss on all multicast into it",
     "multicast-out": "loss on all its multicast out",
@@ -110,7 +110,7 @@ def result_text(config: MatrixConfig, snap: MatrixSnapshot) -> list[str]:
             out.append(f"{head}  {addr}  FAILED: {safe_text(h.error, limit=300)}")
             continue
         flags = h.loss.flags if h.loss else ()
-        mark = "  !! " + "; ".join(_FLAG_TEXT.get(f, f) for f in flags) if flags else ""
+        mark = "  !! " + "; ".join(FLAG_TEXT.get(f, f) for f in flags) if flags else ""
         out.append(f"{head}  {addr}  {_direction(h)}{mark}")
         if h.send_errors:
             out.append(f"{'':<{LABEL_MAX}}  {h.send_errors} sends failed: "

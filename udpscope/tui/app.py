@@ -50,6 +50,7 @@ if TYPE_CHECKING:
     from udpscope.tui.forms import EndpointRequest, SocketRequest
     from udpscope.tui.mc_everywhere import EverywhereSession
     from udpscope.tui.mc_sources import MulticastSources
+    from udpscope.tui.hosts_session import HostsSession
     from udpscope.workspace import Workspace
     from udpscope.workspace.apply import WorkspaceSession
 
@@ -78,6 +79,7 @@ class UdpscopeApp(OrderedKeysApp[int]):
         Binding("4", "pane('log')", "Log", id="pane-log"),
         Binding("5", "switch_mode('stats')", "Stats", id="pane-stats"),
         Binding("6", "switch_mode('multicast')", "Multicast", id="pane-multicast"),
+        Binding("7", "switch_mode('hosts')", "Hosts", id="pane-hosts"),
         Binding("question_mark", "help", "Help", id="help"),
         Binding("f1", "help", "Help", show=False, id="help-f1"),
     ]
@@ -133,6 +135,8 @@ class UdpscopeApp(OrderedKeysApp[int]):
         self.install_screen(self.main_screen, MAIN_SCREEN)
         self.add_mode("stats", self._stats_screen)
         self.add_mode("multicast", self._multicast_screen)
+        self.add_mode("hosts", self._hosts_screen)
+        self.hosts_session: HostsSession | None = None  # made when the Hosts view first opens
         # In the constructor, not on mount: the stylesheet is parsed once, with this theme's
         # variables (setting it after mount re-parses and re-applies all CSS before the first
         # frame). Notices about bad theme files wait for on_mount.
@@ -147,6 +151,19 @@ class UdpscopeApp(OrderedKeysApp[int]):
         from udpscope.tui.screens.multicast import MulticastScreen
 
         return MulticastScreen(self.capture, self.multicast_sources)
+
+    def _hosts_screen(self) -> Screen:
+        from udpscope.tui.screens.hosts import HostsScreen
+
+        return HostsScreen(self.hosts())
+
+    def hosts(self) -> HostsSession:
+        """The Hosts view's session (hosts, settings, the run), made on first use."""
+        if self.hosts_session is None:
+            from udpscope.tui.hosts_session import HostsSession
+
+            self.hosts_session = HostsSession()
+        return self.hosts_session
 
     # ---- start-up and shutdown ---------------------------------------------------------------
 
@@ -213,6 +230,9 @@ class UdpscopeApp(OrderedKeysApp[int]):
 
     async def on_unmount(self) -> None:
         self.capture.close_all()
+        if self.hosts_session is not None:
+            # Quit, SIGTERM, SIGHUP: every agent of a run is stopped, leaving no membership.
+            await self.hosts_session.shutdown()
 
     def _startup_sockets(self) -> None:
         if not (self.startup_binds or self.startup_joins):

@@ -50,6 +50,8 @@ def palette_commands(app: UdpscopeApp, screen: Screen) -> Iterator[SystemCommand
                         "socket and count where its traffic arrives", app.action_join_everywhere)
     yield SystemCommand("group: leave everywhere", "Leave the group joined everywhere",
                         app.action_leave_everywhere)
+    yield SystemCommand("view: hosts", "Agents on many hosts: who hears whom, live",
+                        partial(app.switch_mode, "hosts"))
     yield SystemCommand("view: help", "Every key", app.action_help)
     for name in sorted(app.theme_names):
         yield SystemCommand(f"theme: {name}", f"Switch to the {name} theme",

@@ -41,6 +41,8 @@ LATER_MODULES = (
     "udpscope.tui.mc_rows",
     "udpscope.tui.mc_checks",
     "udpscope.tui.mc_everywhere",
+    "udpscope.tui.screens.hosts",
+    "udpscope.tui.screens.host_dialog",
     "udpscope.tui.screens.detail",
     "udpscope.tui.screens.dialogs",
     "udpscope.tui.screens.everywhere",

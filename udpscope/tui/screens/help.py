@@ -30,6 +30,7 @@ DESCRIPTIONS = {
     "pane-log": "Live log: every datagram in and out, every socket event",
     "pane-stats": "Stats view: counters, rates, stream health (RTP, MPEG-TS, loss, jitter), "
                   "per-group streams, probe loss",
+    "pane-hosts": "Hosts view: agents on many hosts, who hears whom (multicast and unicast), live",
     "help": "this help",
     "socket-new": "new socket (udp4/udp6, options, bind now)",
     "socket-bind": "bind the selected socket (address, port)",
@@ -55,6 +56,13 @@ DESCRIPTIONS = {
     "multicast-leave-everywhere": "leave the group joined everywhere",
     "multicast-watch": "stop / start listening for queriers (while listening, udpscope joins "
                        "224.0.0.22 and ff02::16, so the host sends reports for them)",
+    "hosts-start": "start a run (enter in a settings field does too): every host joins the "
+                   "group and sends to it and to every other host",
+    "hosts-stop": "stop the run: every agent is stopped, no membership is left behind",
+    "hosts-add": "add a host: a name, and ssh / ip netns exec / kubectl exec / a template, or "
+                 "this machine",
+    "hosts-remove": "remove the selected host from the list",
+    "hosts-settings": "to the settings: group:port, count, rate, TTL, max loss (esc leaves them)",
     "detail-close": "close the detail",
     "detail-prev": "previous row of the log",
     "detail-next": "next row of the log",
@@ -83,6 +91,7 @@ KEY_WIDTH = 16
 def binding_sections(app: UdpscopeApp) -> list[tuple[str, list[Binding]]]:
     """The help's sections, from each screen's and widget's bindings."""
     from udpscope.tui.screens.detail import PacketDetail
+    from udpscope.tui.screens.hosts import HostsScreen
     from udpscope.tui.screens.main import MainScreen
     from udpscope.tui.screens.multicast import MulticastScreen
     from udpscope.tui.screens.stats import StatsScreen
@@ -103,6 +112,7 @@ def binding_sections(app: UdpscopeApp) -> list[tuple[str, list[Binding]]]:
         ("Composer", shown(list(ComposePane.BINDINGS))),
         ("Stats view", shown(list(StatsScreen.BINDINGS))),
         ("Multicast view", shown(list(MulticastScreen.BINDINGS))),
+        ("Hosts view (arrows pick a cell: its streams show below)", shown(list(HostsScreen.BINDINGS))),
         ("Detail view", shown(list(PacketDetail.BINDINGS))),
     ]
 
