@@ -126,7 +126,7 @@ class RowFormatter:
             err = r.event == "error"
             style = self._mix(base, "error" if err else "event")
             segs.append(Segment(("!!" if err else "ev") + " ", style))
-            rest = width - used
+            rest = max(0, width - used)  # columns planned for a wider log than this one
             body = [Segment(f"{r.event} ", style)]
             if r.text:
                 body += safe_rich_segments(r.text, rest * 4 + 16, style, style + self.style("escape"))
@@ -149,7 +149,7 @@ class RowFormatter:
                 ttl = str(r.ttl) if shown and r.ttl is not None else ""
                 segs.append(Segment(fit(ttl, c.ttl, right=True) + " ", mstyle))
                 used += c.group + c.iface + c.ttl + 3
-            left = width - used
+            left = max(0, width - used)
             segs += _fit_segments(self._preview(r, left, base, dstyle, failed), left, base)
         if selected:
             # Over each segment's own colours (apply_style would put it under them, unseen).
