@@ -1,11 +1,12 @@
 """Reading the TUI's forms: the typed text of each field becomes a request, or a message per field.
 
-Why plain functions: the composer, the new-socket and endpoint dialogs, the options pane and the
-"why no traffic?" group must all reject bad input next to the field it came from, keep what was
+Why plain functions: the composer, the new-socket and endpoint dialogs, the options pane, the
+responder rules, the saved payloads and the "why no traffic?" group must all reject bad input next to the field it came from, keep what was
 typed, and touch no socket until every field is valid. Written as functions from strings to a
 request (or a `FormError`), the rules are tested without an app, and a form is read once, in
 the turn of the key that submits it, never half-updated. Parsing itself is the shared parsers'
-(udpscope.addresses, udpscope.payload), so the TUI and the CLI use the same words.
+(udpscope.addresses, udpscope.payload, udpscope.respond), so the TUI and the CLI use the same
+words.
 No Textual or Rich here.
 """
 
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from udpscope.addresses import (
     AddressError,
@@ -26,17 +28,21 @@ from udpscope.addresses import (
 )
 from udpscope.capture import MAX_SEND_COUNT
 from udpscope.payload import MAX_UDP4, MAX_UDP6, PayloadError, check_payload_size, parse_payload
+from udpscope.respond import MAX_LIMIT, Rule, RuleError, parse_rule
 from udpscope.textsafe import safe_text
 from udpscope.tui.regular_file import FileReadError, read_regular_file
 from udpscope.units import SizeError, parse_size
+from udpscope.workspace.schema import PayloadSpec
 
 __all__ = [
     "ComposeFields",
     "EndpointRequest",
     "FormError",
     "NewSocketFields",
+    "RuleFields",
     "SendRequest",
     "SocketRequest",
+    "compose_fields_of",
     "max_payload",
     "parse_buffer_size",
     "parse_check_group",
@@ -44,6 +50,9 @@ __all__ = [
     "parse_endpoint",
     "parse_membership",
     "parse_new_socket",
+    "parse_respond_limit",
+    "parse_rule_fields",
+    "parse_saved_payload",
     "parse_ttl",
 ]
 
@@ -375,3 +384,147 @@ def parse_check_group(text: str, sock_type: str | None) -> str:
             group, or a group of the other family than the socket.
     """
     return _group(text, sock_type, "group")
+
+
+# ---- responders ----------------------------------------------------------------------------------
+
+MATCH_KINDS = ("any", "text", "prefix", "re")  # the words of respond.py's MATCH: *, text:, ...
+REPLY_KINDS = ("echo", "text", "hex")
+
+
+@dataclass(frozen=True)
+class RuleFields:
+    """The responder dialog's rule fields as typed: a match kind and value, a reply kind and
+    value (the values of "any" and "echo" are ignored)."""
+
+    match_kind: str = "any"
+    match: str = ""
+    reply_kind: str = "echo"
+    reply: str = ""
+
+
+def _rule_text(fields: RuleFields) -> tuple[str, str]:
+    match = "*" if fields.match_kind == "any" else f"{fields.match_kind}:{fields.match}"
+    reply = "echo" if fields.reply_kind == "echo" else f"{fields.reply_kind}:{fields.reply}"
+    return match, reply
+
+
+def _match_of(rule: Rule) -> tuple[str, bytes, bytes | None]:
+    return rule.match_kind, rule.needle, rule.pattern.pattern if rule.pattern is not None else None
+
+
+def _same_rule(rule: Rule, match: Rule, reply: Rule) -> bool:
+    return (_match_of(rule) == _match_of(match)
+            and (rule.reply_kind, rule.reply) == (reply.reply_kind, reply.reply))
+
+
+def parse_rule_fields(fields: RuleFields) -> str:
+    """The rule the fields describe, as ``MATCH=>REPLY`` text (what ``listen --respond`` and a
+    workspace's ``respond`` take), checked by the responder's own parser.
+
+    Raises:
+        FormError: with messages for the boxes "match" and "reply".
+    """
+    if fields.match_kind not in MATCH_KINDS:
+        raise FormError({"match": f"match: choose one of {', '.join(MATCH_KINDS)}"})
+    if fields.reply_kind not in REPLY_KINDS:
+        raise FormError({"reply": f"reply: choose one of {', '.join(REPLY_KINDS)}"})
+    out = _Collect()
+    match, reply = _rule_text(fields)
+    # Each side alone first, so a message lands under its own field.
+    parsed: dict[str, Rule] = {}
+    for box, text in (("match", f"{match}=>echo"), ("reply", f"*=>{reply}")):
+        try:
+            parsed[box] = parse_rule(text)
+        except RuleError as exc:
+            out.fail(box, str(exc))
+    out.check()
+    text = f"{match}=>{reply}"
+    try:
+        rule = parse_rule(text)
+    except RuleError as exc:  # pragma: no cover - both sides parsed on their own
+        raise FormError({"match": str(exc)}) from None
+    if not _same_rule(rule, parsed["match"], parsed["reply"]):
+        # The rule's text is split at the first "=>" that a reply follows: a match text such
+        # as "a=>text:b" would be read back as another rule (in a workspace, too).
+        raise FormError({"match": "match: '=>' followed by echo, text: or hex: cannot be part of "
+                                  "the match (use re: with [=]> instead)"})
+    return text
+
+
+def parse_respond_limit(text: str) -> int:
+    """Replies per second (1 - 1000000).
+
+    Raises:
+        FormError: with a message for the box "limit".
+    """
+    try:
+        return parse_int_range(text.strip(), 1, MAX_LIMIT, "limit")
+    except AddressError as exc:
+        raise FormError({"limit": str(exc)}) from None
+
+
+# ---- saved payloads ------------------------------------------------------------------------------
+
+MAX_NAME = 60
+
+
+def _payload_name(text: str) -> str:
+    name = text.strip()
+    if not name:
+        raise FormError({"name": "name: required (e.g. hello)"})
+    if len(name) > MAX_NAME:
+        raise FormError({"name": f"name: {len(name)} characters, more than {MAX_NAME}"})
+    if any(not ch.isprintable() for ch in name):
+        raise FormError({"name": "name: control characters are not allowed"})
+    return name
+
+
+def parse_saved_payload(name: str, fields: ComposeFields, family: str | None) -> PayloadSpec:
+    """The composer's payload (and destination, if one is typed) as a named saved payload.
+
+    Base64 is kept as hex (a workspace stores text, hex or a file). ``family`` is the selected
+    socket's type (the size limit follows it), None without a socket.
+
+    Raises:
+        FormError: with messages for the boxes "name", "dest" and "payload".
+    """
+    out = _Collect()
+    try:
+        checked = _payload_name(name)
+    except FormError as exc:
+        out.errors.update(exc.errors)
+        checked = ""
+    to: tuple[str, int] | None = None
+    host_text, port_text = fields.host.strip(), fields.port.strip()
+    if host_text or port_text:
+        try:
+            if not host_text:
+                raise AddressError("to", "a port without a host: type both, or neither")
+            to = (parse_endpoint_host(host_text, what="to"), parse_port(port_text, allow_zero=False))
+        except AddressError as exc:
+            out.fail("dest", exc)
+    data = b""
+    try:
+        data = _payload(fields.kind, fields.payload, family or "udp6")
+    except PayloadError as exc:
+        out.fail("payload", exc)
+    out.check()
+    if fields.kind == "file":
+        path = fields.payload.strip()
+        full = str(Path(path).expanduser().absolute())
+        return PayloadSpec(checked, "file", path, data, to, full)
+    if fields.kind == "base64":
+        return PayloadSpec(checked, "hex", data.hex(" "), data, to)
+    return PayloadSpec(checked, fields.kind, fields.payload, data, to)
+
+
+def compose_fields_of(spec: PayloadSpec, current: ComposeFields) -> ComposeFields:
+    """The composer's fields with a saved payload filled in (its destination too, if it has
+    one; otherwise the current one stays)."""
+    host, port = current.host, current.port
+    if spec.to is not None:
+        host, port = spec.to[0], str(spec.to[1])
+    value = spec.file if spec.kind == "file" and spec.file else spec.value
+    return ComposeFields(host=host, port=port, kind=spec.kind, payload=value, count=current.count,
+                         rate=current.rate, probe=current.probe)
