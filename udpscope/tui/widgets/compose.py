@@ -6,6 +6,7 @@ reject the same things with the same words. A bad field gets a message under it 
 text; the socket is not touched. The send goes through the capture layer, whose engine callback
 reports bytes or an error; the result line follows the job on the app's tick. The payload stays
 in the box after sending, for the next try. "as file" reads only regular files, without blocking.
+Saved payloads (ctrl+o) fill the fields from a named list, or save the current ones there.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from textual.widgets import Button, Input, Label, Select, Static
 from udpscope.addresses import format_endpoint
 from udpscope.capture import SendJob
 from udpscope.textsafe import safe_text
-from udpscope.tui.forms import ComposeFields, FormError, parse_compose
+from udpscope.tui.forms import ComposeFields, FormError, compose_fields_of, parse_compose
 from udpscope.tui.widgets.fields import FieldMessage
 from udpscope.tui.widgets.tick import Tick
 from udpscope.tui.workbench import app_of
@@ -49,6 +50,7 @@ class ComposePane(VerticalScroll):
 
     BINDINGS = [
         Binding("ctrl+s", "send", "Send", id="compose-send", priority=True),
+        Binding("ctrl+o", "payloads", "Saved", id="compose-payloads", priority=True),
         # Enter in any of the composer's text fields sends, at once (before the next key).
         Binding("enter", "send_from_field", "Send", show=False, priority=True),
     ]
@@ -98,6 +100,7 @@ class ComposePane(VerticalScroll):
         with Horizontal(id="send-row", classes="row"):
             yield Button("Send ^s", id="send", variant="primary", compact=True)
             yield Button("Stop", id="stop", compact=True)
+            yield Button("Saved ^o", id="saved", compact=True)
             yield Tick("probe", id="probe", compact=True)
         yield FieldMessage(id="send-result")
 
@@ -138,6 +141,39 @@ class ComposePane(VerticalScroll):
         event.stop()
         self.action_send()
 
+    @on(Button.Pressed, "#saved")
+    def _saved_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.action_payloads()
+
+    def action_payloads(self) -> None:
+        """Open the saved payloads: pick one to fill the fields (or send it), save these."""
+        from udpscope.tui.screens.payloads import PayloadChoice, PayloadPicker
+
+        def done(choice: PayloadChoice | None) -> None:
+            if choice is None:
+                return
+            self.fill(compose_fields_of(choice.spec, self.fields()))
+            if choice.send:
+                self.action_send()
+            else:
+                self.set_focus_to("#payload")
+
+        entry = app_of(self).selected_entry()
+        self.app.push_screen(PayloadPicker(self.fields(), entry.type if entry else None), done)
+
+    def set_focus_to(self, selector: str) -> None:
+        self.screen.set_focus(self.query_one(selector))
+
+    def fill(self, fields: ComposeFields) -> None:
+        """Put ``fields`` in the composer (a picked saved payload); messages are cleared."""
+        self.query_one("#dest-host", Input).value = fields.host
+        self.query_one("#dest-port", Input).value = fields.port
+        self.query_one("#payload-kind", Select).value = fields.kind
+        self.query_one("#payload", Input).value = fields.payload
+        self.query_one("#payload", Input).placeholder = PLACEHOLDERS.get(fields.kind, "")
+        self._clear_messages()
+
     @on(Button.Pressed, "#stop")
     def _stop_pressed(self, event: Button.Pressed) -> None:
         event.stop()
@@ -158,6 +194,8 @@ class ComposePane(VerticalScroll):
             self.action_send()
         elif isinstance(focused, Button) and focused.id == "stop":
             self._stop()
+        elif isinstance(focused, Button) and focused.id == "saved":
+            self.action_payloads()
         else:
             raise SkipAction()
 
@@ -187,6 +225,10 @@ class ComposePane(VerticalScroll):
         result = self.query_one("#send-result", FieldMessage)
         if entry is None:
             result.error("no socket selected: press n to create one (or pick one in 1 Sockets)")
+            return
+        if entry.state == "file":
+            result.error(f"socket #{entry.id} is read-only (a capture file's): press n for a "
+                         "socket to send from")
             return
         peer = entry.peer()
         try:
