@@ -105,3 +105,10 @@ async def receive(pilot: Pilot, sock: socket.socket, timeout: float = 5.0) -> by
 
     await wait_for(pilot, ready, timeout, what="a datagram at the receiver")
     return got[0]
+
+
+async def composer_built(pilot: Pilot) -> None:
+    """Wait until the composer (built just after start-up) is there: a test that ends before it
+    would stop the app while it is being mounted."""
+    await wait_for(pilot, lambda: pilot.app.main_screen.query("#payload-kind"), what="composer")
+    await pilot.pause()
