@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from udpscope.addresses import (
     AddressError,
@@ -28,11 +29,13 @@ from udpscope.addresses import (
 )
 from udpscope.capture import MAX_SEND_COUNT
 from udpscope.payload import MAX_UDP4, MAX_UDP6, PayloadError, check_payload_size, parse_payload
-from udpscope.respond import MAX_LIMIT, Rule, RuleError, parse_rule
 from udpscope.textsafe import safe_text
 from udpscope.tui.regular_file import FileReadError, read_regular_file
 from udpscope.units import SizeError, parse_size
-from udpscope.workspace.schema import PayloadSpec
+
+if TYPE_CHECKING:  # imported where used: this module is on the start-up path (--bind)
+    from udpscope.respond import Rule
+    from udpscope.workspace.schema import PayloadSpec
 
 __all__ = [
     "ComposeFields",
@@ -425,6 +428,8 @@ def parse_rule_fields(fields: RuleFields) -> str:
     Raises:
         FormError: with messages for the boxes "match" and "reply".
     """
+    from udpscope.respond import RuleError, parse_rule
+
     if fields.match_kind not in MATCH_KINDS:
         raise FormError({"match": f"match: choose one of {', '.join(MATCH_KINDS)}"})
     if fields.reply_kind not in REPLY_KINDS:
@@ -458,6 +463,8 @@ def parse_respond_limit(text: str) -> int:
     Raises:
         FormError: with a message for the box "limit".
     """
+    from udpscope.respond import MAX_LIMIT
+
     try:
         return parse_int_range(text.strip(), 1, MAX_LIMIT, "limit")
     except AddressError as exc:
@@ -489,6 +496,8 @@ def parse_saved_payload(name: str, fields: ComposeFields, family: str | None) ->
     Raises:
         FormError: with messages for the boxes "name", "dest" and "payload".
     """
+    from udpscope.workspace.schema import PayloadSpec
+
     out = _Collect()
     try:
         checked = _payload_name(name)

@@ -18,7 +18,6 @@ from __future__ import annotations
 import contextlib
 import os
 import stat
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
@@ -236,6 +235,8 @@ def replace_file(path: str, write: Callable[[str], T]) -> T:
         OSError: the folder is gone or read-only, the disk is full...; and whatever ``write``
             raises.
     """
+    import tempfile  # here: this module is on the start-up path (themes), saving is not
+
     folder = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(prefix=".udpscope-", suffix=".part", dir=folder)
     os.close(fd)

@@ -128,7 +128,7 @@ class SaveLogDialog(_SaveDialog[SaveLogRequest]):
             else:
                 note = "no filter is set: every row of the log is saved"
             yield Static(Content(note), classes="note", id="scope-note")
-            yield Static(Content("wireshark, tshark and udpscope open read it; sent datagrams "
+            yield Static(Content("Wireshark, tshark and udpscope open read it; sent datagrams "
                                  "are marked outbound, events are left out"), classes="note")
             yield from self.buttons("Save")
 

@@ -29,10 +29,10 @@ from udpscope.tui.workbench import app_of
 
 KINDS = [("text", "text"), ("hex", "hex"), ("base64", "base64"), ("file", "file")]
 PLACEHOLDERS = {
-    "text": "payload text, e.g. hello",
-    "hex": "hex bytes, e.g. 68 69 0a",
+    "text": "payload, e.g. hello",
+    "hex": "hex, e.g. 68 69 0a",
     "base64": "base64, e.g. aGkK",
-    "file": "path of a file to send (a regular file)",
+    "file": "path of a regular file",
 }
 # Which message line answers for which field.
 FIELD_MESSAGES = {
@@ -65,7 +65,8 @@ class ComposePane(VerticalScroll):
     ComposePane #dest-host { width: 1fr; }
     ComposePane #dest-port { width: 9; }
     ComposePane #payload-kind { width: 12; }
-    ComposePane #payload { margin-top: 1; }
+    ComposePane #payload { width: 1fr; }
+    ComposePane #saved { margin-left: 1; min-width: 10; }
     ComposePane #count, ComposePane #rate { width: 8; }
     ComposePane #send-row Button { margin-right: 1; min-width: 8; }
     ComposePane #probe { margin-left: 1; }
@@ -89,7 +90,9 @@ class ComposePane(VerticalScroll):
             yield Label("as", classes="inline")
             yield Select(KINDS, value="text", allow_blank=False, id="payload-kind", compact=True)
         yield FieldMessage(id="dest-error")
-        yield Input(placeholder=PLACEHOLDERS["text"], id="payload", compact=True)
+        with Horizontal(classes="row", id="payload-row"):
+            yield Input(placeholder=PLACEHOLDERS["text"], id="payload", compact=True)
+            yield Button("Saved ^o", id="saved", compact=True)
         yield FieldMessage(id="payload-error")
         with Horizontal(classes="row"):
             yield Label("count")
@@ -100,7 +103,6 @@ class ComposePane(VerticalScroll):
         with Horizontal(id="send-row", classes="row"):
             yield Button("Send ^s", id="send", variant="primary", compact=True)
             yield Button("Stop", id="stop", compact=True)
-            yield Button("Saved ^o", id="saved", compact=True)
             yield Tick("probe", id="probe", compact=True)
         yield FieldMessage(id="send-result")
 
@@ -125,6 +127,8 @@ class ComposePane(VerticalScroll):
         entry = app_of(self).selected_entry()
         if entry is None:
             text = "from: no socket yet (press n)"
+        elif entry.state == "file":
+            text = f"from #{entry.id}: read-only (a capture file's): press n for a socket to send from"
         else:
             local = entry.local()
             where = safe_text(format_endpoint(*local), 60) if local else entry.state
