@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TypeVar
 
-from textual import on, work
+from textual import work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
@@ -70,7 +70,11 @@ class _SaveDialog(_Dialog[ResultType]):
             yield Button(ok, id="ok", variant="primary", compact=True)
             yield Button("Cancel", id="cancel", compact=True)
 
-    @on(Input.Changed, "#path")
+    def on_mount(self) -> None:
+        # A watcher, not Input.Changed: it runs in the turn of the key that edits the path, so
+        # an Enter typed right after sees the question about the old path already withdrawn.
+        self.watch(self.query_one("#path", Input), "value", self._path_edited, init=False)
+
     def _path_edited(self) -> None:
         # Another path: any question about the old one no longer applies.
         if self._confirming is not None:
