@@ -15,8 +15,6 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import OptionList, Select
 from tui_helpers import (
-    PORT_A,
-    PORT_B,
     ROOT,
     composer_built,
     log_of,
@@ -37,6 +35,9 @@ from udpscope.workspace import parse_workspace
 
 SIZES = [(80, 24), (140, 40)]
 T0 = 1_764_000_000.25
+# Fixed loopback ports of their own (they are rendered): other snapshot tests use PORT_A/PORT_B.
+PORT_A = 47371
+PORT_B = 47372
 
 
 async def settle(pilot: Pilot) -> None:
@@ -45,6 +46,15 @@ async def settle(pilot: Pilot) -> None:
         app.screen.refresh_data(True)
     await pilot.pause()
     no_blink(app)
+
+
+async def log_settled(pilot: Pilot, rows: int) -> None:
+    """The log holds ``rows`` rows and its status line says so, before a dialog covers it (the
+    app's timer refreshes only the screen on top)."""
+    app = pilot.app
+    await wait_for(pilot, lambda: len(log_of(app).rows) == rows, what=f"{rows} log rows")
+    app.main_screen.refresh_data(True)
+    await pilot.pause()
 
 
 def file_app(tmp_path: Path) -> UdpscopeApp:
@@ -64,8 +74,8 @@ def file_app(tmp_path: Path) -> UdpscopeApp:
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
 def test_a_capture_file_opened_read_only(snap_compare, tmp_path: Path, size: tuple[int, int]) -> None:  # type: ignore[no-untyped-def]
     async def before(pilot: Pilot) -> None:
-        await wait_for(pilot, lambda: len(log_of(pilot.app).rows) == 6, what="rows")
         await composer_built(pilot)
+        await log_settled(pilot, 6)
         pilot.app.screen.set_focus(log_of(pilot.app))
         await pilot.press("up", "up", "b")  # a socket action on a read-only socket: one warning
         await settle(pilot)
@@ -83,6 +93,7 @@ async def traffic(pilot: Pilot) -> None:
         capture.send(2, payload, PORT_A, "127.0.0.1")
         await wait_for(pilot, lambda n=n: capture.sockets[1].rx_datagrams == n, what="delivery")
     app.selected_socket = 1
+    await log_settled(pilot, 8)  # two "listening" events, three sent, three received
 
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
@@ -90,7 +101,9 @@ def test_save_log_dialog_with_a_filter(snap_compare, size: tuple[int, int]) -> N
     async def before(pilot: Pilot) -> None:
         await traffic(pilot)
         await type_into(pilot, "#filter", "dir:rx text:ping")
-        await pilot.press("enter", "w")
+        await pilot.press("enter")
+        await log_settled(pilot, 2)
+        await pilot.press("w")
         await wait_for(pilot, lambda: isinstance(pilot.app.screen, SaveLogDialog), what="dialog")
         await settle(pilot)
 
@@ -142,6 +155,7 @@ def test_saved_payload_picker(snap_compare, size: tuple[int, int]) -> None:  # t
         await wait_for(pilot, lambda: pilot.app.capture.sockets
                        and pilot.app.capture.sockets[1].state == "bound", what="bound")
         await composer_built(pilot)
+        await log_settled(pilot, 1)
         await pilot.press("3")
         await type_into(pilot, "#payload", "current one")
         await pilot.press("ctrl+o")
@@ -153,14 +167,14 @@ def test_saved_payload_picker(snap_compare, size: tuple[int, int]) -> None:  # t
     assert snap_compare(app, terminal_size=size, run_before=before)
 
 
-WORKSPACE = """\
+WORKSPACE = f"""\
 [[socket]]
-bind = "127.0.0.1:47311"
+bind = "127.0.0.1:{PORT_A}"
 ttl = 9
 respond = ["text:ping=>text:pong"]
 
 [[socket]]
-bind = "127.0.0.1:47312"
+bind = "127.0.0.1:{PORT_B}"
 """
 
 
@@ -171,6 +185,7 @@ def test_workspace_save_dialog(snap_compare, size: tuple[int, int]) -> None:  # 
         await wait_for(pilot, lambda: len(app.capture.sockets) == 2 and all(
             e.state == "bound" for e in app.capture.sockets.values()), what="bound")
         await composer_built(pilot)
+        await log_settled(pilot, 2)
         from udpscope.tui.session_actions import open_save_workspace
 
         open_save_workspace(app)
