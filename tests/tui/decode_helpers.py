@@ -9,10 +9,10 @@ import asyncio
 from collections.abc import Sequence
 
 from textual.pilot import Pilot
-from tui_helpers import FROZEN, log_of, make_app, wait_for
 
 from tests.decode.test_dns_family import mdns_query, mdns_response
 from tests.streams.build import pat, rtp, ts_packet
+from tests.tui.tui_helpers import FROZEN, log_of, make_app, wait_for
 from udpscope.dgram import Batch, RemoteInfo
 from udpscope.records import Record
 from udpscope.tui.app import UdpscopeApp
@@ -34,8 +34,8 @@ def decode_app(port: int = 0, **kwargs: object) -> UdpscopeApp:
 
 async def ready(pilot: Pilot) -> None:
     app = pilot.app
-    await wait_for(pilot, lambda: app.capture.sockets and app.capture.sockets[1].state == "bound",
-                   what="bound")
+    await wait_for(lambda: app.capture.sockets and app.capture.sockets[1].state == "bound",
+                   what="bound", pilot=pilot)
 
 
 def emit(app: UdpscopeApp, payloads: Sequence[bytes], *, source: str = "192.168.1.20",
@@ -58,12 +58,12 @@ async def open_detail(pilot: Pilot, payload: bytes) -> None:
 
     app = pilot.app
     log = log_of(app)
-    await wait_for(pilot, lambda: any(r.payload == payload for r in log.rows), what="row")
+    await wait_for(lambda: any(r.payload == payload for r in log.rows), what="row", pilot=pilot)
     app.screen.set_focus(log)
     log.cursor = next(i for i, r in enumerate(log.rows) if r.payload == payload)
     log.following = False
     await pilot.press("enter")
-    await wait_for(pilot, lambda: isinstance(app.screen, PacketDetail), what="detail")
+    await wait_for(lambda: isinstance(app.screen, PacketDetail), what="detail", pilot=pilot)
     await pilot.pause()
     await asyncio.sleep(0.05)
     await pilot.pause()

@@ -5,9 +5,9 @@ from __future__ import annotations
 from rich.text import Text
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, Static
-from tui_helpers import make_app, no_blink, type_into, wait_for
 
 from tests.agent.fake_lan import FakeLan
+from tests.tui.tui_helpers import make_app, no_blink, type_into, wait_for
 from udpscope.tui.app import UdpscopeApp
 from udpscope.tui.hosts_session import HostsSession
 from udpscope.tui.screens.host_dialog import AddHostDialog
@@ -24,7 +24,7 @@ def hosts_app(lan: FakeLan, **kwargs) -> UdpscopeApp:  # type: ignore[no-untyped
 
 async def open_hosts(pilot: Pilot) -> HostsScreen:
     await pilot.press("7")
-    await wait_for(pilot, lambda: isinstance(pilot.app.screen, HostsScreen), what="hosts view")
+    await wait_for(lambda: isinstance(pilot.app.screen, HostsScreen), what="hosts view", pilot=pilot)
     await pilot.pause()
     screen = pilot.app.screen
     assert isinstance(screen, HostsScreen)
@@ -34,7 +34,7 @@ async def open_hosts(pilot: Pilot) -> HostsScreen:
 async def add_host(pilot: Pilot, name: str, template: str | None = None) -> AddHostDialog:
     """Press a, type the name (and a template, if given), press enter; returns the dialog."""
     await pilot.press("a")
-    await wait_for(pilot, lambda: isinstance(pilot.app.screen, AddHostDialog), what="dialog")
+    await wait_for(lambda: isinstance(pilot.app.screen, AddHostDialog), what="dialog", pilot=pilot)
     dialog = pilot.app.screen
     assert isinstance(dialog, AddHostDialog)
     await type_into(pilot, "#host-name", name)
@@ -58,8 +58,8 @@ async def start_and_finish(pilot: Pilot, timeout: float = 20.0) -> HostsScreen:
     assert isinstance(screen, HostsScreen)
     await pilot.press("s")
     session = screen.session
-    await wait_for(pilot, lambda: session.coordinator is not None, what="a run")
-    await wait_for(pilot, lambda: not session.running, timeout, what="the run's end")
+    await wait_for(lambda: session.coordinator is not None, what="a run", pilot=pilot)
+    await wait_for(lambda: not session.running, timeout, what="the run's end", pilot=pilot)
     screen.update_view(force=True)
     await pilot.pause()
     no_blink(pilot.app)

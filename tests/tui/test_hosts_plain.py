@@ -12,9 +12,9 @@ import pytest
 from tests.agent.fake_lan import FakeLan
 from udpscope.agent.grid import Cell, Path
 from udpscope.textsafe import is_terminal_safe
-from udpscope.tui.forms import (
+from udpscope.tui.forms import FormError
+from udpscope.tui.hostforms import (
     MAX_HOSTS,
-    FormError,
     HostFields,
     MatrixFields,
     parse_host,

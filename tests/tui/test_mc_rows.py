@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from mc_fakes import (
+from tests.tui.mc_fakes import (
     CAP_REASON,
     DROPS_IGMP,
     ETH0,
@@ -18,7 +18,6 @@ from mc_fakes import (
     observing_views,
     system,
 )
-
 from udpscope.capture import Capture
 from udpscope.net.checks import ReceiveSetup
 from udpscope.net.diagnose import Sender

@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import socket
 
-from decode_helpers import (
+from textual.widgets import Input
+
+from tests.streams.build import rtp
+from tests.tui.decode_helpers import (
     MDNS_RESPONSE,
     RTP_TS,
     TRUNCATED,
@@ -16,10 +19,7 @@ from decode_helpers import (
     open_detail,
     ready,
 )
-from textual.widgets import Input
-from tui_helpers import log_of, make_app, rendered_log_lines, type_into, wait_for
-
-from tests.streams.build import rtp
+from tests.tui.tui_helpers import log_of, make_app, rendered_log_lines, type_into, wait_for
 from udpscope.hexdump import byte_spans
 from udpscope.textsafe import is_terminal_safe
 from udpscope.tui.screens.detail import PacketDetail
@@ -33,8 +33,8 @@ async def test_rows_show_their_protocol_and_summary() -> None:
         await ready(pilot)
         emit(app, [mdns_query(), MDNS_RESPONSE, TRUNCATED, b"just text"])
         emit(app, [RTP_TS], source="10.1.1.1", port=40000, destination="239.1.1.1")
-        await wait_for(pilot, lambda: sum(r.kind == "rx" for r in log_of(app).rows) == 5,
-                       what="rows")
+        await wait_for(lambda: sum(r.kind == "rx" for r in log_of(app).rows) == 5,
+                       what="rows", pilot=pilot)
         await pilot.pause()
         lines = rendered_log_lines(app)
         text = "\n".join(lines)
@@ -57,7 +57,7 @@ async def test_proto_filters_and_an_unknown_name_get_a_clear_message() -> None:
         emit(app, [b"M-SEARCH * HTTP/1.1\r\nST: ssdp:all\r\n\r\n"], port=50000,
              destination="239.255.255.250")
         log = log_of(app)
-        await wait_for(pilot, lambda: sum(r.kind == "rx" for r in log.rows) == 5, what="rows")
+        await wait_for(lambda: sum(r.kind == "rx" for r in log.rows) == 5, what="rows", pilot=pilot)
 
         async def apply(text: str) -> list[bytes]:
             await type_into(pilot, "#filter", text)
@@ -114,8 +114,8 @@ async def test_moving_through_the_fields_moves_the_highlight_in_the_dump() -> No
             field = tree.selected_field
             if field is None or field.end == field.start:
                 continue
-            await wait_for(pilot, lambda f=field: hexview.highlight == (f.start, f.end),
-                           what=f"highlight of {field.name}")
+            await wait_for(lambda f=field: hexview.highlight == (f.start, f.end),
+                           what=f"highlight of {field.name}", pilot=pilot)
             seen.append((field.name, hexview.highlight))
             # Drawn where those bytes are: the styled hex digits are exactly the field's bytes.
             assert highlighted_hex(hexview) == MDNS_RESPONSE[field.start:field.end]
@@ -162,7 +162,7 @@ async def test_hostile_names_in_decoded_fields_stay_inert() -> None:
     async with app.run_test(size=(140, 40)) as pilot:
         await ready(pilot)
         emit(app, [wire])
-        await wait_for(pilot, lambda: any(r.payload == wire for r in log_of(app).rows), what="row")
+        await wait_for(lambda: any(r.payload == wire for r in log_of(app).rows), what="row", pilot=pilot)
         await pilot.pause()
         for line in rendered_log_lines(app):
             assert is_terminal_safe(line), line
@@ -183,8 +183,8 @@ async def test_hostile_names_in_decoded_fields_stay_inert() -> None:
 async def test_only_rows_on_screen_are_decoded_during_a_large_ingest() -> None:
     app = make_app(binds=[("127.0.0.1", 0)], ring_size=50_000)
     async with app.run_test(size=(130, 36)) as pilot:
-        await wait_for(pilot, lambda: app.capture.sockets and app.capture.sockets[1].state == "bound",
-                       what="bound")
+        await wait_for(lambda: app.capture.sockets and app.capture.sockets[1].state == "bound",
+                       what="bound", pilot=pilot)
         port = app.capture.sockets[1].local()[1]
         entry = app.capture.sockets[1]
         log = log_of(app)
@@ -195,10 +195,10 @@ async def test_only_rows_on_screen_are_decoded_during_a_large_ingest() -> None:
                 for i in range(start, start + 200):
                     s.sendto(rtp(i, payload=b"%06d" % i), ("127.0.0.1", port))
                 await pilot.pause(0.002)
-        await wait_for(pilot, lambda: entry.rx_datagrams + entry.kernel_drops >= total
+        await wait_for(lambda: entry.rx_datagrams + entry.kernel_drops >= total
                        or any(r.payload.endswith(b"%06d" % (total - 1)) for r in app.capture.ring),
-                       timeout=20, what="burst received")
-        await wait_for(pilot, lambda: len(log.rows) == entry.rx_datagrams + 1, what="caught up")
+                       timeout=20, what="burst received", pilot=pilot)
+        await wait_for(lambda: len(log.rows) == entry.rx_datagrams + 1, what="caught up", pilot=pilot)
         await pilot.pause()
         assert entry.rx_datagrams >= total // 4
         height = log.scrollable_content_region.height

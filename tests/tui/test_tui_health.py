@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import struct
 
-from decode_helpers import RTP_LOST, decode_app, emit, health_scene, ready
 from textual.widgets import DataTable, Input, Static
-from tui_helpers import FROZEN, wait_for
 
+from tests.tui.decode_helpers import RTP_LOST, decode_app, emit, health_scene, ready
+from tests.tui.tui_helpers import FROZEN, wait_for
 from udpscope.tui.screens.stats import StatsScreen
 from udpscope.tui.screens.stream_options import StreamOptionsDialog
 from udpscope.tui.widgets.fields import FieldMessage
@@ -24,7 +24,7 @@ def cells(table: DataTable, row: int) -> dict[str, str]:  # type: ignore[type-ar
 
 async def to_stats(pilot) -> StatsScreen:  # type: ignore[no-untyped-def]
     await pilot.press("5")
-    await wait_for(pilot, lambda: isinstance(pilot.app.screen, StatsScreen), what="pane 5")
+    await wait_for(lambda: isinstance(pilot.app.screen, StatsScreen), what="pane 5", pilot=pilot)
     screen = pilot.app.screen
     assert isinstance(screen, StatsScreen)
     screen.refresh_data(True)
@@ -38,7 +38,7 @@ async def test_the_health_table_shows_loss_jitter_ts_errors_and_kernel_drops() -
         await health_scene(pilot)
         screen = await to_stats(pilot)
         table = screen.query_one("#health-table", DataTable)
-        await wait_for(pilot, lambda: table.row_count == 3, what="three streams")
+        await wait_for(lambda: table.row_count == 3, what="three streams", pilot=pilot)
         rtp, rtp_ts, ts = (cells(table, i) for i in range(3))
         assert (rtp["kind"], rtp["source"], rtp["lost"]) == ("rtp", "10.0.0.5:40000",
                                                              f"{len(RTP_LOST)} (1.6%)")
@@ -55,13 +55,13 @@ async def test_the_health_table_shows_loss_jitter_ts_errors_and_kernel_drops() -
         # The TS stream selected: its PIDs, with the continuity errors on the video PID.
         table.focus()
         await pilot.press("down", "down")
-        await wait_for(pilot, lambda: screen.query_one(HealthPane).selected_key() is not None
+        await wait_for(lambda: screen.query_one(HealthPane).selected_key() is not None
                        and "mpegts" in (screen.query_one(HealthPane).selected_key() or ""),
-                       what="TS selected")
+                       what="TS selected", pilot=pilot)
         verdict = str(screen.query_one("#stream-verdict", Static).render())
         assert verdict.startswith("2 continuity errors; the kernel dropped nothing")
         pids = screen.query_one("#pid-table", DataTable)
-        await wait_for(pilot, lambda: pids.row_count == 3, what="PID table")
+        await wait_for(lambda: pids.row_count == 3, what="PID table", pilot=pilot)
         rows = {cells(pids, i)["PID"]: cells(pids, i) for i in range(3)}
         assert rows["0x0000"]["role"] == "PAT" and rows["0x0100"]["role"] == "PMT"
         assert rows["0x0101"]["role"] == "PCR" and rows["0x0101"]["CC errors"] == "2"
@@ -79,7 +79,7 @@ async def test_the_sequence_field_and_ab_form_checks_then_applies() -> None:
         before = entry.streams
         screen = await to_stats(pilot)
         await pilot.press("s")
-        await wait_for(pilot, lambda: isinstance(app.screen, StreamOptionsDialog), what="form")
+        await wait_for(lambda: isinstance(app.screen, StreamOptionsDialog), what="form", pilot=pilot)
         dialog = app.screen
         seq = dialog.query_one("#seq", Input)
         for ch in "4:3":
@@ -100,7 +100,7 @@ async def test_the_sequence_field_and_ab_form_checks_then_applies() -> None:
         for ch in "0:4":
             await pilot.press(ch)
         await pilot.press("enter")
-        await wait_for(pilot, lambda: app.screen is screen, what="form closed")
+        await wait_for(lambda: app.screen is screen, what="form closed", pilot=pilot)
         assert entry.streams is not before and entry.streams is not None
         assert entry.streams.settings() == {"seq": "0:4", "arbitrate": True}
         # Two lines carrying the same numbers, each losing different ones: the merge loses one.
@@ -117,9 +117,9 @@ async def test_the_sequence_field_and_ab_form_checks_then_applies() -> None:
                                                           ("A/B", "1 (5.0%)")]
         # Opening the form again shows what is set.
         await pilot.press("s")
-        await wait_for(pilot, lambda: isinstance(app.screen, StreamOptionsDialog), what="form")
+        await wait_for(lambda: isinstance(app.screen, StreamOptionsDialog), what="form", pilot=pilot)
         assert app.screen.query_one("#seq", Input).value == "0:4"
         assert app.screen.query_one("#arbitrate", Tick).value is True
         await pilot.press("escape")
-        await wait_for(pilot, lambda: app.screen is screen, what="cancelled")
+        await wait_for(lambda: app.screen is screen, what="cancelled", pilot=pilot)
         assert entry.streams.settings() == {"seq": "0:4", "arbitrate": True}

@@ -12,7 +12,10 @@ import signal
 import sys
 
 import pytest
-from hosts_helpers import (
+from textual.widgets import Select
+
+from tests.agent.fake_lan import FakeLan
+from tests.tui.hosts_helpers import (
     add_host,
     grid_of,
     host_row,
@@ -23,10 +26,7 @@ from hosts_helpers import (
     start_and_finish,
     static_text,
 )
-from textual.widgets import Select
-from tui_helpers import make_app, type_into, wait_for
-
-from tests.agent.fake_lan import FakeLan
+from tests.tui.tui_helpers import make_app, type_into, wait_for
 from udpscope.textsafe import is_terminal_safe
 from udpscope.tui.hosts_session import HostEntry
 from udpscope.tui.screens.help import HelpScreen
@@ -52,14 +52,14 @@ async def test_adding_hosts_through_the_dialog_and_removing_one() -> None:
         assert not screen.query_one("#hosts-hint").display
         # The dialog offers the last template used; this machine needs none.
         await pilot.press("a")
-        await wait_for(pilot, lambda: isinstance(app.screen, AddHostDialog), what="dialog")
+        await wait_for(lambda: isinstance(app.screen, AddHostDialog), what="dialog", pilot=pilot)
         dialog = app.screen
         assert dialog.query_one("#template").value == "ip netns exec {host} udpscope agent"
         dialog.query_one("#via", Select).value = "local"
         await pilot.pause()
         assert dialog.query_one("#template").disabled
         await pilot.press("enter")
-        await wait_for(pilot, lambda: app.screen is screen, what="dialog closed")
+        await wait_for(lambda: app.screen is screen, what="dialog closed", pilot=pilot)
         assert session.hosts[-1].name == "local"
         assert session.hosts[-1].argv == (sys.executable, "-m", "udpscope", "agent")
         assert session.hosts[-1].via == "local"
@@ -88,7 +88,7 @@ async def test_a_bad_host_is_answered_under_its_field_and_the_text_stays() -> No
         assert "has no {host}" in dialog.query_one("#template-error", FieldMessage).text
         assert dialog.query_one("#template").value == "ssh h1 udpscope agent"
         await pilot.press("escape")
-        await wait_for(pilot, lambda: app.screen is screen, what="dialog cancelled")
+        await wait_for(lambda: app.screen is screen, what="dialog cancelled", pilot=pilot)
         assert [h.name for h in screen.session.hosts] == ["h1"]
 
 
@@ -132,8 +132,8 @@ async def test_the_grid_fills_in_live_and_stop_ends_the_run() -> None:
         await pilot.press("s")
         session = screen.session
         assert session.running and app.focused is grid
-        await wait_for(pilot, lambda: grid.cell_plain("h1", "h2") == ("✓0/0", "ok"), 10,
-                       what="a measured cell")
+        await wait_for(lambda: grid.cell_plain("h1", "h2") == ("✓0/0", "ok"), 10,
+                       what="a measured cell", pilot=pilot)
         snap = session.snapshot()
         assert snap is not None and snap.phase == "sending" and snap.ok is None
         assert "running: s stops it" in static_text(screen, "#verdict")
@@ -142,14 +142,14 @@ async def test_the_grid_fills_in_live_and_stop_ends_the_run() -> None:
         detail = static_text(screen, "#detail")
         assert detail.startswith("h1 → h2")
         refreshes = screen.refresh_count
-        await wait_for(pilot, lambda: static_text(screen, "#detail") != detail, 5,
-                       what="the detail to change")
+        await wait_for(lambda: static_text(screen, "#detail") != detail, 5,
+                       what="the detail to change", pilot=pilot)
         assert screen.refresh_count > refreshes
         footer = screen.query_one(KeyFooter)
         assert [label.label for label in footer.shown if label.key == "s"] == ["Stop"]
         await pilot.press("s")
-        await wait_for(pilot, lambda: not session.running, 10, what="the run to stop")
-        await wait_for(pilot, lambda: "NOT OK" in static_text(screen, "#verdict"), what="verdict")
+        await wait_for(lambda: not session.running, 10, what="the run to stop", pilot=pilot)
+        await wait_for(lambda: "NOT OK" in static_text(screen, "#verdict"), what="verdict", pilot=pilot)
         assert "stopped before the end" in static_text(screen, "#verdict")
         assert lan.joined == {} and all(link.closed for link in lan.links.values())
         assert [label.label for label in footer.shown if label.key == "s"] == ["Start"]
@@ -260,7 +260,7 @@ async def test_quitting_stops_the_run_and_every_agent(how: str) -> None:
             await add_host(pilot, name)
         await set_settings(pilot, group="239.1.2.3:5000", count="3000", rate="100")
         await pilot.press("s")
-        await wait_for(pilot, lambda: len(lan.joined) == 2, 10, what="both to join")
+        await wait_for(lambda: len(lan.joined) == 2, 10, what="both to join", pilot=pilot)
         # The run goes on while another view is shown.
         await pilot.press("1")
         await pilot.pause(0.3)
@@ -271,7 +271,7 @@ async def test_quitting_stops_the_run_and_every_agent(how: str) -> None:
             handlers = getattr(asyncio.get_running_loop(), "_signal_handlers", {})
             assert signal.SIGTERM in handlers, "the app catches SIGTERM (else it would kill us)"
             os.kill(os.getpid(), signal.SIGTERM)
-            await wait_for(pilot, lambda: app.exit_signal == signal.SIGTERM, what="the signal")
+            await wait_for(lambda: app.exit_signal == signal.SIGTERM, what="the signal", pilot=pilot)
     if how == "SIGTERM":
         assert app.return_value == 128 + signal.SIGTERM
     assert lan.joined == {} and all(link.closed for link in lan.links.values())
@@ -288,7 +288,7 @@ async def test_escape_leaves_a_field_then_the_view() -> None:
         assert setting(screen, "count").value == "7", "a digit goes into the field, not to panes"
         assert app.focused is screen.query_one("#host-list")
         await pilot.press("escape")
-        await wait_for(pilot, lambda: app.current_mode == "main", what="back to main")
+        await wait_for(lambda: app.current_mode == "main", what="back to main", pilot=pilot)
 
 
 async def test_the_hosts_key_is_in_the_footer_at_80_columns_and_in_the_help() -> None:
@@ -299,12 +299,12 @@ async def test_the_hosts_key_is_in_the_footer_at_80_columns_and_in_the_help() ->
         assert ("7", "Hosts") in shown
         assert ("6", "Multicast") in shown and ("?", "Help") in shown
         await pilot.press("7")
-        await wait_for(pilot, lambda: isinstance(app.screen, HostsScreen), what="hosts view")
+        await wait_for(lambda: isinstance(app.screen, HostsScreen), what="hosts view", pilot=pilot)
         await pilot.pause()
         shown = [(label.key, label.label) for label in app.screen.query_one(KeyFooter).shown]
         assert ("s", "Start") in shown and ("a", "Add host") in shown and ("esc", "Back") in shown
         await pilot.press("question_mark")
-        await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen), what="help")
+        await wait_for(lambda: isinstance(app.screen, HelpScreen), what="help", pilot=pilot)
         text = app.screen.plain_text()
         assert "Hosts view" in text and "who hears whom" in text
         assert "stop the run: every agent is stopped" in text
@@ -345,7 +345,7 @@ async def test_g_goes_to_the_settings_and_an_edited_template_is_ones_own() -> No
         await pilot.press("g")
         assert app.focused is setting(screen, "group")
         await pilot.press("escape", "a")
-        await wait_for(pilot, lambda: isinstance(app.screen, AddHostDialog), what="dialog")
+        await wait_for(lambda: isinstance(app.screen, AddHostDialog), what="dialog", pilot=pilot)
         dialog = app.screen
         assert dialog.query_one("#via", Select).value == "ssh"
         await type_into(pilot, "#template", "ssh -p 2222 {host} udpscope agent")

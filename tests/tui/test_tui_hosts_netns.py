@@ -12,12 +12,19 @@ import os
 from pathlib import Path
 
 import pytest
-from hosts_helpers import add_host, grid_of, host_row, open_hosts, set_settings, start_and_finish
-from hosts_helpers import static_text as text_of
-from tui_helpers import make_app, wait_for
 
 from tests.agent import bridge_net as bn
 from tests.netns import NetnsFactory
+from tests.tui.hosts_helpers import (
+    add_host,
+    grid_of,
+    host_row,
+    open_hosts,
+    set_settings,
+    start_and_finish,
+)
+from tests.tui.hosts_helpers import static_text as text_of
+from tests.tui.tui_helpers import make_app, wait_for
 
 pytestmark = pytest.mark.netns
 
@@ -66,8 +73,8 @@ async def test_the_hosts_view_over_agents_in_namespaces(netns_factory: NetnsFact
         # A long run, and the app quits in the middle of it.
         await set_settings(pilot, count="3000")
         await pilot.press("s")
-        await wait_for(pilot, lambda: all(bn.memberships(ns, GROUP) for ns in lan.hosts), 30,
-                       what="every agent to join")
+        await wait_for(lambda: all(bn.memberships(ns, GROUP) for ns in lan.hosts), 30,
+                       what="every agent to join", pilot=pilot)
         agents = _agents()
         assert len(agents) == 3
         await pilot.press("ctrl+q")

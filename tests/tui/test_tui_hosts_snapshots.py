@@ -10,12 +10,12 @@ Update after a deliberate change with `pytest tests/tui/test_tui_hosts_snapshots
 from __future__ import annotations
 
 import pytest
-from hosts_helpers import hosts_app, start_and_finish
 from textual.pilot import Pilot
-from tui_helpers import no_blink
 
 from tests.agent.fake_lan import FakeLan
-from udpscope.tui.forms import HostFields, parse_host
+from tests.tui.hosts_helpers import hosts_app, start_and_finish
+from tests.tui.tui_helpers import no_blink
+from udpscope.tui.hostforms import HostFields, parse_host
 from udpscope.tui.hosts_session import HostEntry
 from udpscope.tui.screens.hosts import HostsScreen
 

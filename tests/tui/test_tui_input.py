@@ -135,8 +135,7 @@ async def test_bracketed_paste_of_a_maximum_datagram_is_sent_whole() -> None:
 async def test_a_filter_edit_applies_before_the_next_key() -> None:
     """/, ctrl+u (clearing a filter that hid every row), Enter (back to the log), Enter (open the
     newest row): the second Enter must see the rows of the cleared filter."""
-    from tui_helpers import log_of
-
+    from tests.tui.tui_helpers import log_of
     from udpscope.tui.screens.detail import PacketDetail
 
     app = make_app(binds=[("127.0.0.1", 0)])

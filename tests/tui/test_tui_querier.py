@@ -5,10 +5,10 @@ shown are the engine's record of a socket, stood in for."""
 
 from __future__ import annotations
 
-from mc_fakes import CAP_REASON, DROPS_IGMP, QUERIER, FakeHost, blind_views, joined
 from textual.widgets import DataTable, Input, Static
-from tui_helpers import HostObserver, in_own_namespace, make_app, type_into, wait_for
 
+from tests.tui.mc_fakes import CAP_REASON, DROPS_IGMP, QUERIER, FakeHost, blind_views, joined
+from tests.tui.tui_helpers import HostObserver, in_own_namespace, make_app, type_into, wait_for
 from udpscope.textsafe import is_terminal_safe
 from udpscope.tui.commands import palette_commands
 from udpscope.tui.widgets.findings import FindingsList
@@ -30,8 +30,8 @@ def with_joins(app, *joins: tuple[str, str | None, str | None]) -> None:  # type
 async def open_pane_6(pilot) -> None:  # type: ignore[no-untyped-def]
     app = pilot.app
     await pilot.press("6")
-    await wait_for(pilot, lambda: type(app.screen).__name__ == "MulticastScreen", what="pane 6")
-    await wait_for(pilot, lambda: table_lines(app, "#queriers"), what="querier rows")
+    await wait_for(lambda: type(app.screen).__name__ == "MulticastScreen", what="pane 6", pilot=pilot)
+    await wait_for(lambda: table_lines(app, "#queriers"), what="querier rows", pilot=pilot)
 
 
 async def test_the_observer_runs_only_while_pane_6_is_shown() -> None:
@@ -44,28 +44,28 @@ async def test_the_observer_runs_only_while_pane_6_is_shown() -> None:
         first = host.observers[0]
         assert first.running and first.starts == 1
         await pilot.press("question_mark")   # help over the view: the watch goes on
-        await wait_for(pilot, lambda: type(app.screen).__name__ == "HelpScreen", what="help")
+        await wait_for(lambda: type(app.screen).__name__ == "HelpScreen", what="help", pilot=pilot)
         await pilot.press("escape")
-        await wait_for(pilot, lambda: type(app.screen).__name__ == "MulticastScreen", what="back")
+        await wait_for(lambda: type(app.screen).__name__ == "MulticastScreen", what="back", pilot=pilot)
         await pilot.pause(0.1)
         assert len(host.observers) == 1 and first.running
         await pilot.press("escape")          # another view: the watch stops
-        await wait_for(pilot, lambda: not first.running, what="observer closed")
+        await wait_for(lambda: not first.running, what="observer closed", pilot=pilot)
         await open_pane_6(pilot)
         second = host.observers[-1]
         assert len(host.observers) == 2 and second.running
         await pilot.press("w")               # stopped by hand, and said so
-        await wait_for(pilot, lambda: not second.running, what="stopped with w")
-        await wait_for(pilot, lambda: "Not listening for queries" in str(
-            app.screen.query_one("#querier-note", Static).render()), what="idle note")
+        await wait_for(lambda: not second.running, what="stopped with w", pilot=pilot)
+        await wait_for(lambda: "Not listening for queries" in str(
+            app.screen.query_one("#querier-note", Static).render()), what="idle note", pilot=pilot)
         assert table_lines(app, "#queriers") == [
             "eth0 | IGMP | not listening (w starts) | v2 kernel | — | — | — | —",
             "eth0 | MLD | not listening (w starts) | — | — | — | — | —",
             "eth1 | IGMP | not listening (w starts) | v3 kernel | — | — | — | —",
             "eth1 | MLD | not listening (w starts) | — | — | — | — | —"]
         await pilot.press("w")
-        await wait_for(pilot, lambda: host.observers[-1].running and len(host.observers) == 3,
-                       what="started again")
+        await wait_for(lambda: host.observers[-1].running and len(host.observers) == 3,
+                       what="started again", pilot=pilot)
     assert not host.observers[-1].running   # the app's end closes it too
 
 
@@ -79,7 +79,7 @@ async def test_queriers_and_the_prune_countdown_from_the_observer() -> None:
         assert rows[0].split(" | ") == ["eth0", "IGMP", QUERIER, "IGMPv3", "12 s ago", "125 s",
                                         "10 s", "3.2 s ago"]
         assert rows[2].startswith("eth1 | IGMP | no querier seen | v3 kernel")
-        await wait_for(pilot, lambda: len(table_lines(app, "#own-joins")) == 2, what="joins")
+        await wait_for(lambda: len(table_lines(app, "#own-joins")) == 2, what="joins", pilot=pilot)
         joins = table_lines(app, "#own-joins")
         # The capture's clock is frozen: joined just now, a whole interval to go on eth1.
         assert joins[0] == "#1 | 239.1.2.3 | eth1 | 0.0 s ago | prunes in about 260 s"
@@ -105,8 +105,8 @@ async def test_without_cap_net_raw_the_view_says_what_it_cannot_see() -> None:
         assert joins[0].endswith("if no querier: in about 260 s (queries not visible)")
         await type_into(pilot, "#check-group", "239.1.2.3")
         await pilot.press("enter")
-        await wait_for(pilot, lambda: "cannot be observed" in app.screen.findings_text(),
-                       what="the unobservable finding")
+        await wait_for(lambda: "cannot be observed" in app.screen.findings_text(),
+                       what="the unobservable finding", pilot=pilot)
         assert "no IGMP querier seen" not in app.screen.findings_text()
 
 
@@ -119,7 +119,7 @@ async def test_findings_wrap_in_their_column_and_the_fix_is_copied() -> None:
         await type_into(pilot, "#check-group", "239.1.2.3")
         await pilot.press("enter")
         findings = app.screen.query_one(FindingsList)
-        await wait_for(pilot, lambda: findings.findings, what="findings")
+        await wait_for(lambda: findings.findings, what="findings", pilot=pilot)
         first = findings.findings[0]
         assert first.id == "igmp-filtered" and first.level == "error"
         text = app.screen.findings_text()
@@ -138,8 +138,8 @@ async def test_findings_wrap_in_their_column_and_the_fix_is_copied() -> None:
         findings.highlighted = target
         await pilot.press("c")
         assert app.clipboard == "iptables -t filter -I OUTPUT -p igmp -j ACCEPT"
-        await wait_for(pilot, lambda: any("No fix to copy" in str(n.message)
-                                          for n in app._notifications), what="a notice")
+        await wait_for(lambda: any("No fix to copy" in str(n.message)
+                                          for n in app._notifications), what="a notice", pilot=pilot)
 
 
 async def test_a_bad_group_is_answered_under_the_field_and_kept() -> None:
@@ -150,8 +150,8 @@ async def test_a_bad_group_is_answered_under_the_field_and_kept() -> None:
         await type_into(pilot, "#check-group", "10.0.0.1")
         await pilot.press("enter")
         findings = app.screen.query_one(FindingsList)
-        await wait_for(pilot, lambda: "not a multicast address" in findings.plain_text(78),
-                       what="the message")
+        await wait_for(lambda: "not a multicast address" in findings.plain_text(78),
+                       what="the message", pilot=pilot)
         assert app.screen.query_one("#check-group", Input).value == "10.0.0.1"
 
 
@@ -161,23 +161,23 @@ async def test_join_everywhere_asks_for_a_valid_group_first() -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         await open_pane_6(pilot)
         await pilot.press("j")               # no socket yet: said so, no dialog
-        await wait_for(pilot, lambda: any("No socket selected" in str(n.message)
-                                          for n in app._notifications), what="a notice")
+        await wait_for(lambda: any("No socket selected" in str(n.message)
+                                          for n in app._notifications), what="a notice", pilot=pilot)
         app.capture.create_socket("udp4")
         app.selected_socket = 1
         await pilot.press("j")
-        await wait_for(pilot, lambda: type(app.screen).__name__ == "JoinEverywhereDialog",
-                       what="the dialog")
+        await wait_for(lambda: type(app.screen).__name__ == "JoinEverywhereDialog",
+                       what="the dialog", pilot=pilot)
         await type_into(pilot, "#everywhere-group", "239.1.2.300")
         await type_into(pilot, "#everywhere-source", "ff15::1")
         await pilot.press("enter")
-        await wait_for(pilot, lambda: "not a valid IPv4 address" in str(
-            app.screen.query_one("#group-error", Static).render()), what="group message")
+        await wait_for(lambda: "not a valid IPv4 address" in str(
+            app.screen.query_one("#group-error", Static).render()), what="group message", pilot=pilot)
         assert "is a group" in str(app.screen.query_one("#source-error", Static).render())
         assert app.screen.query_one("#everywhere-group", Input).value == "239.1.2.300"
         assert app.everywhere is None and not app.capture.sockets[1].sock.get_memberships()
         await pilot.press("escape")
-        await wait_for(pilot, lambda: type(app.screen).__name__ == "MulticastScreen", what="back")
+        await wait_for(lambda: type(app.screen).__name__ == "MulticastScreen", what="back", pilot=pilot)
         names = [c.title for c in palette_commands(app, app.screen)]
         assert "group: join everywhere" in names and "group: leave everywhere" in names
 
@@ -190,6 +190,6 @@ async def test_tests_on_the_host_never_listen_for_queriers() -> None:
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("6")
-        await wait_for(pilot, lambda: getattr(app.screen, "observer", None) is not None,
-                       what="the watch started")
+        await wait_for(lambda: getattr(app.screen, "observer", None) is not None,
+                       what="the watch started", pilot=pilot)
         assert isinstance(app.screen.observer, HostObserver)

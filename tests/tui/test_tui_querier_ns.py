@@ -20,10 +20,10 @@ from pathlib import Path
 
 import pytest
 from textual.widgets import DataTable, Static
-from tui_helpers import make_app, type_into, wait_for
 
 from tests import netns as N
 from tests import snooping as S
+from tests.tui.tui_helpers import make_app, type_into, wait_for
 from udpscope.net.membership import read_memberships
 from udpscope.tui.widgets.findings import FindingsList
 
@@ -52,12 +52,12 @@ def row_of(app, iface: str, kind: str = "IGMP") -> list[str]:  # type: ignore[no
 async def open_pane_6(pilot, joined: bool = True) -> None:  # type: ignore[no-untyped-def]
     app = pilot.app
     capture = app.capture
-    await wait_for(pilot, lambda: capture.sockets and capture.sockets[1].state == "bound",
-                   what="bound")
+    await wait_for(lambda: capture.sockets and capture.sockets[1].state == "bound",
+                   what="bound", pilot=pilot)
     if joined:
-        await wait_for(pilot, lambda: capture.sockets[1].sock.get_memberships(), what="joined")
+        await wait_for(lambda: capture.sockets[1].sock.get_memberships(), what="joined", pilot=pilot)
     await pilot.press("6")
-    await wait_for(pilot, lambda: type(app.screen).__name__ == "MulticastScreen", what="pane 6")
+    await wait_for(lambda: type(app.screen).__name__ == "MulticastScreen", what="pane 6", pilot=pilot)
 
 
 async def test_pane_6_shows_the_bridge_querier_address_version_and_interval(lab) -> None:
@@ -65,18 +65,18 @@ async def test_pane_6_shows_the_bridge_querier_address_version_and_interval(lab)
         app = make_app(binds=[("0.0.0.0", PORT)], joins=[(GROUP, "eth0")])
         async with app.run_test(size=(140, 40)) as pilot:
             await open_pane_6(pilot)
-            await wait_for(pilot, lambda: row_of(app, "eth0")[2:3] == [lab.bridge_v4], 12,
-                           what="the bridge's IGMP query")
+            await wait_for(lambda: row_of(app, "eth0")[2:3] == [lab.bridge_v4], 12,
+                           what="the bridge's IGMP query", pilot=pilot)
             assert row_of(app, "eth0")[3] == "IGMPv3"
             # The interval: the query's own word (~3.0 s) until a second query is heard, then
             # measured between them (queries every 3 s).
-            await wait_for(pilot, lambda: re.fullmatch(r"[23]\.\d s", row_of(app, "eth0")[5]),
-                           12, what="an interval measured between two queries")
+            await wait_for(lambda: re.fullmatch(r"[23]\.\d s", row_of(app, "eth0")[5]),
+                           12, what="an interval measured between two queries", pilot=pilot)
             assert row_of(app, "eth0")[6] == "1.0 s"   # the bridge's query response interval
             joins = rows(app, "#own-joins")
             assert joins and joins[0][1:3] == [GROUP, "eth0"]
-            await wait_for(pilot, lambda: rows(app, "#own-joins")[0][4] ==
-                           f"kept alive by {lab.bridge_v4}", what="kept alive by the querier")
+            await wait_for(lambda: rows(app, "#own-joins")[0][4] ==
+                           f"kept alive by {lab.bridge_v4}", what="kept alive by the querier", pilot=pilot)
             note = str(app.screen.query_one("#querier-note", Static).render())
             assert "udpscope joins 224.0.0.22 and ff02::16" in note
 
@@ -96,16 +96,16 @@ async def test_querier_off_is_no_querier(netns_factory) -> None:
 
             # Long enough for two queries of the lab's 3 s querier, and the observer provably
             # listening: it heard this host's own reports on eth0.
-            await wait_for(pilot, lambda: watched() >= 7.0 and
+            await wait_for(lambda: watched() >= 7.0 and
                            row_of(app, "eth0")[7:8] not in ([], ["—"], ["none seen"]), 20,
-                           what="7 s of watching, our own report heard")
+                           what="7 s of watching, our own report heard", pilot=pilot)
             app.screen.refresh_querier()
             assert row_of(app, "eth0")[2:4] == ["no querier seen", "v3 kernel"]
             assert rows(app, "#own-joins")[0][4].startswith("prunes in about")
             await type_into(pilot, "#check-group", GROUP)
             await pilot.press("enter")
             findings = app.screen.query_one(FindingsList)
-            await wait_for(pilot, lambda: findings.findings, 20, what="findings")
+            await wait_for(lambda: findings.findings, 20, what="findings", pilot=pilot)
             found = {f.id: f.level for f in findings.findings}
             assert found["no-querier"] == "warning" and "querier-unobservable" not in found
 
@@ -135,11 +135,11 @@ async def test_join_everywhere_shows_the_interface_traffic_arrives_on(netns_fact
         async with app.run_test(size=(100, 40)) as pilot:
             await open_pane_6(pilot, joined=False)
             await pilot.press("j")
-            await wait_for(pilot, lambda: type(app.screen).__name__ == "JoinEverywhereDialog",
-                           what="the dialog")
+            await wait_for(lambda: type(app.screen).__name__ == "JoinEverywhereDialog",
+                           what="the dialog", pilot=pilot)
             await type_into(pilot, "#everywhere-group", GROUP)
             await pilot.press("enter")
-            await wait_for(pilot, lambda: app.everywhere is not None, what="joined everywhere")
+            await wait_for(lambda: app.everywhere is not None, what="joined everywhere", pilot=pilot)
             session = app.everywhere
             assert session.joined == ["eth0", "eth1"] and not session.failed
             assert {(m.interface, m.group) for m in read_memberships()} >= {
@@ -154,22 +154,22 @@ async def test_join_everywhere_shows_the_interface_traffic_arrives_on(netns_fact
             def arrivals() -> dict[str, list[str]]:
                 return {r[0]: r for r in rows(app, "#arrivals")}
 
-            await wait_for(pilot, lambda: arrivals().get("eth1", [""] * 4)[3] ==
-                           "← traffic arrives here", what="traffic shown on eth1")
+            await wait_for(lambda: arrivals().get("eth1", [""] * 4)[3] ==
+                           "← traffic arrives here", what="traffic shown on eth1", pilot=pilot)
             got = arrivals()
             assert got["eth0"][1:3] == ["joined", "0"] and int(got["eth1"][2]) >= 5
             assert session.counter.by_interface == {"eth1": session.counter.total}
             # A join on the default interface (eth0, the group's route) would miss this sender,
             # whose route leaves by eth1: said so.
             warning = app.screen.query_one("#everywhere-warning", Static)
-            await wait_for(pilot, lambda: "leaves by eth1" in str(warning.render()), 10,
-                           what="the route warning")
+            await wait_for(lambda: "leaves by eth1" in str(warning.render()), 10,
+                           what="the route warning", pilot=pilot)
             assert "a join on the default interface" in str(warning.render())
             await pilot.press("l")
-            await wait_for(pilot, lambda: app.everywhere is None, what="left everywhere")
+            await wait_for(lambda: app.everywhere is None, what="left everywhere", pilot=pilot)
             assert GROUP not in {m.group for m in read_memberships()}
-            await wait_for(pilot, lambda: not app.screen.query_one("#everywhere").has_class(
-                "-active"), what="section hidden")
+            await wait_for(lambda: not app.screen.query_one("#everywhere").has_class(
+                "-active"), what="section hidden", pilot=pilot)
 
 
 def _without_cap_net_raw() -> list[str]:

@@ -9,7 +9,9 @@ SVGs before committing them.
 from __future__ import annotations
 
 import pytest
-from decode_helpers import (
+from textual.pilot import Pilot
+
+from tests.tui.decode_helpers import (
     MDNS_RESPONSE,
     RTP_TS,
     TRUNCATED,
@@ -19,9 +21,7 @@ from decode_helpers import (
     open_detail,
     ready,
 )
-from textual.pilot import Pilot
-from tui_helpers import PORT_A, no_blink, wait_for
-
+from tests.tui.tui_helpers import PORT_A, no_blink, wait_for
 from udpscope.tui.screens.stats import StatsScreen
 
 SIZES = [(80, 24), (140, 40)]
@@ -60,7 +60,7 @@ def test_health_view(snap_compare, size: tuple[int, int]) -> None:  # type: igno
         await pilot.pause()   # a notification is posted, then added
         pilot.app.clear_notifications()
         await pilot.press("5")
-        await wait_for(pilot, lambda: isinstance(pilot.app.screen, StatsScreen), what="pane 5")
+        await wait_for(lambda: isinstance(pilot.app.screen, StatsScreen), what="pane 5", pilot=pilot)
         screen = pilot.app.screen
         assert isinstance(screen, StatsScreen)
         screen.refresh_data(True)

@@ -9,11 +9,11 @@ SVGs before committing them.
 from __future__ import annotations
 
 import pytest
-from mc_fakes import CAP_REASON, DROPS_IGMP, FakeHost, blind_views, joined
 from test_tui_querier import table_lines, with_joins
 from textual.pilot import Pilot
-from tui_helpers import make_app, no_blink, type_into, wait_for
 
+from tests.tui.mc_fakes import CAP_REASON, DROPS_IGMP, FakeHost, blind_views, joined
+from tests.tui.tui_helpers import make_app, no_blink, type_into, wait_for
 from udpscope.tui.widgets.findings import FindingsList
 
 SIZES = [(80, 24), (140, 40)]
@@ -28,8 +28,8 @@ async def _pane_6(pilot: Pilot) -> None:
     app = pilot.app
     with_joins(app, ("239.1.2.3", None, "192.168.7.2"), ("239.4.4.4", None, None))
     await pilot.press("6")
-    await wait_for(pilot, lambda: type(app.screen).__name__ == "MulticastScreen", what="pane 6")
-    await wait_for(pilot, lambda: len(table_lines(app, "#own-joins")) == 2, what="joins")
+    await wait_for(lambda: type(app.screen).__name__ == "MulticastScreen", what="pane 6", pilot=pilot)
+    await wait_for(lambda: len(table_lines(app, "#own-joins")) == 2, what="joins", pilot=pilot)
     app.screen.refresh_querier()
     await pilot.pause()
     no_blink(app)
@@ -73,7 +73,7 @@ def test_findings(snap_compare, size: tuple[int, int]) -> None:  # type: ignore[
         await type_into(pilot, "#check-group", "239.1.2.3")
         await pilot.press("enter")
         findings = app.screen.query_one(FindingsList)
-        await wait_for(pilot, lambda: findings.findings, what="findings")
+        await wait_for(lambda: findings.findings, what="findings", pilot=pilot)
         app.screen.query_one("#check-group").scroll_visible(animate=False, top=True)
         await pilot.pause()
         no_blink(app)

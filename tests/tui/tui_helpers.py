@@ -208,3 +208,24 @@ async def receive(pilot: Pilot, sock: socket.socket, timeout: float = 5.0) -> by
 
     await wait_for(ready, timeout, what="a datagram at the receiver", pilot=pilot)
     return got[0]
+
+
+async def composer_built(pilot: Pilot) -> None:
+    """Wait until the composer (built just after start-up) is there: a test that ends before it
+    would stop the app while it is being mounted."""
+    await wait_for(lambda: pilot.app.main_screen.query("#payload-kind"), what="composer", pilot=pilot)
+    await pilot.pause()
+
+
+async def paste_into(pilot: Pilot, selector: str, text: str) -> None:
+    """Focus an input, clear it and paste ``text`` into it (one Paste event, as a terminal's
+    bracketed paste delivers it): for long values such as paths, where typing key by key
+    only makes a test slow."""
+    from textual import events
+
+    widget = pilot.app.screen.query_one(selector, Input)
+    pilot.app.screen.set_focus(widget)
+    await pilot.pause()
+    widget.value = ""
+    pilot.app.post_message(events.Paste(text))
+    await wait_for(lambda: widget.value == text, what=f"{text!r} pasted", pilot=pilot)

@@ -153,7 +153,7 @@ def test_cli_hands_a_good_workspace_to_the_tui(tmp_path: Path, monkeypatch) -> N
     fake = types.ModuleType("udpscope.tui.app")
     fake.run_app = lambda *args, **kwargs: calls.append((args, kwargs)) or 0  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "udpscope.tui.app", fake)
-    monkeypatch.setattr(cli_main, "_terminal_streams", lambda: None)  # pytest's stdin is no tty
+    monkeypatch.setattr(cli_main, "not_a_terminal", lambda: None)  # pytest's stdin is no tty
     path = tmp_path / "ok.toml"
     path.write_text('[[socket]]\nbind = "127.0.0.1:0"\nttl = 3\n')
     assert cli_main.main(["--workspace", str(path), "--theme", "dark"]) == 0

@@ -199,6 +199,17 @@ def _silence_stdout() -> None:
         sys.stdout = open(1, "w", closefd=False)  # noqa: SIM115
 
 
+def not_a_terminal() -> str | None:
+    """Which of stdin / stdout is not a terminal (the TUI needs both), or None."""
+    for name, stream in (("standard input", sys.stdin), ("standard output", sys.stdout)):
+        try:
+            if stream is None or not stream.isatty():
+                return name
+        except (ValueError, OSError):  # closed
+            return name
+    return None
+
+
 def err_line(text: str) -> None:
     """One line to stderr; never raises."""
     with contextlib.suppress(OSError, ValueError, AttributeError):

@@ -23,6 +23,7 @@ from udpscope.cli.common import (
     group_arg,
     guard_standard_streams,
     int_range,
+    not_a_terminal,
     size_range,
 )
 from udpscope.textsafe import safe_text
@@ -90,17 +91,6 @@ def run_command(name: str, argv: list[str]) -> int:
     return int(module.main(list(argv)) or 0)
 
 
-def _terminal_streams() -> str | None:
-    """Which of stdin / stdout is not a terminal (the TUI needs both), or None."""
-    for name, stream in (("standard input", sys.stdin), ("standard output", sys.stdout)):
-        try:
-            if stream is None or not stream.isatty():
-                return name
-        except (ValueError, OSError):  # closed
-            return name
-    return None
-
-
 MIN_TUI_FDS = 20  # the app's own descriptors (~8), imports, /proc reads, and a few sockets
 
 
@@ -135,7 +125,7 @@ def run_tui(ns: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         except WorkspaceError as e:
             parser.error(f"argument --workspace: {e}")
     # Before anything is imported or bound: a pipe would get escape sequences, not an app.
-    missing = _terminal_streams()
+    missing = not_a_terminal()
     if missing is not None:
         err_line(f"udpscope: the terminal UI needs a terminal, but {missing} is not one.\n"
                  "For pipes and scripts use `udpscope listen PORT` (one line per datagram) or "

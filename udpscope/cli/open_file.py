@@ -11,7 +11,7 @@ import argparse
 import os
 from typing import TYPE_CHECKING
 
-from udpscope.cli.common import err_line, int_range, run_subcommand
+from udpscope.cli.common import err_line, int_range, not_a_terminal, run_subcommand, size_range
 from udpscope.textsafe import safe_text
 
 if TYPE_CHECKING:  # the capture layer is imported when a file is opened
@@ -21,7 +21,7 @@ PROG = "udpscope open"
 DESCRIPTION = """\
 Open a pcap or pcapng capture in the terminal UI: its UDP datagrams in the log, detail,
 decoding and stats, as if they had just arrived (read-only: no socket is opened).
-Exit status: 0 when the UI was closed, 2 if FILE is not a capture."""
+Exit status: 0 when the UI was closed, 2 if FILE is not a capture (or no terminal)."""
 
 
 def configure(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
@@ -29,6 +29,10 @@ def configure(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
     p.add_argument("--theme", metavar="NAME", help="colour theme")
     p.add_argument("--ring-size", metavar="N", type=int_range(1000, 10_000_000, "ring-size"),
                    default=None, help="records kept (default 100000; older ones are evicted)")
+    p.add_argument("--ring-memory", metavar="SIZE", type=size_range(32 << 20, 64 << 30),
+                   default=None, help="memory for kept datagrams, e.g. 512MiB or 2G (default "
+                                      "256MiB; whichever of this and --ring-size is reached "
+                                      "first evicts the oldest, counted)")
     return p
 
 
@@ -36,15 +40,17 @@ def main(argv: list[str]) -> int:
     return run_subcommand(argv, PROG, DESCRIPTION, configure, run)
 
 
-def load(path: str, ring_size: int | None) -> tuple[Capture, str | None]:
+def load(path: str, ring_size: int | None,
+         ring_bytes: int | None = None) -> tuple[Capture, str | None]:
     """(a Capture holding the file, a note about skipped frames or damage). Raises
     CaptureFormatError."""
-    from udpscope.capture import DEFAULT_RING_SIZE, Capture
+    from udpscope.capture import DEFAULT_RING_BYTES, DEFAULT_RING_SIZE, Capture
     from udpscope.files.capture_file import CaptureReader
     from udpscope.files.source import PinnedClock, feed_capture
 
     clock = PinnedClock()
-    capture = Capture(ring_size=ring_size or DEFAULT_RING_SIZE, clock=clock)
+    capture = Capture(ring_size=ring_size or DEFAULT_RING_SIZE, clock=clock,
+                      ring_bytes=ring_bytes or DEFAULT_RING_BYTES)
     with CaptureReader(path) as reader:
         entries = feed_capture(capture, clock, reader, os.path.basename(path))
         summary = reader.summary
@@ -56,14 +62,27 @@ def load(path: str, ring_size: int | None) -> tuple[Capture, str | None]:
     damage = summary.damage_text()
     if damage:
         notes.append(damage)
+    if capture.evictions:
+        notes.append(f"the first {capture.evictions} rows did not fit the history "
+                     "(--ring-size / --ring-memory keep more)")
     return capture, "; ".join(notes) or None
 
 
 def run(ns: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    from udpscope.files.capture_file import CaptureFormatError
+    from udpscope.capture import DEFAULT_RING_BYTES
+    from udpscope.files.capture_file import CaptureFormatError, CaptureReader
+    from udpscope.tui.limits import fit_ring_budget
 
     try:
-        capture, note = load(ns.file, ns.ring_size)
+        with CaptureReader(ns.file):  # its header only: a bad FILE is named first
+            pass
+        missing = not_a_terminal()
+        if missing is not None:  # before the whole file is read: a pipe gets a message
+            err_line(f"{PROG}: the terminal UI needs a terminal, but {missing} is not one.\n"
+                     "To send a capture's datagrams again use `udpscope replay FILE`.")
+            return 2
+        ring_bytes, _note = fit_ring_budget(ns.ring_memory or DEFAULT_RING_BYTES)
+        capture, note = load(ns.file, ns.ring_size, ring_bytes)
     except CaptureFormatError as e:
         parser.error(f"argument FILE: {safe_text(str(e), limit=300)}")
     try:
@@ -72,4 +91,5 @@ def run(ns: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         err_line(f"{PROG}: the terminal UI is not available: {safe_text(str(e), limit=300)}")
         return 1
     title = f"{os.path.basename(ns.file)} (read-only)"
-    return int(run_app([], [], False, ns.theme, capture=capture, notice=note, title=title) or 0)
+    return int(run_app([], [], False, ns.theme, capture=capture, notice=note, title=title,
+                       ring_bytes=ring_bytes) or 0)

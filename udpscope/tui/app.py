@@ -48,10 +48,10 @@ if TYPE_CHECKING:
     from textual.app import SystemCommand
 
     from udpscope.tui.forms import EndpointRequest, SocketRequest
+    from udpscope.tui.hosts_session import HostsSession
     from udpscope.tui.mc_everywhere import EverywhereSession
     from udpscope.tui.mc_sources import MulticastSources
-    from udpscope.tui.hosts_session import HostsSession
-    from udpscope.workspace import Workspace
+    from udpscope.workspace import JoinSpec, Workspace
     from udpscope.workspace.apply import WorkspaceSession
 
 TICK_HZ = 20
@@ -114,6 +114,15 @@ class UdpscopeApp(OrderedKeysApp[int]):
                                           ring_bytes=ring_bytes)
         self.startup_workspace = workspace
         self.workspace_session: WorkspaceSession | None = None
+        self.workspace_path = workspace.path if workspace is not None else None
+        # How each socket was asked to bind (port 0 stays "random" in a saved workspace), and
+        # where each was last seen bound (a saved log keeps a closed socket's port).
+        self.bind_requests: dict[int, tuple[str | None, int]] = {}
+        self._locals: dict[int, tuple[str, int]] = {}
+        self.recent_warnings: dict[str, float] = {}
+        self.failed_log_path: str | None = None  # a save log that failed: offered again
+        self.last_saved_log: tuple[str, int] | None = None
+        self.saves_running = 0
         self.startup_notice = notice
         self.limits_note = limits_note
         if title:
@@ -210,12 +219,39 @@ class UdpscopeApp(OrderedKeysApp[int]):
     def _startup_workspace(self) -> None:
         if self.startup_workspace is None:
             return  # nothing to open: the workspace code stays off the start-up path
-        from udpscope.workspace.apply import WorkspaceSession
-
-        self.workspace_session = WorkspaceSession(self.capture, self.report_error)
-        entries = self.workspace_session.open(self.startup_workspace)
+        entries = self.session.open(self.startup_workspace)
         if entries and self.selected_socket is None:
             self.selected_socket = entries[0].id
+
+    @property
+    def session(self) -> WorkspaceSession:
+        """The session's responders, joins and saved payloads (made on first use: the
+        workspace code is not imported until something needs it)."""
+        if self.workspace_session is None:
+            from udpscope.workspace.apply import WorkspaceSession
+
+            self.workspace_session = WorkspaceSession(self.capture, self.report_error,
+                                                      binds=self.bind_requests)
+        return self.workspace_session
+
+    def note_join(self, entry: SocketEntry, join: JoinSpec) -> None:
+        """Remember a join made in the UI under the interface name the user chose (a saved
+        workspace writes that name, not the address the engine was given)."""
+        joins = self.session.joins.setdefault(entry.id, [])
+        if join not in joins:
+            joins.append(join)
+
+    def known_locals(self) -> dict[int, tuple[str, int]]:
+        """Every socket's local (address, port): now if it is open, else where it was last."""
+        self._remember_locals()
+        return dict(self._locals)
+
+    def _remember_locals(self) -> None:
+        for entry in self.capture.entries():
+            if entry.state != "closed":
+                local = entry.local()
+                if local is not None:
+                    self._locals[entry.id] = local
 
     def _catch_signals(self) -> None:
         """SIGTERM and SIGHUP end the app the normal way, so the terminal is restored."""
@@ -270,6 +306,11 @@ class UdpscopeApp(OrderedKeysApp[int]):
                 entry.sock.add_membership(group, arg)
             except Exception as exc:
                 self.report_error(entry.id, exc)
+                return
+            if iface:
+                from udpscope.workspace import JoinSpec
+
+                self.note_join(entry, JoinSpec(group, iface))
             self.capture.note_joins(entry.id)
 
         if entry.state in ("bound", "connected"):
@@ -287,6 +328,7 @@ class UdpscopeApp(OrderedKeysApp[int]):
             self._announce_findings()
         if slow:
             self._announce_errors()
+            self._remember_locals()
         try:
             screen = self.screen
         except ScreenStackError:  # shutting down: no screen left to refresh
@@ -370,6 +412,7 @@ class UdpscopeApp(OrderedKeysApp[int]):
             return None
         entry.isolated = req.isolate
         if req.bind:
+            self.bind_requests[entry.id] = (req.address, req.port)
             self.call_engine(entry, entry.sock.bind, req.port, req.address)
         return entry
 
@@ -386,10 +429,18 @@ class UdpscopeApp(OrderedKeysApp[int]):
         default = "udp6" if self.udp6 else "udp4"
         self.push_screen(NewSocketDialog(default), done)
 
-    def _need_socket(self) -> SocketEntry | None:
+    def _need_socket(self, what: str | None = None) -> SocketEntry | None:
+        """The selected socket; None (with one warning) if there is none, or if ``what`` (e.g.
+        "bind") is asked of a read-only socket that stands for a capture file."""
         entry = self.selected_entry()
         if entry is None:
             self.notify("No socket selected: press n to create one.", severity="warning")
+            return None
+        if what is not None and entry.state == "file":
+            from udpscope.tui.session_actions import refuse_read_only
+
+            refuse_read_only(self, entry, what)
+            return None
         return entry
 
     def call_engine(self, entry: SocketEntry, fn: Callable[..., object], *args: object) -> bool:
@@ -410,12 +461,14 @@ class UdpscopeApp(OrderedKeysApp[int]):
 
         def done(req: EndpointRequest | None) -> None:
             if req is not None:
+                if bind:
+                    self.bind_requests[entry.id] = (req.address, req.port)
                 self.call_engine(entry, fn, req.port, req.address)
 
         self.push_screen(EndpointDialog(title, bind=bind, sock_type=entry.type), done)
 
     def action_bind_socket(self) -> None:
-        entry = self._need_socket()
+        entry = self._need_socket("bind")
         if entry is None:
             return
         if entry.state in ("binding", "bound", "connected"):
@@ -432,12 +485,12 @@ class UdpscopeApp(OrderedKeysApp[int]):
         self._ask_endpoint(entry, f"Bind socket #{entry.id}", True, entry.sock.bind)
 
     def action_connect_socket(self) -> None:
-        entry = self._need_socket()
+        entry = self._need_socket("connect")
         if entry is not None:
             self._ask_endpoint(entry, f"Connect socket #{entry.id}", False, entry.sock.connect)
 
     def action_disconnect_socket(self) -> None:
-        entry = self._need_socket()
+        entry = self._need_socket("disconnect")
         if entry is None:
             return
         peer = entry.peer()
@@ -448,7 +501,7 @@ class UdpscopeApp(OrderedKeysApp[int]):
                                     format_endpoint(*peer) if peer else "")
 
     def action_close_socket(self) -> None:
-        entry = self._need_socket()
+        entry = self._need_socket("be closed (it has no OS socket; del removes it from the list)")
         if entry is not None:
             self.call_engine(entry, self.capture.close, entry.id)
 
@@ -456,6 +509,8 @@ class UdpscopeApp(OrderedKeysApp[int]):
         entry = self._need_socket()
         if entry is None:
             return
+        if self.workspace_session is not None and entry.id in self.workspace_session.responders:
+            self.workspace_session.set_rules(entry, [])  # detach: no answers from a forgotten one
         self.capture.forget(entry.id)
         self.selected_socket = next(iter(self.capture.sockets), None)
 

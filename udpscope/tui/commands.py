@@ -2,8 +2,9 @@
 
 Textual's default palette offers ~20 built-in themes beside udpscope's three and a Screenshot
 command that writes to a Downloads folder which may not exist. Here the palette lists the
-commands of the app, namespaced (`socket: …`, `log: …`, `group: …`, `view: …`, `theme: …`),
-only the themes udpscope loaded (shipped and the user's), and a screenshot saved where it can be: the current
+commands of the app, namespaced (`socket: …`, `log: …`, `streams: …`, `group: …`, `payload: …`,
+`workspace: …`, `view: …`, `theme: …`), only the themes
+udpscope loaded (shipped and the user's), and a screenshot saved where it can be: the current
 directory, else the user's Pictures or home, else the temporary directory, with the path shown.
 """
 
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -37,9 +38,17 @@ def palette_commands(app: UdpscopeApp, screen: Screen) -> Iterator[SystemCommand
                         app.action_forget_socket)
     yield SystemCommand("streams: sequence field / A/B", "Follow a sequence field in the selected "
                         "socket's payloads, and merge its A/B lines", app.action_stream_options)
+    yield SystemCommand("socket: responder", "Rules that answer the selected socket's datagrams (r)",
+                        app.main_screen.action_responder)
     yield SystemCommand("log: clear", "Clear the live log", partial(app.action_log, "clear"))
     yield SystemCommand("log: pause", "Pause / resume the live log", partial(app.action_log, "pause"))
     yield SystemCommand("log: follow", "Jump to the newest row and follow", partial(app.action_log, "follow"))
+    yield SystemCommand("log: save", "Save the log (all, or what the filter shows) as pcapng (w)",
+                        partial(_on_main, app, app.main_screen.action_save_log))
+    yield SystemCommand("payload: saved", "Saved payloads: fill the composer, send, save, delete (^o)",
+                        partial(_on_main, app, app.main_screen.open_payloads))
+    yield SystemCommand("workspace: save", "Save sockets, options, joins, rules and saved payloads "
+                        "to a workspace file", partial(_save_workspace, app))
     yield SystemCommand("view: main", "Sockets, composer and live log", partial(app.action_pane, "log"))
     yield SystemCommand("view: stats", "Counters, rates, stream health and per-group statistics",
                         partial(app.switch_mode, "stats"))
@@ -63,6 +72,19 @@ def palette_commands(app: UdpscopeApp, screen: Screen) -> Iterator[SystemCommand
     elif screen.focused is not None and screen.focused.allow_maximize:
         yield SystemCommand("maximize", "Give the focused pane the whole screen", screen.action_maximize)
     yield SystemCommand("quit", "Quit udpscope (ctrl+q)", app.action_quit)
+
+
+def _on_main(app: UdpscopeApp, action: Callable[[], object]) -> None:
+    """Run a main-screen action from any view (the main screen is shown first)."""
+    if app.current_mode != "main":
+        app.switch_mode("main")
+    action()
+
+
+def _save_workspace(app: UdpscopeApp) -> None:
+    from udpscope.tui.session_actions import open_save_workspace
+
+    open_save_workspace(app)
 
 
 def screenshot_dirs() -> list[Path]:

@@ -1,25 +1,25 @@
 """Reading the TUI's forms: the typed text of each field becomes a request, or a message per field.
 
-Why plain functions: the composer, the new-socket and endpoint dialogs, the options pane and the
-"why no traffic?" group must all reject bad input next to the field it came from, keep what was
+Why plain functions: the composer, the new-socket and endpoint dialogs, the options pane and the "why no
+traffic?" group must all reject bad input next to the field it came from, keep what was
 typed, and touch no socket until every field is valid. Written as functions from strings to a
 request (or a `FormError`), the rules are tested without an app, and a form is read once, in
 the turn of the key that submits it, never half-updated. Parsing itself is the shared parsers'
-(udpscope.addresses, udpscope.payload), so the TUI and the CLI use the same words.
+(udpscope.addresses, udpscope.payload, udpscope.respond), so the TUI and the CLI use the same
+words.
 No Textual or Rich here.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from udpscope.addresses import (
     AddressError,
     family_of,
     is_multicast,
-    parse_bind_spec,
     parse_endpoint_host,
     parse_float_range,
     parse_int_range,
@@ -32,26 +32,25 @@ from udpscope.textsafe import safe_text
 from udpscope.tui.regular_file import FileReadError, read_regular_file
 from udpscope.units import SizeError, parse_size
 
+if TYPE_CHECKING:  # imported where used: this module is on the start-up path (--bind)
+    pass
+
 __all__ = [
     "ComposeFields",
     "EndpointRequest",
+    "Collect",
     "FormError",
     "JoinEverywhereRequest",
-    "HostFields",
-    "HostRequest",
-    "MatrixFields",
-    "MatrixSettings",
     "NewSocketFields",
     "SendRequest",
     "SocketRequest",
     "max_payload",
     "parse_buffer_size",
+    "payload_bytes",
     "parse_check_group",
     "parse_compose",
     "parse_endpoint",
     "parse_join_everywhere",
-    "parse_host",
-    "parse_matrix_settings",
     "parse_membership",
     "parse_new_socket",
     "parse_ttl",
@@ -74,7 +73,7 @@ class FormError(ValueError):
         self.errors = dict(errors)
 
 
-class _Collect:
+class Collect:
     """Gathers one message per box, so every bad field is answered in one go."""
 
     def __init__(self) -> None:
@@ -122,7 +121,9 @@ class SendRequest:
     note: str = ""
 
 
-def _payload(kind: str, text: str, family: str) -> bytes:
+def payload_bytes(kind: str, text: str, family: str) -> bytes:
+    """The bytes a payload field holds (text, hex, base64 or a regular file's), within what a
+    ``family`` datagram can carry. Raises PayloadError naming the field."""
     limit = max_payload(family)
     if kind == "file":
         try:
@@ -151,7 +152,7 @@ def parse_compose(fields: ComposeFields, *, family: str, connected_to: str | Non
     Raises:
         FormError: with messages for the boxes "dest", "payload" and "count".
     """
-    out = _Collect()
+    out = Collect()
     address: str | None = None
     port: int | None = None
     note = ""
@@ -172,7 +173,7 @@ def parse_compose(fields: ComposeFields, *, family: str, connected_to: str | Non
                              f"{'IPv6' if family == 'udp4' else 'IPv4'} address; this socket is {family}")
     payload = b""
     try:
-        payload = _payload(fields.kind, fields.payload, family)
+        payload = payload_bytes(fields.kind, fields.payload, family)
     except PayloadError as exc:
         out.fail("payload", exc)
     count = 1
@@ -260,7 +261,7 @@ def parse_new_socket(fields: NewSocketFields) -> SocketRequest:
     Raises:
         FormError: with messages for the boxes "bind" and "buffers".
     """
-    out = _Collect()
+    out = Collect()
     sizes: list[int | None] = []
     for text, what in ((fields.recv_buffer, "receive buffer"), (fields.send_buffer, "send buffer")):
         if not text.strip():
@@ -404,7 +405,7 @@ def parse_join_everywhere(group: str, source: str, sock_type: str) -> JoinEveryw
     """
     import ipaddress
 
-    out = _Collect()
+    out = Collect()
     g: str | None = None
     src: str | None = None
     try:
@@ -425,157 +426,3 @@ def parse_join_everywhere(group: str, source: str, sock_type: str) -> JoinEveryw
     out.check()
     assert g is not None  # out.check() raised otherwise
     return JoinEverywhereRequest(g, src)
-
-
-# ---- hosts (the Hosts view: who hears whom) ------------------------------------------------------
-
-TEMPLATE_PRESETS: tuple[tuple[str, str], ...] = (
-    ("ssh", "ssh -T -o BatchMode=yes {host} udpscope agent"),
-    ("namespace", "ip netns exec {host} udpscope agent"),
-    ("kubectl", "kubectl exec -i {host} -- udpscope agent"),
-)
-LOCAL_HOST = "local"  # the name the local host gets when none is typed
-MAX_HOSTS = 64  # as `udpscope matrix` allows
-MATRIX_MAX_COUNT = 100_000
-MATRIX_MAX_RATE = 10_000.0
-MATRIX_MAX_SECONDS = 3600.0  # what an agent sends for at most (count / rate)
-
-
-def local_agent_argv() -> tuple[str, ...]:
-    """The agent on this machine: this very udpscope, started as a child (no template)."""
-    import sys
-
-    return (sys.executable, "-m", "udpscope", "agent")
-
-
-@dataclass(frozen=True)
-class HostFields:
-    """The add-host dialog as typed: a name and a template, or this machine (``local``)."""
-
-    name: str = ""
-    template: str = ""
-    local: bool = False
-
-
-@dataclass(frozen=True)
-class HostRequest:
-    """A host to add: its name, the template it was added with ("" for the local host) and
-    the argv that starts its agent."""
-
-    name: str
-    template: str
-    argv: tuple[str, ...]
-
-
-def parse_host(fields: HostFields, taken: Iterable[str] = ()) -> HostRequest:
-    """Validate the add-host dialog; ``taken`` are the names already in the list.
-
-    Raises:
-        FormError: with messages for the boxes "name" and "template".
-    """
-    from udpscope.agent.transport import TemplateError, check_host, command_for, parse_template
-
-    out = _Collect()
-    name = fields.name.strip() or (LOCAL_HOST if fields.local else "")
-    names = set(taken)
-    try:
-        if not name:
-            raise TemplateError("required: what {host} becomes, e.g. h1, user@10.0.0.5, a pod")
-        check_host(name)
-        if name in names:
-            raise TemplateError(f"{safe_text(name, 60)} is in the list already")
-        if len(names) >= MAX_HOSTS:
-            raise TemplateError(f"at most {MAX_HOSTS} hosts")
-    except TemplateError as exc:
-        out.fail("name", f"name: {safe_text(str(exc), 200)}")
-    words: tuple[str, ...] = ()
-    template = "" if fields.local else fields.template.strip()
-    if not fields.local:
-        try:
-            words = parse_template(template)
-        except TemplateError as exc:
-            out.fail("template", f"template: {safe_text(str(exc), 200)}")
-    out.check()
-    argv = local_agent_argv() if fields.local else command_for(words, name)
-    return HostRequest(name, template, argv)
-
-
-@dataclass(frozen=True)
-class MatrixFields:
-    """The Hosts view's settings as typed."""
-
-    group: str = ""
-    count: str = "100"
-    rate: str = "100"
-    ttl: str = "1"
-    max_loss: str = "0"
-
-
-@dataclass(frozen=True)
-class MatrixSettings:
-    """Validated settings of one run (what `udpscope matrix` takes as flags)."""
-
-    group: str
-    port: int
-    count: int
-    rate: float
-    ttl: int
-    max_loss: float
-
-    @property
-    def endpoint(self) -> str:
-        return f"[{self.group}]:{self.port}" if ":" in self.group else f"{self.group}:{self.port}"
-
-
-def _group_port(text: str) -> tuple[str, int]:
-    s = text.strip()
-    if not s:
-        raise AddressError("group", "required, GROUP:PORT (e.g. 239.1.2.3:5000 or [ff15::1]:5000)")
-    address, port = parse_bind_spec(s, what="group") if ":" in s else (None, 0)
-    if address is None:
-        raise AddressError("group", f"'{safe_text(s, 60)}' needs GROUP:PORT, e.g. 239.1.2.3:5000")
-    if family_of(address) is None:
-        raise AddressError("group", f"'{safe_text(address, 60)}' is not a group address "
-                                    "(an IP literal, e.g. 239.1.2.3)")
-    if not is_multicast(address):
-        raise AddressError("group", f"{safe_text(address, 60)} is not a multicast address "
-                                    "(groups are 224.0.0.0/4 and ff00::/8)")
-    if port == 0:
-        raise AddressError("group", "the port must be 1-65535")
-    return address, port
-
-
-def parse_matrix_settings(fields: MatrixFields) -> MatrixSettings:
-    """Validate the Hosts view's settings (the limits `udpscope matrix` has).
-
-    Raises:
-        FormError: with messages for the boxes "group", "count", "rate", "ttl", "max_loss".
-    """
-    out = _Collect()
-    group, port = "", 0
-    count, rate, ttl, max_loss = 0, 0.0, 1, 0.0
-    try:
-        group, port = _group_port(fields.group)
-    except AddressError as exc:
-        out.fail("group", exc)
-    try:
-        count = parse_int_range(fields.count.strip(), 1, MATRIX_MAX_COUNT, "count")
-    except AddressError as exc:
-        out.fail("count", exc)
-    try:
-        rate = parse_float_range(fields.rate, "rate", hi=MATRIX_MAX_RATE)
-    except AddressError as exc:
-        out.fail("rate", exc)
-    try:
-        ttl = parse_int_range(fields.ttl.strip(), 1, 255, "TTL")
-    except AddressError as exc:
-        out.fail("ttl", exc)
-    try:
-        max_loss = parse_float_range(fields.max_loss, "max loss", lo_inclusive=True, hi=100.0)
-    except AddressError as exc:
-        out.fail("max_loss", exc)
-    if count and rate and count / rate > MATRIX_MAX_SECONDS:
-        out.fail("rate", f"rate: {count} probes at {rate:g}/s take {count / rate:.0f} s; an agent "
-                         f"sends for at most {MATRIX_MAX_SECONDS:.0f} s")
-    out.check()
-    return MatrixSettings(group, port, count, rate, ttl, max_loss)

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from udpscope.tui.forms import TEMPLATE_PRESETS, MatrixFields, MatrixSettings
+from udpscope.tui.hostforms import TEMPLATE_PRESETS, MatrixFields, MatrixSettings
 
 if TYPE_CHECKING:
     from udpscope.agent.client import Link

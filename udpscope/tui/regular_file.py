@@ -1,20 +1,33 @@
-"""Reading a file the user named, without ever blocking the event loop on it.
+"""Reading and writing files the user named, without ever blocking the event loop on them.
 
 The composer's "as file" and the theme folder read paths a person (or another program) chose. A
 FIFO, a character device or a socket there would make a plain `open()` wait for a writer forever
 — inside the app's event loop, so capture, keys and ctrl+q would all stop. Here a path is opened
 with O_NONBLOCK (which never waits), checked to be a regular file, and read up to a limit.
+
+Saving (the log as pcapng, a workspace) goes the other way: `check_output_path` says before
+anything is written whether a path is a new file, a file to replace (the dialog asks first) or
+something that must not be written to (a folder, a FIFO, a device), and `replace_file` writes
+through a temporary file renamed over the target when complete, so a failed save leaves the old
+file whole and the target itself is never opened (a FIFO put there meanwhile cannot block).
 No Textual here: the TUI and its tests use it alike.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import stat
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TypeVar
 
 from udpscope.textsafe import safe_text
 
-__all__ = ["FileReadError", "read_regular_file"]
+__all__ = ["FileReadError", "OutputTarget", "check_output_path", "read_regular_file",
+           "replace_file", "write_new_file"]
+
+T = TypeVar("T")
 
 _KINDS = (
     (stat.S_ISFIFO, "a FIFO (named pipe)"),
@@ -138,3 +151,101 @@ def write_new_file(path: str | os.PathLike[str], data: bytes) -> str:
     finally:
         os.close(fd)
     return os.path.abspath(path)
+
+
+@dataclass(frozen=True)
+class OutputTarget:
+    """A path a save may write to, checked.
+
+    Attributes:
+        path: The absolute path (``~`` expanded).
+        shown: The path as the user typed it, made safe to show.
+        exists: A regular file is there already: replacing it needs the user's yes.
+        size: That file's size in bytes (None when it does not exist).
+    """
+
+    path: str
+    shown: str
+    exists: bool
+    size: int | None = None
+
+
+def check_output_path(text: str) -> OutputTarget:
+    """Where a save may go: a new file in an existing, writable folder, or an existing regular
+    file (which the caller asks about before replacing it). Nothing is opened or created.
+
+    Raises:
+        FileReadError: no path, a folder, a FIFO, a device or a socket, a missing or read-only
+            folder, or any other OS error, in plain words.
+    """
+    typed = text.strip()
+    shown = safe_text(typed, 200)
+    if not typed:
+        raise FileReadError("no file name given")
+    try:
+        path = os.path.abspath(os.path.expanduser(typed))
+    except ValueError as exc:  # an embedded NUL
+        raise FileReadError(f"cannot use {shown}: {safe_text(str(exc), 200)}") from None
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        st = None
+    except PermissionError:
+        raise FileReadError(f"permission denied: {shown}") from None
+    except (OSError, ValueError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise FileReadError(f"cannot use {shown}: {safe_text(reason, 200)}") from None
+    if st is not None:
+        if stat.S_ISDIR(st.st_mode):
+            raise FileReadError(f"{shown} is a folder: add a file name to it")
+        if not stat.S_ISREG(st.st_mode):
+            raise FileReadError(f"{shown} is {_what(st.st_mode)}: a capture or workspace is saved "
+                                "to a regular file only")
+    folder = os.path.dirname(path)
+    if not os.path.isdir(folder):
+        raise FileReadError(f"the folder of {shown} does not exist")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise FileReadError(f"permission denied: cannot create files in the folder of {shown}")
+    return OutputTarget(path, shown, st is not None, st.st_size if st is not None else None)
+
+
+def _umask() -> int:
+    """The process's umask, read without changing it (Linux reports it in /proc)."""
+    try:
+        with open("/proc/self/status", encoding="ascii", errors="replace") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0o022
+
+
+def replace_file(path: str, write: Callable[[str], T]) -> T:
+    """Have ``write(temporary_path)`` write a new file, then rename it over ``path``.
+
+    The temporary file sits in the same folder (so the rename is atomic) and gets the mode a new
+    file would (0666 less the umask). If ``write`` raises, the temporary file is removed and
+    ``path`` is left as it was. Blocking: call from a worker thread for large files.
+
+    Returns:
+        What ``write`` returned.
+
+    Raises:
+        OSError: the folder is gone or read-only, the disk is full...; and whatever ``write``
+            raises.
+    """
+    import tempfile  # here: this module is on the start-up path (themes), saving is not
+
+    folder = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=".udpscope-", suffix=".part", dir=folder)
+    os.close(fd)
+    try:
+        os.chmod(tmp, 0o666 & ~_umask())
+        result = write(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    return result

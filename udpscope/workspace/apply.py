@@ -63,13 +63,16 @@ class WorkspaceSession:
         return entries
 
     def open_socket(self, spec: SocketSpec) -> SocketEntry | None:
+        # Isolated like the TUI's and `listen`'s own sockets: only the groups it joins itself
+        # (IP_MULTICAST_ALL off), not every group another program joined on the host.
         options = dgram.SocketOptions(type=spec.type, metadata=True,
-                                      reuse_addr=bool(spec.joins))
+                                      reuse_addr=bool(spec.joins), multicast_all=False)
         try:
             entry = self.capture.create_socket(options)
         except Exception as exc:
             self.report(None, exc)
             return None
+        entry.isolated = True
         if spec.respond:
             self.set_rules(entry, spec.respond, spec.respond_limit)
         if spec.bind is None:
@@ -120,7 +123,8 @@ class WorkspaceSession:
         """Replace ``entry``'s responder rules (an empty list removes the responder).
 
         Raises RuleError for a bad rule, before anything changes. Replies go out through the
-        capture layer, so they are logged as sent datagrams.
+        capture layer, so they are logged as sent datagrams. The counters go on from the old
+        responder's (an edited rule set is the same responder to the user).
         """
         parsed = [parse_rule(text) for text in rules]
         old = self.responders.pop(entry.id, None)
@@ -129,6 +133,10 @@ class WorkspaceSession:
             detach()
         responder = Responder(parsed, limit if limit is not None else
                               (old.limit.limit if old is not None else 1000))
+        if old is not None:
+            responder.matched, responder.replies = old.matched, old.replies
+            responder.replies_dropped, responder.reply_errors = old.replies_dropped, old.reply_errors
+            responder.last_error = old.last_error
         if parsed:
             capture = self.capture
 

@@ -46,7 +46,10 @@ DESCRIPTIONS = {
     "log-pause": "pause / resume the log (datagrams are still counted)",
     "log-clear": "clear the log",
     "log-end": "last row, and follow",
+    "socket-respond": "responder of the selected socket: rules that answer its datagrams",
+    "log-save": "save the log (all rows, or what the filter shows) as pcapng for Wireshark",
     "compose-send": "send (enter in a composer field does too)",
+    "compose-payloads": "saved payloads: fill the composer, send, save the current one, delete",
     "view-back": "back to the main screen",
     "pane-multicast": "Multicast view: interfaces, queriers, our joins, why no traffic?",
     "multicast-refresh": "re-read interfaces and kernel memberships, run the last check again",
@@ -79,8 +82,8 @@ EXTRA = [
     ("tab / shift+tab", "move between fields and panes"),
     ("esc", "leave a field / close a dialog or view"),
     ("enter", "in a field: send (composer), set or join (options), create (dialogs)"),
-    ("^p", "command palette (socket: …, log: …, streams: …, group: …, view: …, theme: …, "
-           "screenshot)"),
+    ("^p", "command palette (socket: …, log: …, streams: …, group: …, payload: …, workspace: save, "
+           "view: …, theme: …, screenshot)"),
     ("↑ / ↓ in a detail", "move through the decoded fields; their bytes light up in the dump"),
     ("^q", "quit"),
 ]

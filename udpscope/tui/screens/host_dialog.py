@@ -3,7 +3,7 @@
 The transports are the ones people already trust, offered as templates (`{host}` becomes the
 name, as one argument, never shell syntax): OpenSSH by default, `ip netns exec`, `kubectl exec`,
 or a template of one's own; or this machine, where the agent is this udpscope started as a child.
-Bad input is answered under its field (udpscope.tui.forms.parse_host), and what was typed stays.
+Bad input is answered under its field (udpscope.tui.hostforms.parse_host), and what was typed stays.
 """
 
 from __future__ import annotations
@@ -17,9 +17,9 @@ from textual.content import Content
 from textual.widgets import Button, Input, Label, Select, Static
 
 from udpscope.textsafe import safe_text
-from udpscope.tui.forms import (
+from udpscope.tui.forms import FormError
+from udpscope.tui.hostforms import (
     TEMPLATE_PRESETS,
-    FormError,
     HostFields,
     HostRequest,
     local_agent_argv,

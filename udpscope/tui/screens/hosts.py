@@ -28,7 +28,8 @@ from textual.widget import Widget
 from textual.widgets import DataTable, Header, Input, Label, Static
 
 from udpscope.textsafe import safe_text
-from udpscope.tui.forms import FormError, HostRequest, MatrixFields, parse_matrix_settings
+from udpscope.tui.forms import FormError
+from udpscope.tui.hostforms import HostRequest, MatrixFields, parse_matrix_settings
 from udpscope.tui.hostgrid import (
     SYMBOL,
     Labels,

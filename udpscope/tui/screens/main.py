@@ -68,6 +68,8 @@ class MainScreen(Screen[None]):
         Binding("c", "app.connect_socket", "Connect", show=False, id="socket-connect"),
         Binding("d", "app.disconnect_socket", "Disconnect", show=False, id="socket-disconnect"),
         Binding("x", "app.close_socket", "Close", id="socket-close"),
+        Binding("r", "responder", "Responder", show=False, id="socket-respond"),
+        Binding("w", "save_log", "Save log", show=False, id="log-save"),
         Binding("slash", "focus_filter", "Filter", show=False, id="log-filter"),
         Binding("escape", "leave_field", "Leave field", id="leave-field"),
         # Enter acts at once, before the next key is read: in the filter it goes back to the
@@ -108,6 +110,9 @@ class MainScreen(Screen[None]):
         yield KeyFooter()
 
     def on_mount(self) -> None:
+        source = app_of(self).sub_title
+        if source:  # what the sockets stand for (a capture file): seen below 30 rows, too
+            self.query_one(SocketList).border_title = Content(f"1 Sockets · {source}")
         self.selection_changed()
         log = self.message_log
         # The status line follows the log's state in the same call that changes it, so the frame
@@ -122,6 +127,38 @@ class MainScreen(Screen[None]):
         # busy mounting it held up the terminal writer, and the first frame appeared 0.1 s
         # later. Keys that want the composer before then build it at once (focus_pane).
         self.set_timer(COMPOSER_DELAY, self._build_composer)
+
+    # ---- files and responders (the work is in session_actions.py) -----------------------------
+
+    def action_save_log(self) -> None:
+        """Save the log (all rows, or what the filter shows) as pcapng."""
+        from udpscope.tui.session_actions import open_save_log
+
+        open_save_log(app_of(self))
+
+    def action_responder(self) -> None:
+        """Edit the selected socket's responder rules."""
+        from udpscope.tui.session_actions import open_responder
+
+        app = app_of(self)
+        entry = app.selected_entry()
+        if entry is None:
+            app.notify("No socket selected: press n to create one.", severity="warning")
+            return
+        open_responder(app, entry)
+
+    def open_payloads(self) -> None:
+        """Show the composer and its saved payloads (once the composer is there)."""
+        self.focus_pane("compose")
+        composer = self._composer
+        if composer is not None and composer.is_mounted:
+            composer.action_payloads()
+        else:
+            app_of(self).hold_keys_until(self._build_composer(), self._open_payloads_later)
+
+    def _open_payloads_later(self) -> None:
+        if self._composer is not None:
+            self._composer.action_payloads()
 
     def _build_composer(self) -> AwaitMount:
         """Mount the composer (once); returns what to await for it to be there."""

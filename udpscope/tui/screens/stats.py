@@ -24,6 +24,7 @@ from udpscope.capture import Capture, GroupStats, SocketEntry
 from udpscope.textsafe import safe_text
 from udpscope.tui.widgets.footer import KeyFooter
 from udpscope.tui.widgets.health_pane import HealthPane
+from udpscope.tui.widgets.socket_list import STATE_SHOWN
 from udpscope.tui.widgets.tables import Cell, ColumnSpec, choose_columns, sync_rows
 from udpscope.tui.workbench import app_of
 from udpscope.units import human_bytes, human_count
@@ -62,7 +63,7 @@ GROUP_COLS = (
 def socket_stats_row(e: SocketEntry) -> dict[str, Cell]:
     """The stats table's cells for one socket."""
     return {
-        "#": str(e.id), "state": e.state,
+        "#": str(e.id), "state": STATE_SHOWN.get(e.state, e.state),
         "rx dgrams": str(e.rx_datagrams), "rx bytes": human_bytes(e.rx_bytes),
         "rx/s": f"{e.rx_rate:.0f}", "rx B/s": human_bytes(e.rx_byte_rate) + "/s",
         "tx dgrams": str(e.tx_datagrams), "tx bytes": human_bytes(e.tx_bytes), "tx/s": f"{e.tx_rate:.0f}",

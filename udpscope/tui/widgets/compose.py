@@ -6,6 +6,7 @@ reject the same things with the same words. A bad field gets a message under it 
 text; the socket is not touched. The send goes through the capture layer, whose engine callback
 reports bytes or an error; the result line follows the job on the app's tick. The payload stays
 in the box after sending, for the next try. "as file" reads only regular files, without blocking.
+Saved payloads (ctrl+o) fill the fields from a named list, or save the current ones there.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from textual.widgets import Button, Input, Label, Select, Static
 from udpscope.addresses import format_endpoint
 from udpscope.capture import SendJob
 from udpscope.textsafe import safe_text
+from udpscope.tui.fileforms import compose_fields_of
 from udpscope.tui.forms import ComposeFields, FormError, parse_compose
 from udpscope.tui.widgets.fields import FieldMessage
 from udpscope.tui.widgets.tick import Tick
@@ -28,10 +30,10 @@ from udpscope.tui.workbench import app_of
 
 KINDS = [("text", "text"), ("hex", "hex"), ("base64", "base64"), ("file", "file")]
 PLACEHOLDERS = {
-    "text": "payload text, e.g. hello",
-    "hex": "hex bytes, e.g. 68 69 0a",
+    "text": "payload, e.g. hello",
+    "hex": "hex, e.g. 68 69 0a",
     "base64": "base64, e.g. aGkK",
-    "file": "path of a file to send (a regular file)",
+    "file": "path of a regular file",
 }
 # Which message line answers for which field.
 FIELD_MESSAGES = {
@@ -49,6 +51,7 @@ class ComposePane(VerticalScroll):
 
     BINDINGS = [
         Binding("ctrl+s", "send", "Send", id="compose-send", priority=True),
+        Binding("ctrl+o", "payloads", "Saved", id="compose-payloads", priority=True),
         # Enter in any of the composer's text fields sends, at once (before the next key).
         Binding("enter", "send_from_field", "Send", show=False, priority=True),
     ]
@@ -63,7 +66,8 @@ class ComposePane(VerticalScroll):
     ComposePane #dest-host { width: 1fr; }
     ComposePane #dest-port { width: 9; }
     ComposePane #payload-kind { width: 12; }
-    ComposePane #payload { margin-top: 1; }
+    ComposePane #payload { width: 1fr; }
+    ComposePane #saved { margin-left: 1; min-width: 10; }
     ComposePane #count, ComposePane #rate { width: 8; }
     ComposePane #send-row Button { margin-right: 1; min-width: 8; }
     ComposePane #probe { margin-left: 1; }
@@ -91,7 +95,9 @@ class ComposePane(VerticalScroll):
             yield Label("as", classes="inline")
             yield Select(KINDS, value="text", allow_blank=False, id="payload-kind", compact=True)
         yield FieldMessage(id="dest-error")
-        yield Input(placeholder=PLACEHOLDERS["text"], id="payload", compact=True)
+        with Horizontal(classes="row", id="payload-row"):
+            yield Input(placeholder=PLACEHOLDERS["text"], id="payload", compact=True)
+            yield Button("Saved ^o", id="saved", compact=True)
         yield FieldMessage(id="payload-error")
         with Horizontal(classes="row"):
             yield Label("count")
@@ -126,6 +132,8 @@ class ComposePane(VerticalScroll):
         entry = app_of(self).selected_entry()
         if entry is None:
             text = "from: no socket yet (press n)"
+        elif entry.state == "file":
+            text = f"from #{entry.id}: read-only (a capture file's): press n for a socket to send from"
         else:
             local = entry.local()
             where = safe_text(format_endpoint(*local), 60) if local else entry.state
@@ -141,6 +149,39 @@ class ComposePane(VerticalScroll):
     def _send_pressed(self, event: Button.Pressed) -> None:
         event.stop()
         self.action_send()
+
+    @on(Button.Pressed, "#saved")
+    def _saved_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.action_payloads()
+
+    def action_payloads(self) -> None:
+        """Open the saved payloads: pick one to fill the fields (or send it), save these."""
+        from udpscope.tui.screens.payloads import PayloadChoice, PayloadPicker
+
+        def done(choice: PayloadChoice | None) -> None:
+            if choice is None:
+                return
+            self.fill(compose_fields_of(choice.spec, self.fields()))
+            if choice.send:
+                self.action_send()
+            else:
+                self.set_focus_to("#payload")
+
+        entry = app_of(self).selected_entry()
+        self.app.push_screen(PayloadPicker(self.fields(), entry.type if entry else None), done)
+
+    def set_focus_to(self, selector: str) -> None:
+        self.screen.set_focus(self.query_one(selector))
+
+    def fill(self, fields: ComposeFields) -> None:
+        """Put ``fields`` in the composer (a picked saved payload); messages are cleared."""
+        self.query_one("#dest-host", Input).value = fields.host
+        self.query_one("#dest-port", Input).value = fields.port
+        self.query_one("#payload-kind", Select).value = fields.kind
+        self.query_one("#payload", Input).value = fields.payload
+        self.query_one("#payload", Input).placeholder = PLACEHOLDERS.get(fields.kind, "")
+        self._clear_messages()
 
     @on(Button.Pressed, "#stop")
     def _stop_pressed(self, event: Button.Pressed) -> None:
@@ -162,6 +203,8 @@ class ComposePane(VerticalScroll):
             self.action_send()
         elif isinstance(focused, Button) and focused.id == "stop":
             self._stop()
+        elif isinstance(focused, Button) and focused.id == "saved":
+            self.action_payloads()
         else:
             raise SkipAction()
 
@@ -191,6 +234,10 @@ class ComposePane(VerticalScroll):
         result = self._result
         if entry is None:
             result.error("no socket selected: press n to create one (or pick one in 1 Sockets)")
+            return
+        if entry.state == "file":
+            result.error(f"socket #{entry.id} is read-only (a capture file's): press n for a "
+                         "socket to send from")
             return
         peer = entry.peer()
         try:

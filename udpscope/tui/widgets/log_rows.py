@@ -132,7 +132,7 @@ class RowFormatter:
             err = r.event == "error"
             style = self._mix(base, "error" if err else "event")
             segs.append(Segment(("!!" if err else "ev") + " ", style))
-            rest = width - used
+            rest = max(0, width - used)  # columns planned for a wider log than this one
             body = [Segment(f"{r.event} ", style)]
             if r.text:
                 body += safe_rich_segments(r.text, rest * 4 + 16, style, style + self.style("escape"))
@@ -160,7 +160,7 @@ class RowFormatter:
             if c.proto:
                 segs.append(Segment(fit(proto, c.proto) + " ", self._mix(base, "proto")))
                 used += c.proto + 1
-            left = width - used
+            left = max(0, width - used)
             if failed or decoded is None or not proto:
                 preview = self._preview(r, left, base, dstyle, failed)
             else:

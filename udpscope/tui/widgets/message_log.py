@@ -142,6 +142,7 @@ class MessageLog(ScrollView, can_focus=True):
         self.tz = tz
         self.rows = Ring(capture.ring_size, capture.ring_bytes)  # bounded as the capture ring
         self.last_seq = 0
+        self.cleared_at = 0  # the capture's seq when the log was last cleared ("save log: all")
         self.cursor: int | None = None
         self.predicate: Predicate | None = None
         self.held = False  # rows wait in the capture ring while the user reads a full log
@@ -268,7 +269,7 @@ class MessageLog(ScrollView, can_focus=True):
         """Empty the view (the capture ring and the counters stay)."""
         self.rows.clear()
         self.cursor = None
-        self.last_seq = self._counted_seq = self.capture.seq
+        self.last_seq = self._counted_seq = self.cleared_at = self.capture.seq
         self.new_count = 0
         self.held = False
         self._cache.clear()

@@ -4,7 +4,9 @@ Setting an option and reading it back are different things (Linux doubles buffer
 setsockopt can be refused, a join can silently pick another interface), so every control shows
 the value read with getsockopt after each change. Failures leave the socket as it was and are
 explained under the control; OS error text goes through the sanitiser. A udp6 socket shows only
-what applies to IPv6: no broadcast, and "hop limit" where IPv4 says TTL.
+what applies to IPv6: no broadcast, and "hop limit" where IPv4 says TTL. The responder section
+shows the socket's rules and counters (edited in the responder dialog, r). A socket that stands
+for a capture file (`udpscope open`) has no options: the pane says so instead.
 """
 
 from __future__ import annotations
@@ -71,12 +73,15 @@ class OptionsPane(VerticalScroll):
     OptionsPane #opt-title { color: $text-muted; padding-bottom: 1; }
     OptionsPane #member-buttons { padding-left: 10; }
     OptionsPane #k-bufs { padding: 0 0 0 11; height: auto; }
+    OptionsPane #responder-summary { padding: 0 0 0 11; height: auto; }
+    OptionsPane #responder-buttons { padding-left: 10; }
     """
 
     def __init__(self, *, id: str | None = None) -> None:  # noqa: A002 - Textual's name
         super().__init__(id=id)
         self._loading = False
         self._shown_state: tuple[int, str] | None = None
+        self._responder_text = ""
 
     def compose(self) -> ComposeResult:
         yield Static("", id="opt-title", markup=False)
@@ -115,6 +120,10 @@ class OptionsPane(VerticalScroll):
             yield Button("Leave", id="leave", compact=True)
         yield FieldMessage(id="member-error")
         yield Static("", id="memberships", markup=False)
+        yield Static("Responder", classes="section")
+        yield Static("", id="responder-summary", markup=False)
+        with Horizontal(classes="row", id="responder-buttons"):
+            yield Button("Rules… r", id="edit-rules", compact=True)
 
     def on_mount(self) -> None:
         self.refresh_interfaces()
@@ -128,6 +137,8 @@ class OptionsPane(VerticalScroll):
         now = (entry.id, entry.state) if entry is not None else None
         if now != self._shown_state and self.is_attached:
             self.load()
+        elif entry is not None and entry.state not in ("closed", "file") and self.is_attached:
+            self.show_responder(entry)  # the counters move while traffic is answered
 
     # ---- reading back ------------------------------------------------------------------------
 
@@ -156,13 +167,19 @@ class OptionsPane(VerticalScroll):
         entry = app_of(self).selected_entry()
         title = self.query_one("#opt-title", Static)
         self._shown_state = (entry.id, entry.state) if entry is not None else None
-        if entry is None or entry.state == "closed":
+        if entry is None or entry.state in ("closed", "file"):
             # A closed socket has no options to read or set: say so once, not as errors per row.
-            title.update(
-                "no socket yet: press n to create one"
-                if entry is None
-                else f"socket #{entry.id} is closed: pick another in 1 Sockets, or press n"
-            )
+            if entry is None:
+                text = "no socket yet: press n to create one"
+            elif entry.state == "file":
+                text = (f"socket #{entry.id} is read-only: its datagrams come from "
+                        f"{safe_text(entry.label or 'a capture file', 60)}; it has no options. "
+                        "Press n for a real socket")
+            else:
+                text = f"socket #{entry.id} is closed: pick another in 1 Sockets, or press n"
+            title.update(Content(text))
+            self._responder_text = ""
+            self.query_one("#responder-summary", Static).update("")
             for kid in ("#k-broadcast", "#k-ttl", "#k-mcast-ttl", "#k-mcast-loop", "#k-isolate", "#k-bufs"):
                 self._kernel_text(kid, "")
             self.query_one("#memberships", Static).update("")
@@ -191,6 +208,22 @@ class OptionsPane(VerticalScroll):
         finally:
             self._loading = False
         self.show_memberships(entry)
+        self.show_responder(entry)
+
+    def show_responder(self, entry: SocketEntry) -> None:
+        """The socket's responder rules and counters (the rules are edited in their dialog)."""
+        from udpscope.tui.screens.responder import counters_text
+
+        session = app_of(self).workspace_session
+        responder = session.responders.get(entry.id) if session is not None else None
+        rules = responder.rule_texts if responder is not None else []
+        lines = [f"{n}. {safe_text(rule, 120)}" for n, rule in enumerate(rules, 1)]
+        lines.append(counters_text(responder))
+        text = "\n".join(lines)
+        summary = self.query_one("#responder-summary", Static)
+        if text != self._responder_text:
+            self._responder_text = text
+            summary.update(Content(text))
 
     def _set_switch(self, selector: str, value: bool) -> None:
         switch = self.query_one(selector, Tick)
@@ -289,6 +322,11 @@ class OptionsPane(VerticalScroll):
         entry = app.selected_entry()
         if entry is None:
             return
+        if bid == "edit-rules":
+            from udpscope.tui.session_actions import open_responder
+
+            open_responder(app, entry)
+            return
         if bid in ("join", "leave"):
             self.membership(entry, join=bid == "join")
             return
@@ -339,7 +377,8 @@ class OptionsPane(VerticalScroll):
         try:
             req = parse_membership(self.query_one("#group", Input).value,
                                    self.query_one("#source", Input).value, entry.type)
-            iface = None if iface_select.is_blank() else _iface_arg(str(iface_select.value), entry.type)
+            iface_name = None if iface_select.is_blank() else str(iface_select.value)
+            iface = None if iface_name is None else _iface_arg(iface_name, entry.type)
         except AddressError as exc:
             msg.error(str(exc))
             return
@@ -355,6 +394,10 @@ class OptionsPane(VerticalScroll):
             self._fail("#member-error", entry, exc)
         else:
             msg.ok(("joined " if join else "left ") + req.group)
+            if join and iface_name is not None:
+                from udpscope.workspace import JoinSpec
+
+                app_of(self).note_join(entry, JoinSpec(req.group, iface_name, req.source))
         app_of(self).capture.note_joins(entry.id)  # the prune countdown starts at the join
         self.load()
 

@@ -30,7 +30,9 @@ COLUMNS = (
     ColumnSpec("tx", 16, 3),
     ColumnSpec("last error", 0, 6, min_width=12),  # 0: takes the rest
 )
-STATE_STYLE = {"bound": "green", "connected": "bold green", "closed": "dim", "binding": "yellow"}
+STATE_STYLE = {"bound": "green", "connected": "bold green", "closed": "dim", "binding": "yellow",
+               "file": "italic"}
+STATE_SHOWN = {"file": "read-only"}  # a capture file's datagrams (udpscope open): no OS socket
 
 
 def socket_row(entry: SocketEntry) -> dict[str, Cell]:
@@ -41,7 +43,7 @@ def socket_row(entry: SocketEntry) -> dict[str, Cell]:
     return {
         "#": str(entry.id),
         "type": entry.type,
-        "state": Text(state, style=STATE_STYLE.get(state, "")),
+        "state": Text(STATE_SHOWN.get(state, state), style=STATE_STYLE.get(state, "")),
         "local": safe_text(format_endpoint(*local), 60) if local else "—",
         "peer": safe_text(format_endpoint(*peer), 60) if peer else "—",
         "rx": f"{human_count(entry.rx_datagrams)} / {human_bytes(entry.rx_bytes)}",
@@ -53,6 +55,8 @@ def socket_row(entry: SocketEntry) -> dict[str, Cell]:
 HINT_EMPTY = "no sockets yet: press n to create one"
 HINT_KEYS = "n new · b bind · c connect · d disconnect · x close · del forget"
 HINT_SHORT = "n b c d x del"
+HINT_FILE = "read-only: datagrams from a capture file · w save log · n new socket"
+HINT_FILE_SHORT = "read-only · w save · n new"
 
 
 class SocketList(DataTable[Cell]):
@@ -98,8 +102,11 @@ class SocketList(DataTable[Cell]):
         # The keys that act on sockets, where the user looks for sockets: on an empty start this
         # is the one hint that says how to begin.
         hint = HINT_KEYS if rows else HINT_EMPTY
-        if rows and len(HINT_KEYS) + 4 > (self.size.width or 120):
-            hint = HINT_SHORT
+        short = HINT_SHORT
+        if rows and all(e.state == "file" for e in self.capture.entries()):
+            hint, short = HINT_FILE, HINT_FILE_SHORT
+        if rows and len(hint) + 4 > (self.size.width or 120):
+            hint = short
         if self.border_subtitle != hint:
             self.border_subtitle = hint
 
