@@ -39,6 +39,7 @@ from udpscope.tui.limits import (
     preload_later_modules,
 )
 from udpscope.tui.screens.main import MainScreen
+from udpscope.tui.startup import open_startup_sockets
 from udpscope.tui.themes import install_themes, switch_theme
 from udpscope.tui.workbench import DetailSource, TimerPane
 
@@ -205,7 +206,7 @@ class UdpscopeApp(OrderedKeysApp[int]):
         self.set_timer(PRELOAD_DELAY, lambda: preload_later_modules(self._preloaded))
         if self.handle_signals:
             self._catch_signals()
-        self._startup_sockets()
+        open_startup_sockets(self)
         self._startup_workspace()
         if self.selected_socket is None and self.capture.sockets:
             self.selected_socket = next(iter(self.capture.sockets))
@@ -269,54 +270,6 @@ class UdpscopeApp(OrderedKeysApp[int]):
         if self.hosts_session is not None:
             # Quit, SIGTERM, SIGHUP: every agent of a run is stopped, leaving no membership.
             await self.hosts_session.shutdown()
-
-    def _startup_sockets(self) -> None:
-        if not (self.startup_binds or self.startup_joins):
-            return
-        from udpscope.tui.forms import SocketRequest
-
-        entries = []
-        for address, port in self.startup_binds:
-            sock_type = "udp6" if self.udp6 or (address is not None and ":" in address) else "udp4"
-            entry = self.create_socket(SocketRequest(type=sock_type, address=address, port=port))
-            if entry is not None:
-                entries.append(entry)
-        for group, iface in self.startup_joins:
-            family = "udp6" if ":" in group else "udp4"
-            targets = [e for e in entries if e.type == family]
-            if not targets:
-                entry = self.create_socket(SocketRequest(type=family, port=0))
-                if entry is None:
-                    continue
-                entries.append(entry)
-                targets = [entry]
-            for entry in targets:
-                self._join_when_bound(entry, group, iface)
-        if entries:
-            self.selected_socket = entries[0].id
-
-    def _join_when_bound(self, entry: SocketEntry, group: str, iface: str | None) -> None:
-        def join() -> None:
-            try:
-                arg = None
-                if iface:
-                    from udpscope.net.interfaces import resolve_interface
-
-                    arg = resolve_interface(iface, "udp6" if entry.type == "udp6" else "udp4").dgram_arg
-                entry.sock.add_membership(group, arg)
-            except Exception as exc:
-                self.report_error(entry.id, exc)
-                return
-            if iface:
-                from udpscope.workspace import JoinSpec
-
-                self.note_join(entry, JoinSpec(group, iface))
-            self.capture.note_joins(entry.id)
-
-        if entry.state in ("bound", "connected"):
-            join()
-        else:
-            entry.sock.once("listening", join)
 
     # ---- the tick ----------------------------------------------------------------------------
 
