@@ -12,7 +12,7 @@ from textual.pilot import Pilot
 
 from tests.decode.test_dns_family import mdns_query, mdns_response
 from tests.streams.build import pat, rtp, ts_packet
-from tests.tui.tui_helpers import FROZEN, log_of, make_app, wait_for
+from tests.tui.tui_helpers import FROZEN, SnapshotApp, log_of, make_app, wait_for
 from udpscope.dgram import Batch, RemoteInfo
 from udpscope.records import Record
 from udpscope.tui.app import UdpscopeApp
@@ -28,7 +28,8 @@ TRUNCATED = MDNS_RESPONSE[:50]   # ends inside the answer's record data
 
 
 def decode_app(port: int = 0, **kwargs: object) -> UdpscopeApp:
-    """The app with socket #1 bound on loopback (`port` 0: any; snapshots pin PORT_A)."""
+    """The app with socket #1 bound on loopback (`port` 0: any; snapshots pass
+    ``app_class=SnapshotApp``, whose bound port `ready` pins)."""
     return make_app(binds=[("127.0.0.1", port)], **kwargs)
 
 
@@ -36,6 +37,8 @@ async def ready(pilot: Pilot) -> None:
     app = pilot.app
     await wait_for(lambda: app.capture.sockets and app.capture.sockets[1].state == "bound",
                    what="bound", pilot=pilot)
+    if isinstance(app, SnapshotApp):
+        app.pin_ports()
 
 
 def emit(app: UdpscopeApp, payloads: Sequence[bytes], *, source: str = "192.168.1.20",

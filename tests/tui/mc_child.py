@@ -28,15 +28,15 @@ async def main(group: str) -> dict[str, object]:
     app = make_app(binds=[("0.0.0.0", 0)], multicast_sources=MulticastSources())
     async with app.run_test(size=(140, 40)) as pilot:
         await pilot.press("6")
-        await wait_for(lambda: type(app.screen).__name__ == "MulticastScreen", 10, "pane 6", pilot=pilot)
+        await wait_for(lambda: type(app.screen).__name__ == "MulticastScreen", 10, what="pane 6", pilot=pilot)
         table = app.screen.query_one("#queriers", DataTable)
-        await wait_for(lambda: table.row_count, 10, "querier rows", pilot=pilot)
+        await wait_for(lambda: table.row_count, 10, what="querier rows", pilot=pilot)
         rows = [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
         note = str(app.screen.query_one("#querier-note", Static).render())
         await type_into(pilot, "#check-group", group)
         await pilot.press("enter")
         findings = app.screen.query_one(FindingsList)
-        await wait_for(lambda: findings.findings, 20, "findings", pilot=pilot)
+        await wait_for(lambda: findings.findings, 20, what="findings", pilot=pilot)
         return {"rows": rows, "note": note,
                 "findings": {f.id: f.level for f in findings.findings},
                 "text": app.screen.findings_text()}

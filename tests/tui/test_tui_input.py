@@ -43,6 +43,27 @@ async def test_tab_in_a_burst_moves_the_following_text_to_the_next_field() -> No
                            what="both cleared", pilot=pilot)
 
 
+async def test_a_whole_send_in_one_burst_right_after_3_follows_the_fields_order() -> None:
+    """At 100 columns "3" shows the composer instead of the log; the Tabs behind it in the same
+    read are handled before that layout. Tab follows the fields' order (to, port, kind, payload,
+    Saved), not the stale positions of a pane just shown, so the text lands in the payload and
+    Enter sends it (it once went to the Saved button, and "n" opened a new-socket dialog)."""
+    app = make_app(binds=[("127.0.0.1", 0)])
+    rx = udp_receiver()
+    try:
+        async with app.run_test(size=(100, 30)) as pilot:
+            await _bound(pilot, app)
+            await pilot.press("4")
+            burst(app, f"3127.0.0.1\t{rx.getsockname()[1]}\t\tsent in one burst\r")
+            assert await receive(pilot, rx) == b"sent in one burst"
+            assert app.screen.focused is app.screen.query_one("#payload", Input)
+            burst(app, "\t\t")  # past the payload: Saved, then count
+            await wait_for(lambda: app.screen.focused is app.screen.query_one("#count", Input),
+                           what="count focused", pilot=pilot)
+    finally:
+        rx.close()
+
+
 async def test_hex_payload_retyped_in_a_burst_is_sent_exactly() -> None:
     app = make_app(binds=[("127.0.0.1", 0)])
     rx = udp_receiver()

@@ -1,6 +1,6 @@
 """Snapshots of the decoded detail (an mDNS response, RTP carrying MPEG-TS, a truncated mDNS
 response) and of the stream-health view, at 80x24 and 140x40. Deterministic as the other
-snapshots: frozen clocks, UTC, a fixed loopback port, batches with fixed peers and kernel times.
+snapshots: frozen clocks, UTC, a port-0 socket shown as a fixed port, batches with fixed peers and kernel times.
 
 Update after a deliberate UI change with `pytest tests/tui --snapshot-update` and look at the
 SVGs before committing them.
@@ -21,7 +21,7 @@ from tests.tui.decode_helpers import (
     open_detail,
     ready,
 )
-from tests.tui.tui_helpers import PORT_A, no_blink, wait_for
+from tests.tui.tui_helpers import SnapshotApp, no_blink, wait_for
 from udpscope.tui.screens.stats import StatsScreen
 
 SIZES = [(80, 24), (140, 40)]
@@ -47,7 +47,7 @@ def test_detail_tree(snap_compare, size: tuple[int, int], which: str) -> None:  
         await pilot.pause()
         no_blink(pilot.app)
 
-    assert snap_compare(decode_app(PORT_A), terminal_size=size, run_before=before)
+    assert snap_compare(decode_app(app_class=SnapshotApp), terminal_size=size, run_before=before)
 
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
@@ -69,4 +69,4 @@ def test_health_view(snap_compare, size: tuple[int, int]) -> None:  # type: igno
         await pilot.pause()
         no_blink(pilot.app)
 
-    assert snap_compare(decode_app(PORT_A), terminal_size=size, run_before=before)
+    assert snap_compare(decode_app(app_class=SnapshotApp), terminal_size=size, run_before=before)

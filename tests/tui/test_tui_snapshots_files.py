@@ -18,6 +18,7 @@ from textual.widgets import OptionList, Select
 from tests.files import pcapgen as g
 from tests.tui.tui_helpers import (
     ROOT,
+    SnapshotApp,
     composer_built,
     log_of,
     make_app,
@@ -35,9 +36,6 @@ from udpscope.workspace import parse_workspace
 
 SIZES = [(80, 24), (140, 40)]
 T0 = 1_764_000_000.25
-# Fixed loopback ports of their own (they are rendered): other snapshot tests use PORT_A/PORT_B.
-PORT_A = 47371
-PORT_B = 47372
 
 
 async def settle(pilot: Pilot) -> None:
@@ -88,9 +86,11 @@ async def traffic(pilot: Pilot) -> None:
     capture = app.capture
     await wait_for(lambda: len(capture.sockets) == 2
                    and all(e.state == "bound" for e in capture.sockets.values()), what="bound", pilot=pilot)
+    app.pin_ports()
     await composer_built(pilot)
+    port = capture.sockets[1].local()[1]
     for n, payload in enumerate((b"ping 1", b"hello", b"ping 2"), 1):
-        capture.send(2, payload, PORT_A, "127.0.0.1")
+        capture.send(2, payload, port, "127.0.0.1")
         await wait_for(lambda n=n: capture.sockets[1].rx_datagrams == n, what="delivery", pilot=pilot)
     app.selected_socket = 1
     await log_settled(pilot, 8)  # two "listening" events, three sent, three received
@@ -107,7 +107,7 @@ def test_save_log_dialog_with_a_filter(snap_compare, size: tuple[int, int]) -> N
         await wait_for(lambda: isinstance(pilot.app.screen, SaveLogDialog), what="dialog", pilot=pilot)
         await settle(pilot)
 
-    app = make_app(binds=[("127.0.0.1", PORT_A), ("127.0.0.1", PORT_B)])
+    app = make_app(SnapshotApp, binds=[("127.0.0.1", 0), ("127.0.0.1", 0)])
     assert snap_compare(app, terminal_size=size, run_before=before)
 
 
@@ -128,7 +128,7 @@ def test_responder_dialog_with_rules_and_counters(snap_compare, size: tuple[int,
         await pilot.press("enter")  # a bad hex prefix: the message under the field
         await settle(pilot)
 
-    app = make_app(binds=[("127.0.0.1", PORT_A), ("127.0.0.1", PORT_B)])
+    app = make_app(SnapshotApp, binds=[("127.0.0.1", 0), ("127.0.0.1", 0)])
     assert snap_compare(app, terminal_size=size, run_before=before)
 
 
@@ -154,6 +154,7 @@ def test_saved_payload_picker(snap_compare, size: tuple[int, int]) -> None:  # t
     async def before(pilot: Pilot) -> None:
         await wait_for(lambda: pilot.app.capture.sockets
                        and pilot.app.capture.sockets[1].state == "bound", what="bound", pilot=pilot)
+        pilot.app.pin_ports()
         await composer_built(pilot)
         await log_settled(pilot, 1)
         await pilot.press("3")
@@ -163,18 +164,18 @@ def test_saved_payload_picker(snap_compare, size: tuple[int, int]) -> None:  # t
         pilot.app.screen.query_one("#payloads", OptionList).highlighted = 1
         await settle(pilot)
 
-    app = make_app(binds=[("127.0.0.1", PORT_A)], workspace=parse_workspace(PAYLOADS, "ws.toml"))
+    app = make_app(SnapshotApp, binds=[("127.0.0.1", 0)], workspace=parse_workspace(PAYLOADS, "ws.toml"))
     assert snap_compare(app, terminal_size=size, run_before=before)
 
 
-WORKSPACE = f"""\
+WORKSPACE = """\
 [[socket]]
-bind = "127.0.0.1:{PORT_A}"
+bind = "127.0.0.1:0"
 ttl = 9
 respond = ["text:ping=>text:pong"]
 
 [[socket]]
-bind = "127.0.0.1:{PORT_B}"
+bind = "127.0.0.1:0"
 """
 
 
@@ -184,6 +185,7 @@ def test_workspace_save_dialog(snap_compare, size: tuple[int, int]) -> None:  # 
         app = pilot.app
         await wait_for(lambda: len(app.capture.sockets) == 2 and all(
             e.state == "bound" for e in app.capture.sockets.values()), what="bound", pilot=pilot)
+        app.pin_ports()
         await composer_built(pilot)
         await log_settled(pilot, 2)
         from udpscope.tui.session_actions import open_save_workspace
@@ -192,5 +194,5 @@ def test_workspace_save_dialog(snap_compare, size: tuple[int, int]) -> None:  # 
         await wait_for(lambda: isinstance(app.screen, SaveWorkspaceDialog), what="dialog", pilot=pilot)
         await settle(pilot)
 
-    app = make_app(workspace=parse_workspace(WORKSPACE, "ws.toml"))
+    app = make_app(SnapshotApp, workspace=parse_workspace(WORKSPACE, "ws.toml"))
     assert snap_compare(app, terminal_size=size, run_before=before)
