@@ -89,7 +89,8 @@ class SnapshotApp(UdpscopeApp):
     load, and three snapshots failed), and a port-0 bind gets a different port each run. So
     the sockets bind port 0 and, once they are bound, `pin_ports()` records which real port
     each socket got; the screenshot then shows socket #1's port as 47311, #2's as 47312.
-    Only the exact `127.0.0.1:<real port>` text is replaced, digit for digit (the kernel's
+    Only a real port right after an address (`127.0.0.1:<port>`, `239.1.1.1:<port>` for a
+    datagram's destination, `[::1]:<port>`) is replaced, digit for digit (the kernel's
     ephemeral ports have five digits, like the shown ones, so no column moves): a port the app
     got wrong, or an endpoint it failed to show, still differs from the stored picture.
     Everything else in the picture is what the app drew.
@@ -117,7 +118,7 @@ class SnapshotApp(UdpscopeApp):
             return svg
         # One pass, so a real port that equals another socket's shown port is not mapped twice.
         ports = "|".join(map(str, self.shown_ports))
-        return re.sub(rf"(?<=127\.0\.0\.1:)({ports})(?!\d)",
+        return re.sub(rf"(?:(?<=\d:)|(?<=\]:))({ports})(?!\d)",
                       lambda m: str(self.shown_ports[int(m.group(1))]), svg)
 
 

@@ -40,7 +40,7 @@ PRIORITY = {
     "streams-options": 4,
     "streams-health": 6,
     "streams-groups": 6,
-    "pane-hosts": 4,
+    "pane-hosts": 5,  # after 6 Multicast, which a single host needs more often
     "hosts-start": 1,
     "hosts-stop": 1,
     "hosts-add": 2,
