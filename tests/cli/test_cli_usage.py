@@ -142,7 +142,7 @@ def test_help_and_version() -> None:
 
 
 def test_no_subcommand_runs_the_tui(monkeypatch) -> None:
-    monkeypatch.setattr(cli_main, "_terminal_streams", lambda: None)
+    monkeypatch.setattr(cli_main, "not_a_terminal", lambda: None)
     calls = []
     fake = types.ModuleType("udpscope.tui.app")
     fake.run_app = lambda binds, joins, udp6, theme: calls.append((binds, joins, udp6, theme)) or 0
@@ -156,7 +156,7 @@ def test_no_subcommand_runs_the_tui(monkeypatch) -> None:
 
 
 def test_ring_size_reaches_the_tui_and_is_validated(monkeypatch, capsys) -> None:
-    monkeypatch.setattr(cli_main, "_terminal_streams", lambda: None)
+    monkeypatch.setattr(cli_main, "not_a_terminal", lambda: None)
     calls = []
     fake = types.ModuleType("udpscope.tui.app")
     fake.run_app = lambda binds, joins, udp6, theme, **kw: calls.append(kw) or 0
@@ -170,7 +170,7 @@ def test_ring_size_reaches_the_tui_and_is_validated(monkeypatch, capsys) -> None
 
 
 def test_ring_memory_reaches_the_tui_and_is_validated(monkeypatch, capsys) -> None:
-    monkeypatch.setattr(cli_main, "_terminal_streams", lambda: None)
+    monkeypatch.setattr(cli_main, "not_a_terminal", lambda: None)
     calls = []
     fake = types.ModuleType("udpscope.tui.app")
     fake.run_app = lambda binds, joins, udp6, theme, **kw: calls.append(kw) or 0
