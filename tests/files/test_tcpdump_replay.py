@@ -5,11 +5,7 @@ payloads, in the same order, at the recorded pace. Real kernel IPv4 fragments in
 from __future__ import annotations
 
 import os
-import queue
-import signal
 import socket
-import subprocess
-import threading
 import time
 from pathlib import Path
 
@@ -17,7 +13,7 @@ import pytest
 
 from tests.cli.clitools import run_cli
 from tests.files.receiver import Receiver
-from tests.files.tools import capinfos, require_tool, tshark_fields
+from tests.files.tools import Capturer, capinfos, require_tool, tshark_fields
 from tests.netns import VethPair, inside
 from udpscope.files.capture_file import read_capture
 
@@ -26,46 +22,6 @@ pytestmark = pytest.mark.netns
 PORT = 47000
 GAPS = [0.0, 0.12, 0.25, 0.5, 0.55]
 PACE_TOLERANCE = 0.08
-
-
-class Capturer:
-    """tcpdump or tshark running in a namespace until stopped; started when it says so."""
-
-    def __init__(self, ns: str, argv: list[str], ready: str) -> None:
-        self.proc = subprocess.Popen(["ip", "netns", "exec", ns, *argv], stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.PIPE, text=True)
-        lines: queue.Queue[str] = queue.Queue()
-
-        def pump() -> None:
-            assert self.proc.stderr is not None
-            for line in self.proc.stderr:
-                lines.put(line)
-
-        threading.Thread(target=pump, daemon=True).start()
-        deadline = time.monotonic() + 20
-        seen = []
-        while time.monotonic() < deadline:
-            try:
-                line = lines.get(timeout=0.5)
-            except queue.Empty:
-                if self.proc.poll() is not None:
-                    break
-                continue
-            seen.append(line)
-            if ready in line:
-                time.sleep(0.3)  # the ring is armed a moment after the message
-                return
-        self.stop()
-        pytest.fail(f"{argv[0]} did not start: {''.join(seen)}")
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGINT)
-            try:
-                self.proc.wait(15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
 
 
 def send_from(ns: str, family: int, dest: str, payloads: list[bytes], gaps: list[float]) -> None:

@@ -1,10 +1,15 @@
-"""External oracles (tshark, capinfos, tcpdump): skipped where missing, required in CI."""
+"""External oracles (tshark, capinfos, tcpdump): skipped where missing, required in CI; and a
+capturer (tcpdump or tshark) run inside a test's namespace."""
 
 from __future__ import annotations
 
 import os
+import queue
 import shutil
+import signal
 import subprocess
+import threading
+import time
 
 import pytest
 
@@ -35,3 +40,43 @@ def capinfos(path: str) -> dict[str, str]:
     assert res.returncode == 0, res.stderr
     header, row = res.stdout.splitlines()[:2]
     return dict(zip(header.split("\t"), row.split("\t"), strict=False))
+
+
+class Capturer:
+    """tcpdump or tshark running in a namespace until stopped; started when it says so."""
+
+    def __init__(self, ns: str, argv: list[str], ready: str) -> None:
+        self.proc = subprocess.Popen(["ip", "netns", "exec", ns, *argv], stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.PIPE, text=True)
+        lines: queue.Queue[str] = queue.Queue()
+
+        def pump() -> None:
+            assert self.proc.stderr is not None
+            for line in self.proc.stderr:
+                lines.put(line)
+
+        threading.Thread(target=pump, daemon=True).start()
+        deadline = time.monotonic() + 20
+        seen = []
+        while time.monotonic() < deadline:
+            try:
+                line = lines.get(timeout=0.5)
+            except queue.Empty:
+                if self.proc.poll() is not None:
+                    break
+                continue
+            seen.append(line)
+            if ready in line:
+                time.sleep(0.3)  # the ring is armed a moment after the message
+                return
+        self.stop()
+        pytest.fail(f"{argv[0]} did not start: {''.join(seen)}")
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)

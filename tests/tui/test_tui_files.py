@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import signal
 import socket
-import subprocess
 import time
 from datetime import UTC
 from pathlib import Path
@@ -19,7 +18,7 @@ from textual.widgets import DataTable, Static
 
 from tests.cli.clitools import Proc, run_cli
 from tests.files import pcapgen as g
-from tests.files.tools import require_tool
+from tests.files.tools import Capturer, require_tool
 from tests.netns import inside
 from tests.tui.tui_helpers import ROOT, composer_built, make_app, rendered_log_lines, wait_for
 from udpscope.capture import Capture
@@ -165,41 +164,13 @@ async def test_a_pcapng_from_listen_write_shows_received_and_sent(tmp_path: Path
 PORT = 47420
 
 
-class TcpdumpIn:
-    """tcpdump running inside a namespace until stopped (it says when it listens)."""
-
-    def __init__(self, ns: str, argv: list[str]) -> None:
-        self.proc = subprocess.Popen(["ip", "netns", "exec", ns, *argv],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-        assert self.proc.stderr is not None
-        deadline = time.monotonic() + 20
-        line = ""
-        while time.monotonic() < deadline and "listening on" not in line:
-            line = self.proc.stderr.readline()
-            if not line and self.proc.poll() is not None:
-                break
-        if "listening on" not in line:
-            self.stop()
-            pytest.fail(f"tcpdump did not start: {line}")
-        time.sleep(0.3)  # the capture is armed a moment after the message
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGINT)
-            try:
-                self.proc.wait(15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
-
-
 @pytest.mark.netns
 @pytest.mark.parametrize("iface", ["lo", "any"])
 async def test_a_tcpdump_capture_from_a_namespace_opens(netns: str, tmp_path: Path, iface: str) -> None:
     tcpdump = require_tool("tcpdump")
     path = tmp_path / f"{iface}.pcap"
-    dump = TcpdumpIn(netns, [tcpdump, "-i", iface, "--immediate-mode", "-U", "-n", "-w", str(path),
-                             "udp port 47420"])
+    dump = Capturer(netns, [tcpdump, "-i", iface, "--immediate-mode", "-U", "-n", "-w", str(path),
+                             "udp port 47420"], "listening on")
     payloads = [b"first", b"second \x00 with a NUL", b"third"]
     try:
         with inside(netns):
