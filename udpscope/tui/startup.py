@@ -38,9 +38,11 @@ def open_startup_sockets(app: UdpscopeApp) -> None:
     if entries:
         app.selected_socket = entries[0].id
 
+
 def join_when_bound(app: UdpscopeApp, entry: SocketEntry, group: str, iface: str | None) -> None:
     """Join `group` (on `iface`, a name or address) with `entry`'s socket now if it is bound,
     else once it is; a failure is reported like any socket error."""
+
     def join() -> None:
         try:
             arg = None
