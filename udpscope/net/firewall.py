@@ -13,16 +13,15 @@ says so.
 from __future__ import annotations
 
 import shutil
-import subprocess
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from .fw_iptables import parse_iptables_save
 from .fwrules import Chain, Packet, Rule, parse_nft_json
+from .tools import Runner, run_tool
 
 _HOOK_ORDER = {"prerouting": 0, "input": 1, "forward": 1, "output": 0, "postrouting": 1}
 _MAX_DEPTH = 16
-_TOOL_TIMEOUT = 5.0
 
 
 @dataclass
@@ -190,19 +189,10 @@ def evaluate(chains: Sequence[Chain], pkt: Packet) -> Verdict:
 
 # --- reading the live rules -------------------------------------------------------------------
 
-Runner = Callable[[list[str]], tuple[int, str, str]]
 
 
-def _run(argv: list[str]) -> tuple[int, str, str]:
-    try:
-        res = subprocess.run(argv, capture_output=True, text=True, timeout=_TOOL_TIMEOUT,
-                             check=False, errors="replace")
-    except (OSError, subprocess.TimeoutExpired) as e:
-        return 127, "", str(e)
-    return res.returncode, res.stdout, res.stderr
 
-
-def read_ruleset(run: Runner = _run, which: Callable[[str], str | None] = shutil.which) -> Ruleset:
+def read_ruleset(run: Runner = run_tool, which: Callable[[str], str | None] = shutil.which) -> Ruleset:
     """The live rules of the calling process's network namespace, from every tool present.
 
     iptables-nft rules show in nft's JSON as compat ("xt") expressions; such tables are taken

@@ -18,7 +18,6 @@ import ipaddress
 import json
 import shutil
 import socket
-import subprocess
 from collections.abc import Callable, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
@@ -27,8 +26,7 @@ from typing import Any, Protocol
 from .checks import Finding
 from .hints import errno_hint
 from .interfaces import Interface, interface_of_address, list_interfaces
-
-_TOOL_TIMEOUT = 5.0
+from .tools import Runner, run_tool
 
 
 @dataclass(frozen=True)
@@ -42,14 +40,6 @@ class RouteInfo:
     kind: str | None = None          # "unicast", "multicast", "local", "unreachable", ...
     error: str | None = None         # why there is no route, as `ip` said
 
-
-def _run(argv: list[str]) -> tuple[int, str, str]:
-    try:
-        res = subprocess.run(argv, capture_output=True, text=True, timeout=_TOOL_TIMEOUT,
-                             check=False, errors="replace")
-    except (OSError, subprocess.TimeoutExpired) as e:
-        return 127, "", str(e)
-    return res.returncode, res.stdout, res.stderr
 
 
 def parse_route_get(text: str, destination: str) -> RouteInfo | None:
@@ -69,7 +59,7 @@ def _str(value: object) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
-def route_to(address: str, run: Callable[[list[str]], tuple[int, str, str]] = _run,
+def route_to(address: str, run: Runner = run_tool,
              which: Callable[[str], str | None] = shutil.which) -> RouteInfo:
     """The route the kernel (of the calling process's namespace) uses towards `address`."""
     try:
