@@ -16,7 +16,7 @@ from pathlib import Path
 from bench.health import health_scenarios
 from bench.reference import build_c, c_receiver, find_cc, find_node, node_receiver, node_sender
 from bench.tui import TuiScenario
-from udpscope.benchkit.host import HostInfo, detect
+from udpscope.benchkit.host import HostInfo
 from udpscope.benchkit.proc import python_argv
 from udpscope.benchkit.receive import ENGINE_RECEIVER, Ratio, ReceiveScenario
 from udpscope.benchkit.runner import Bench, Config
@@ -27,8 +27,7 @@ from udpscope.cli.bench import (
     emit,
     exit_status,
     host_from,
-    preflight,
-    progress_printer,
+    prepare,
 )
 from udpscope.cli.common import _silence_stdout, err_line
 
@@ -114,14 +113,10 @@ def plan(cfg: HarnessConfig, host: HostInfo, bench: Bench) -> list[Scenario]:
 def run(ns: argparse.Namespace) -> int:
     """Every scenario the options ask for; returns the exit status."""
     cfg = config_from(ns)
-    status = preflight(cfg.host, cfg.loop)
-    if status:
-        return status
-    progress = progress_printer(ns.quiet)
-    host = detect(cfg.loop, cfg.pin)
-    if not host.linux:
-        err_line("udpscope bench: note: not Linux; no UDP GSO, recvmmsg or CPU pinning here, "
-                 "so rates are indicative only (running what works)")
+    ready = prepare(cfg, ns.quiet)
+    if isinstance(ready, int):
+        return ready
+    host, progress = ready
     with Bench(cfg, host, progress, pythonpath=[str(ROOT)]) as bench:
         scenarios = plan(cfg, host, bench)
         progress(f"about {sum(s.estimate_s(cfg) for s in scenarios):.0f} s; Ctrl-C stops it")

@@ -19,7 +19,6 @@ tracking itself costs per datagram, with no socket in the way.
 
 from __future__ import annotations
 
-import asyncio
 import sys
 import time
 from typing import Any
@@ -28,10 +27,10 @@ import numpy as np
 
 from udpscope import dgram
 from udpscope.benchkit import LOOPBACK, finish
+from udpscope.benchkit.engine_worker import receive_until_idle
 from udpscope.benchkit.payloads import Payloads
 from udpscope.health import HealthBook
 
-TICK = 0.01
 BATCH = 256
 KINDS = {"none": None, "rtp": ("rtp", 172), "mpegts": ("rtp-ts", 1328)}
 MAX_SECONDS = 30.0
@@ -66,17 +65,18 @@ async def receive(host: str, rcvbuf: int, idle_s: float, max_s: float,
     first = 0.0
     perf = time.perf_counter
     clock = time.time
-    local: tuple[str, int] = (host, 0)
+    local: tuple[str, int] = (host, 0)  # the port is known once bound
     source: list[tuple[str, int]] = []
 
     def on_batch(batch: Any) -> None:
-        nonlocal count, nbytes, first
+        nonlocal count, nbytes, first, local
         payloads = batch.payloads
         n = len(payloads)
         if count == 0:
             first = perf()
             info = batch.rinfo(0)
             source.append((info[0], info[2]))
+            local = (host, sock.address().port)
         count += n
         nbytes += batch.total_bytes()
         if book is not None:
@@ -85,29 +85,12 @@ async def receive(host: str, rcvbuf: int, idle_s: float, max_s: float,
     errors: list[str] = []
     sock.on("batch", on_batch)
     sock.on("error", lambda err: errors.append(str(err)))
-    await sock.bind_async(0, host)
-    local = (host, sock.address().port)
-    got = sock.get_recv_buffer_size()
-    t0 = perf()
-    cpu0 = time.process_time()
-    print(f"READY {local[1]} {got}", flush=True)
-    seen = 0
-    changed = t0
-    while True:
-        await asyncio.sleep(TICK)
-        now = perf()
-        if count != seen:
-            seen = count
-            changed = now
-        if (count and now - changed >= idle_s) or now - t0 >= max_s:
-            break
-    cpu = time.process_time() - cpu0
-    drops = sock.get_kernel_drops()
-    sock.close()
-    window = changed - TICK / 2 - first if count else 0.0
+    run = await receive_until_idle(sock, host, lambda: count, idle_s, max_s)
+    window = run.last - first if count else 0.0
     return {"received": count, "bytes": nbytes, "window": window,
-            "pps": count / window if window > 0 else 0.0, "cpu_s": cpu, "rcvbuf": got,
-            "drops": drops, "errors": errors[:3], "kind": kind, **_tracked(book)}
+            "pps": count / window if window > 0 else 0.0, "cpu_s": run.cpu_s,
+            "rcvbuf": run.rcvbuf, "drops": run.drops, "errors": errors[:3], "kind": kind,
+            **_tracked(book)}
 
 
 def track(kind: str, seconds: float) -> dict[str, Any]:

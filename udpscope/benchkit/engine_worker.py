@@ -21,6 +21,8 @@ import asyncio
 import sys
 import time
 from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from udpscope import dgram
@@ -36,6 +38,45 @@ MAX_SECONDS = 30.0
 def _loop_name() -> str:
     loop = asyncio.get_running_loop()
     return "uvloop" if type(loop).__module__.startswith("uvloop") else "asyncio"
+
+
+@dataclass(frozen=True)
+class IdleRun:
+    """How a receiver run ended: `last`, the perf_counter time the last datagram arrived (to
+    within half a tick), the CPU seconds spent, the receive buffer and the kernel's drops."""
+
+    last: float
+    cpu_s: float
+    rcvbuf: int
+    drops: int
+
+
+async def receive_until_idle(sock: dgram.Socket, host: str, received: Callable[[], int],
+                             idle_s: float, max_s: float) -> IdleRun:
+    """Bind `sock` on `host` (port 0), say READY with its port and buffer, and let its listeners
+    count until `received()` has not grown for `idle_s` (or `max_s` passed); then close it."""
+    perf = time.perf_counter
+    await sock.bind_async(0, host)
+    got = sock.get_recv_buffer_size()
+    t0 = perf()
+    cpu0 = time.process_time()
+    print(f"READY {sock.address().port} {got}", flush=True)
+    seen = 0
+    changed = t0
+    while True:
+        await asyncio.sleep(TICK)
+        now = perf()
+        count = received()
+        if count != seen:
+            seen = count
+            changed = now
+        if (count and now - changed >= idle_s) or now - t0 >= max_s:
+            break
+    cpu = time.process_time() - cpu0
+    drops = sock.get_kernel_drops()
+    sock.close()
+    # The last datagram arrived within (changed - TICK, changed]: take the midpoint.
+    return IdleRun(changed - TICK / 2, cpu, got, drops)
 
 
 async def receive(host: str, rcvbuf: int, idle_s: float, max_s: float) -> dict[str, Any]:
@@ -60,29 +101,12 @@ async def receive(host: str, rcvbuf: int, idle_s: float, max_s: float) -> dict[s
     errors: list[str] = []
     sock.on("message", on_message)
     sock.on("error", lambda err: errors.append(str(err)))
-    await sock.bind_async(0, host)
-    got = sock.get_recv_buffer_size()
-    t0 = perf()
-    cpu0 = time.process_time()
-    print(f"READY {sock.address().port} {got}", flush=True)
-    seen = 0
-    changed = t0
-    while True:
-        await asyncio.sleep(TICK)
-        now = perf()
-        if count != seen:
-            seen = count
-            changed = now
-        if (count and now - changed >= idle_s) or now - t0 >= max_s:
-            break
-    cpu = time.process_time() - cpu0
-    drops = sock.get_kernel_drops()
-    sock.close()
-    # The last datagram arrived within (changed - TICK, changed]: take the midpoint.
-    window = changed - TICK / 2 - first if count else 0.0
+    run = await receive_until_idle(sock, host, lambda: count, idle_s, max_s)
+    window = run.last - first if count else 0.0
     return {"received": count, "bytes": nbytes, "window": window,
-            "pps": count / window if window > 0 else 0.0, "cpu_s": cpu, "rcvbuf": got,
-            "drops": drops, "kept": len(kept), "errors": errors[:3], "loop": _loop_name()}
+            "pps": count / window if window > 0 else 0.0, "cpu_s": run.cpu_s,
+            "rcvbuf": run.rcvbuf, "drops": run.drops, "kept": len(kept), "errors": errors[:3],
+            "loop": _loop_name()}
 
 
 async def send(host: str, port: int, size: int, seconds: float,

@@ -35,6 +35,7 @@ from udpscope.payload import MAX_UDP4
 from udpscope.textsafe import safe_text
 
 if TYPE_CHECKING:
+    from udpscope.benchkit.host import HostInfo
     from udpscope.benchkit.runner import Config
     from udpscope.benchkit.scenario import Scenario
 
@@ -302,6 +303,21 @@ def progress_printer(quiet: bool) -> Callable[[str], None]:
     return progress
 
 
+def prepare(cfg: Config, quiet: bool) -> tuple[HostInfo, Callable[[str], None]] | int:
+    """Check the host address and the loop, then look at the host (CPUs, kernel, peers):
+    returns the host and a progress printer, or the exit status of a failed check."""
+    from udpscope.benchkit.host import detect
+
+    status = preflight(cfg.host, cfg.loop)
+    if status:
+        return status
+    host = detect(cfg.loop, cfg.pin)
+    if not host.linux:
+        err_line("udpscope bench: note: not Linux; no UDP GSO, recvmmsg or CPU pinning here, "
+                 "so rates are indicative only (running what works)")
+    return host, progress_printer(quiet)
+
+
 def emit(report: dict[str, Any], scenarios: Sequence[Scenario], as_json: bool) -> None:
     """Print the report: one JSON object, or the tables."""
     from udpscope.benchkit.report import render
@@ -327,20 +343,15 @@ def exit_status(report: dict[str, Any]) -> int:
 
 def run(ns: argparse.Namespace) -> int:
     """The user's bench: the engine's receive and send paths on loopback."""
-    from udpscope.benchkit.host import detect
     from udpscope.benchkit.receive import ENGINE_RECEIVER, ReceiveScenario
     from udpscope.benchkit.runner import Bench
     from udpscope.benchkit.send import ENGINE_SENDER, SendScenario
 
     cfg = config_from(ns)
-    status = preflight(cfg.host, cfg.loop)
-    if status:
-        return status
-    progress = progress_printer(ns.quiet)
-    host = detect(cfg.loop, cfg.pin)
-    if not host.linux:
-        err_line("udpscope bench: note: not Linux; no UDP GSO, recvmmsg or CPU pinning here, "
-                 "so rates are indicative only (running what works)")
+    ready = prepare(cfg, ns.quiet)
+    if isinstance(ready, int):
+        return ready
+    host, progress = ready
     scenarios: list[Scenario] = []
     if cfg.receive:
         scenarios.append(ReceiveScenario([ENGINE_RECEIVER], sender_key="sender"))
