@@ -11,21 +11,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from tests.files.pcapgen import checksum
 from udpscope.net import igmp
 from udpscope.net.igmp import GroupRecord, Query, Report
 
 
-def csum(data: bytes) -> int:
-    if len(data) % 2:
-        data += b"\0"
-    total = sum(struct.unpack(f"!{len(data) // 2}H", data))
-    while total >> 16:
-        total = (total & 0xFFFF) + (total >> 16)
-    return ~total & 0xFFFF
-
-
 def with_checksum(msg: bytes) -> bytes:
-    return msg[:2] + struct.pack("!H", csum(msg[:2] + b"\0\0" + msg[4:])) + msg[4:]
+    return msg[:2] + struct.pack("!H", checksum(msg[:2] + b"\0\0" + msg[4:])) + msg[4:]
 
 
 def v4(a: str) -> bytes:

@@ -14,16 +14,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from tests.files.pcapgen import checksum
+
 LINKTYPE_RAW = 101
-
-
-def _checksum(data: bytes) -> int:
-    if len(data) % 2:
-        data += b"\0"
-    total = sum(struct.unpack(f"!{len(data) // 2}H", data))
-    while total >> 16:
-        total = (total & 0xFFFF) + (total >> 16)
-    return ~total & 0xFFFF
 
 
 def ipv4_udp(payload: bytes, src: str, sport: int, dst: str, dport: int, ttl: int = 64) -> bytes:
@@ -32,10 +25,10 @@ def ipv4_udp(payload: bytes, src: str, sport: int, dst: str, dport: int, ttl: in
     udp_len = 8 + len(payload)
     pseudo = s + d + struct.pack("!BBH", 0, 17, udp_len)
     udp = struct.pack("!HHHH", sport, dport, udp_len, 0) + payload
-    csum = _checksum(pseudo + udp) or 0xFFFF
+    csum = checksum(pseudo + udp) or 0xFFFF
     udp = udp[:6] + struct.pack("!H", csum) + udp[8:]
     ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + udp_len, 0, 0x4000, ttl, 17, 0, s, d)
-    ip = ip[:10] + struct.pack("!H", _checksum(ip)) + ip[12:]
+    ip = ip[:10] + struct.pack("!H", checksum(ip)) + ip[12:]
     return ip + udp
 
 

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import socket
 import struct
-import sys
-from array import array
 from functools import lru_cache
+
+from udpscope.checksum import fold, internet_checksum, ones_sum
 
 __all__ = ["ip_udp_header", "ipv4_checksum"]
 
@@ -24,28 +24,11 @@ _V4 = struct.Struct("!BBHHHBBH4s4sHHHH")  # IPv4 header (20) + UDP header (8)
 _V6 = struct.Struct("!IHBB16s16sHHHH")  # IPv6 header (40) + UDP header (8)
 _PROTO_UDP = 17
 _DEFAULT_TTL = 64
-_BIG = sys.byteorder == "big"
-
-
-def _fold(total: int) -> int:
-    while total >> 16:
-        total = (total & 0xFFFF) + (total >> 16)
-    return total
-
-
-def _sum16(data: bytes) -> int:
-    """Ones'-complement sum of 16-bit big-endian words (array.sum in C, not a Python loop)."""
-    if len(data) % 2:
-        data += b"\0"
-    words = array("H", data)
-    if not _BIG:
-        words.byteswap()
-    return sum(words)
 
 
 def ipv4_checksum(header: bytes) -> int:
     """The IPv4 header checksum of ``header`` (with its checksum field zero)."""
-    return ~_fold(_sum16(header)) & 0xFFFF
+    return internet_checksum(header)
 
 
 def _packed(address: str, family: int) -> bytes:
@@ -61,7 +44,7 @@ def _v4_fixed(src: str, dst: str) -> tuple[bytes, bytes]:
 @lru_cache(maxsize=4096)
 def _v6_fixed(src: str, dst: str) -> tuple[bytes, bytes, int]:
     s, d = _packed(src, socket.AF_INET6), _packed(dst, socket.AF_INET6)
-    pseudo = _sum16(s + d) + _PROTO_UDP
+    pseudo = ones_sum(s + d) + _PROTO_UDP
     return s, d, pseudo
 
 
@@ -97,7 +80,7 @@ def ip_udp_header(src: str, sport: int, dst: str, dport: int, payload: bytes,
     except OSError:
         raise ValueError(f"not an IPv6 address: {src} or {dst}") from None
     length = 8 + size
-    partial = pseudo + length + sport + dport + length + _sum16(payload)
-    check = ~_fold(partial) & 0xFFFF or 0xFFFF  # 0 means "no checksum"; IPv6 sends all ones
+    partial = pseudo + length + sport + dport + length + ones_sum(payload)
+    check = ~fold(partial) & 0xFFFF or 0xFFFF  # 0 means "no checksum"; IPv6 sends all ones
     return _V6.pack(0x60000000, length, _PROTO_UDP, hops, s, d, sport, dport, length, check)
 

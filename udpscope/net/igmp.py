@@ -19,6 +19,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
+from udpscope.checksum import fold, ones_sum
+
 Family = Literal["IPv4", "IPv6"]
 
 IGMP_QUERY = 0x11
@@ -104,12 +106,7 @@ def decode_code16(code: int) -> int:
 
 def checksum_ok(data: bytes) -> bool:
     """Whether the Internet checksum over `data` (checksum field included) verifies."""
-    if len(data) % 2:
-        data += b"\0"
-    total = sum(struct.unpack(f"!{len(data) // 2}H", data))
-    while total >> 16:
-        total = (total & 0xFFFF) + (total >> 16)
-    return total == 0xFFFF
+    return fold(ones_sum(data)) == 0xFFFF
 
 
 def _v4(raw: bytes) -> str:
