@@ -27,7 +27,7 @@ import time
 from collections.abc import Callable
 
 from udpscope.benchkit import LOOPBACK
-from udpscope.benchkit.cmsg import Batch, function
+from udpscope.benchkit.mmsg import Batch, function
 from udpscope.benchkit.payloads import KINDS, Payloads
 
 SOL_UDP = 17

@@ -23,7 +23,7 @@ import sys
 import time
 
 from udpscope.benchkit import LOOPBACK
-from udpscope.benchkit.cmsg import MSG_WAITFORONE, Batch, function
+from udpscope.benchkit.mmsg import MSG_WAITFORONE, Batch, function
 
 SLOTS = 64
 SLOT = 65536
