@@ -11,6 +11,7 @@ bar goes and the socket list gets shorter.
 
 from __future__ import annotations
 
+import asyncio
 from datetime import tzinfo
 from typing import TYPE_CHECKING
 
@@ -278,28 +279,56 @@ class MainScreen(Screen[None]):
 
     # ---- panes ---------------------------------------------------------------------------------
 
-    def _show_side(self, shown: bool) -> None:
+    def _show_side(self, shown: bool) -> bool:
+        """Show or hide the side pane; True if that changed what is laid out."""
+        changed = self.has_class("-side-shown") != shown
         self.set_class(shown, "-side-shown")
+        return changed
+
+    def _laid_out(self) -> asyncio.Future[None]:
+        """Done once the screen has been refreshed (and so laid out) after this call."""
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+        def refreshed() -> None:
+            if not done.done():
+                done.set_result(None)
+
+        self.call_after_refresh(refreshed)
+        return done
 
     def focus_pane(self, pane: str) -> None:
-        """Show ``pane`` ("sockets", "options", "compose", "log") and focus it, synchronously."""
+        """Show ``pane`` ("sockets", "options", "compose", "log") and focus it, synchronously.
+
+        Keys read after a pane key that shows something new wait until it is laid out: Tab
+        moves the focus by the widgets' laid-out positions, stale for a pane just shown (a
+        burst typed right after "3" once tabbed past the payload field).
+        """
         tabs = self.query_one("#side", TabbedContent)
+        app = app_of(self)
         if pane == "sockets":
             self.set_focus(self.query_one(SocketList))
         elif pane == "options":
-            self._show_side(True)
+            relayout = self._show_side(True) or tabs.active != "options-tab"
             tabs.active = "options-tab"
             self._show_options(focus=True)
+            if relayout:
+                app.hold_keys_until(self._laid_out())
         elif pane == "compose":
-            self._show_side(True)
+            relayout = self._show_side(True) or tabs.active != "compose-tab"
             tabs.active = "compose-tab"
             if self._composer is not None and self._composer.is_mounted:
                 self.set_focus(self.query_one("#dest-host", Input))
-            else:  # keys typed after "3" wait for the composer
-                app_of(self).hold_keys_until(
-                    self._build_composer(), lambda: self.set_focus(self.query_one("#dest-host", Input)))
+                if relayout:
+                    app.hold_keys_until(self._laid_out())
+            else:  # keys typed after "3" wait for the composer, mounted and laid out
+                async def built() -> None:
+                    await self._build_composer()
+                    await self._laid_out()
+
+                app.hold_keys_until(built(), lambda: self.set_focus(self.query_one("#dest-host", Input)))
         elif pane == "log":
-            self._show_side(False)
+            if self._show_side(False):
+                app.hold_keys_until(self._laid_out())
             self.set_focus(self.message_log)
 
     def _show_options(self, focus: bool) -> None:

@@ -35,10 +35,6 @@ PLACEHOLDERS = {
     "base64": "base64, e.g. aGkK",
     "file": "path of a regular file",
 }
-# The composer's focusable widgets in Tab order (Textual orders focus by the widgets' laid-out
-# positions, which are stale for a pane just shown).
-FOCUS_ORDER = ("dest-host", "dest-port", "payload-kind", "payload", "saved", "count", "rate",
-               "probe", "send", "stop")
 # Which message line answers for which field.
 FIELD_MESSAGES = {
     "dest-host": "#dest-error",
@@ -58,10 +54,6 @@ class ComposePane(VerticalScroll):
         Binding("ctrl+o", "payloads", "Saved", id="compose-payloads", priority=True),
         # Enter in any of the composer's text fields sends, at once (before the next key).
         Binding("enter", "send_from_field", "Send", show=False, priority=True),
-        # Tab order by the fields' order, not by where they were last laid out: keys typed in
-        # one burst right after "3" shows the pane arrive before its first layout.
-        Binding("tab", "focus_step(1)", show=False, priority=True),
-        Binding("shift+tab", "focus_step(-1)", show=False, priority=True),
     ]
 
     DEFAULT_CSS = """
@@ -200,21 +192,6 @@ class ComposePane(VerticalScroll):
         if self.job is not None:
             self.job.cancel()
             self.update_result()
-
-    def action_focus_step(self, step: int) -> None:
-        """Move the focus to the next (`step` 1) or previous (-1) field of the composer; past
-        its first or last field, Tab moves on as it does elsewhere."""
-        focused = self.screen.focused
-        if focused is None or focused.id not in FOCUS_ORDER or self not in focused.ancestors:
-            raise SkipAction()
-        index = FOCUS_ORDER.index(focused.id) + step
-        while 0 <= index < len(FOCUS_ORDER):
-            widget = self.query_one(f"#{FOCUS_ORDER[index]}")
-            if widget.focusable:
-                self.screen.set_focus(widget)
-                return
-            index += step
-        raise SkipAction()
 
     def action_send_from_field(self) -> None:
         # Enter on a field or on a button acts now (a Button's press is a message, which keys
