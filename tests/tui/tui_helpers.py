@@ -147,8 +147,11 @@ def field_message(app: UdpscopeApp, selector: str) -> str:
 
 
 def no_blink(app: UdpscopeApp) -> None:
-    for inp in app.screen.query(Input):
-        inp.cursor_blink = False
+    """Stop every input's cursor blinking, on the screens beneath a dialog too (they are in the
+    picture, and a blink phase caught mid-way made the saved-payload snapshot differ per run)."""
+    for screen in app.screen_stack:
+        for inp in screen.query(Input):
+            inp.cursor_blink = False
 
 
 def log_of(app: UdpscopeApp) -> MessageLog:
