@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     from udpscope.tui.widgets.options import OptionsPane
 
 NARROW = 110  # below this many columns the side pane and the log take turns
+TALL = 30  # from this many rows: the title bar and a taller socket list
 COMPOSER_DELAY = 0.15  # seconds after mount before the composer is built
 
 
@@ -60,8 +61,11 @@ class StatusLine(Static):
 class MainScreen(Screen[None]):
     """Sockets, composer/options and the live log."""
 
+    # The log has the focus from the start: named here, Textual focuses it once (focusing it in
+    # on_mount moved the focus a second time, from the socket list, restyling both).
+    AUTO_FOCUS = "#log"
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (NARROW, "-wide")]
-    VERTICAL_BREAKPOINTS = [(0, "-short"), (30, "-tall")]
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (TALL, "-tall")]
 
     BINDINGS = [
         Binding("n", "app.new_socket", "New", id="socket-new"),
@@ -89,6 +93,11 @@ class MainScreen(Screen[None]):
         self.message_log = MessageLog(capture, tz=tz, id="log")
 
     def compose(self) -> ComposeResult:
+        # The size classes Textual sets from the breakpoints on the first resize, set here from
+        # the size already known: set after the screen was styled, they restyled all of it again.
+        width, height = self.app.size
+        self.add_class("-wide" if width >= NARROW else "-narrow",
+                       "-tall" if height >= TALL else "-short")
         yield Header()
         sockets = SocketList(self.capture, id="sockets")
         sockets.border_title = "1 Sockets"
@@ -123,7 +132,6 @@ class MainScreen(Screen[None]):
         self.watch(log, "columns", self._update_header)
         self.watch(self.query_one("#filter", Input), "value", self._filter_changed, init=False)
         self.update_status()
-        self.set_focus(log)
         # Not in the refresh that draws the first frame, nor right after it: the main thread
         # busy mounting it held up the terminal writer, and the first frame appeared 0.1 s
         # later. Keys that want the composer before then build it at once (focus_pane).
@@ -227,6 +235,15 @@ class MainScreen(Screen[None]):
     def on_resize(self, event: Resize) -> None:
         # The status line fits its parts to its width, known after this layout.
         self.call_after_refresh(self.update_status)
+        self.call_after_refresh(self._repaint_all)
+
+    def _repaint_all(self) -> None:
+        # Textual lays out the first screen inside its start-up batch and drops that frame; the
+        # next are partial updates, so the live log and the side pane (unchanged since) appeared
+        # only with a later full layout, ~30 ms on. Repainting every part here puts them in the
+        # first frame that reaches the terminal. (Screen.refresh() itself waits for a layout.)
+        for child in self.children:
+            child.refresh()
 
     @on(StatusLine.Clicked)
     def _status_clicked(self) -> None:

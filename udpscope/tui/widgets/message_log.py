@@ -137,7 +137,9 @@ class MessageLog(ScrollView, can_focus=True):
         id: str | None = None,  # noqa: A002 - Textual's name
         classes: str | None = None,
     ) -> None:
-        super().__init__(name=name, id=id, classes=classes)
+        # Born following, with the class that says so: set later, it restyled the log once more
+        # before the first frame.
+        super().__init__(name=name, id=id, classes=f"-following {classes or ''}".strip())
         self.capture = capture
         self.tz = tz
         self.rows = Ring(capture.ring_size, capture.ring_bytes)  # bounded as the capture ring
