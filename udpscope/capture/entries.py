@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from udpscope import dgram
-from udpscope.dgram.membership import Membership
 
 if TYPE_CHECKING:
     from udpscope.capture.streams import SocketStreams
+    from udpscope.dgram.membership import Membership
 
 __all__ = ["RATE_HISTORY", "SocketEntry"]
 

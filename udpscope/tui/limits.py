@@ -29,11 +29,17 @@ __all__ = [
     "fit_address_space",
     "fit_ring_budget",
     "preload_later_modules",
+    "settle_collector",
 ]
 
 RESERVED_FDS = 8
-# Imported on first use by a screen, a dialog, the palette or Textual's own error report.
+# Allocations (net) between young collections: Python's default is 700; under a flood that
+# was ~80 collections a second, and each one's survivors moved on to the older generations.
+YOUNG_COLLECTION_EVERY = 10_000
+# Imported on first use by a screen, a dialog, the palette or Textual's own error report; the
+# engine by the first socket (or key: the drain budget) unless a socket was opened at start.
 LATER_MODULES = (
+    "udpscope.dgram.socket",
     "udpscope.tui.widgets.compose",
     "udpscope.tui.widgets.options",
     "udpscope.tui.screens.stats",
