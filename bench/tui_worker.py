@@ -69,11 +69,12 @@ async def _until(cond: Callable[[], bool], timeout: float, step: float = 0.005) 
 
 async def run(host: str, rcvbuf: int, idle_s: float, max_s: float) -> dict[str, Any]:
     rss_before = rss_bytes()
+    # The app before Textual, as `udpscope` loads it: udpscope.tui sets Textual's frame rate,
+    # which Textual reads once, when it is first imported.
+    from udpscope.tui.app import UdpscopeApp  # noqa: I001
     from textual import events
     from textual.geometry import Region
     from textual.widgets import Static
-
-    from udpscope.tui.app import UdpscopeApp
     from udpscope.tui.screens.help import HelpScreen
     from udpscope.tui.screens.main import MainScreen
     from udpscope.tui.widgets.message_log import MessageLog
