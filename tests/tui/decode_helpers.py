@@ -63,8 +63,7 @@ async def open_detail(pilot: Pilot, payload: bytes) -> None:
     log = log_of(app)
     await wait_for(lambda: any(r.payload == payload for r in log.rows), what="row", pilot=pilot)
     app.screen.set_focus(log)
-    log.cursor = next(i for i, r in enumerate(log.rows) if r.payload == payload)
-    log.following = False
+    log.select(next(i for i, r in enumerate(log.rows) if r.payload == payload))
     await pilot.press("enter")
     await wait_for(lambda: isinstance(app.screen, PacketDetail), what="detail", pilot=pilot)
     await pilot.pause()

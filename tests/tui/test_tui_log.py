@@ -288,3 +288,47 @@ async def test_the_selected_row_is_visible_in_every_theme_and_dimmer_when_blurre
         await pilot.pause()
         blurred = backgrounds(y)
         assert len(blurred) == 1 and blurred != focused and blurred.isdisjoint(backgrounds(y + 1))
+
+
+class _Counted:
+    """Counts the rows the log draws (render_line calls), from a given moment."""
+
+    def __init__(self, log: MessageLog) -> None:
+        self.calls: list[int] = []
+        draw = log.render_line
+
+        def counted(y: int):  # type: ignore[no-untyped-def]
+            self.calls.append(y)
+            return draw(y)
+
+        log.render_line = counted  # type: ignore[method-assign]
+
+
+async def test_a_cursor_step_redraws_two_rows_and_a_pause_none() -> None:
+    # Under a flood the frame after a key waited for the whole log to be drawn again: a step of
+    # the cursor changes two rows, pausing (a status-line matter) changes none.
+    app = make_app(binds=[("127.0.0.1", 0)])
+    async with app.run_test(size=(130, 36)) as pilot:
+        port = await _started(pilot, app)
+        log = log_of(app)
+        _send(port, [f"row {i}".encode() for i in range(100)])
+        await wait_for(lambda: len(log.rows) == 101, what="100 rows", pilot=pilot)
+        log.focus()
+        await pilot.press("up")  # selects the newest row
+        await wait_for(lambda: log.cursor == 100, what="the last row selected", pilot=pilot)
+        await pilot.pause()
+        counted = _Counted(log)
+        await pilot.press("up")
+        await wait_for(lambda: log.cursor == 99, what="the row above selected", pilot=pilot)
+        await wait_for(lambda: len(counted.calls) >= 2, what="the two rows drawn", pilot=pilot)
+        await pilot.pause()
+        top = int(log.scroll_y)
+        assert sorted(counted.calls) == [99 - top, 100 - top]
+        counted.calls.clear()
+        await pilot.press("space")
+        await wait_for(lambda: log.paused and "paused" in status(app), what="paused", pilot=pilot)
+        await pilot.pause()
+        assert counted.calls == []
+        await pilot.press("space")
+        await wait_for(lambda: not log.paused and "paused" not in status(app), what="resumed",
+                       pilot=pilot)

@@ -116,7 +116,7 @@ def test_detail_view(snap_compare, size: tuple[int, int]) -> None:  # type: igno
         log = log_of(pilot.app)
         pilot.app.screen.set_focus(log)
         index = next(i for i, r in enumerate(log.rows) if r.kind == "rx" and r.payload == PAYLOADS[1])
-        log.cursor = index
+        log.select(index)
         await pilot.press("enter")
         await wait_for(lambda: isinstance(pilot.app.screen, PacketDetail),
                        what="detail", pilot=pilot)

@@ -127,7 +127,7 @@ class MainScreen(Screen[None]):
         log = self.message_log
         # The status line follows the log's state in the same call that changes it, so the frame
         # that shows the change shows the status too.
-        for name in ("paused", "following", "new_count", "empty_reason"):
+        for name in ("paused", "following", "new_count"):
             self.watch(log, name, self.update_status, init=False)
         self.watch(log, "columns", self._update_header)
         self.watch(self.query_one("#filter", Input), "value", self._filter_changed, init=False)

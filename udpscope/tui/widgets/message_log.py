@@ -30,7 +30,7 @@ from textual.cache import LRUCache
 from textual.events import Click, Resize
 from textual.geometry import Region, Size
 from textual.message import Message
-from textual.reactive import reactive
+from textual.reactive import reactive, var
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
@@ -115,9 +115,11 @@ class MessageLog(ScrollView, can_focus=True):
         Binding("end", "bottom", "Last row and follow", show=False, id="log-end"),
     ]
 
-    following: reactive[bool] = reactive(True)
-    paused: reactive[bool] = reactive(False)
-    new_count: reactive[int] = reactive(0)
+    # State the rows are not drawn from (the status line shows it): changing it repaints
+    # nothing here, so a pause under a flood redraws one status line, not every row.
+    following: var[bool] = var(True)
+    paused: var[bool] = var(False)
+    new_count: var[int] = var(0)
     filter_text: reactive[str] = reactive("")
     columns: reactive[LogColumns] = reactive(LogColumns, always_update=False)
 
@@ -137,9 +139,7 @@ class MessageLog(ScrollView, can_focus=True):
         id: str | None = None,  # noqa: A002 - Textual's name
         classes: str | None = None,
     ) -> None:
-        # Born following, with the class that says so: set later, it restyled the log once more
-        # before the first frame.
-        super().__init__(name=name, id=id, classes=f"-following {classes or ''}".strip())
+        super().__init__(name=name, id=id, classes=classes)
         self.capture = capture
         self.tz = tz
         self.rows = Ring(capture.ring_size, capture.ring_bytes)  # bounded as the capture ring
@@ -293,6 +293,12 @@ class MessageLog(ScrollView, can_focus=True):
         i = bisect.bisect_left(range(n), record.seq, key=rows.seq_at)
         return i if i < n and rows.seq_at(i) == record.seq else None
 
+    def select(self, index: int) -> Record:
+        """Select row ``index``, in view, and stop following (as picking a row by key does)."""
+        self._move_cursor(index)
+        self.following = False
+        return self.rows[index]
+
     def step(self, record: Record, delta: int) -> Record | None:
         """The row ``delta`` rows from ``record``, selected (the detail view's prev / next)."""
         index = self.index_of(record)
@@ -301,9 +307,7 @@ class MessageLog(ScrollView, can_focus=True):
         target = index + delta
         if not 0 <= target < len(self.rows):
             return None
-        self._move_cursor(target)
-        self.following = False
-        return self.rows[target]
+        return self.select(target)
 
     # ---- scrolling / follow ----------------------------------------------------------------
 
@@ -324,12 +328,10 @@ class MessageLog(ScrollView, can_focus=True):
             self.following = True
 
     def watch_following(self, value: bool) -> None:
-        self.set_class(value, "-following")
         if value:
             self.new_count = 0
 
     def watch_paused(self, value: bool) -> None:
-        self.set_class(value, "-paused")
         if not value:
             self.pull()
 
@@ -401,6 +403,7 @@ class MessageLog(ScrollView, can_focus=True):
             self.post_message(self.RecordSelected(record))
 
     def _move_cursor(self, index: int) -> None:
+        old = self.cursor
         self.cursor = index
         height = self.scrollable_content_region.height
         top = int(self.scroll_y)
@@ -408,6 +411,12 @@ class MessageLog(ScrollView, can_focus=True):
             self.scroll_to(y=index, animate=False, immediate=True, force=True)
         elif index >= top + height:
             self.scroll_to(y=index - height + 1, animate=False, immediate=True, force=True)
+        elif old is not None and top <= old < top + height:
+            # Nothing scrolled: only the row left and the row reached change. Under a flood a
+            # whole-log repaint per key press took most of the time to its frame.
+            width = self.scrollable_content_region.width
+            self.refresh(Region(0, old - top, width, 1), Region(0, index - top, width, 1))
+            return
         self.refresh()
 
     def on_click(self, event: Click) -> None:
@@ -437,8 +446,8 @@ class MessageLog(ScrollView, can_focus=True):
         self._styles_dirty = True
 
     def _check_styles(self) -> None:
-        """Drop cached rows only if a style they use really changed. Classes such as -paused and
-        -following change none, and clearing on every style update redrew all rows per pause."""
+        """Drop cached rows only if a style they use really changed (a focus change changes
+        the cursor's only; clearing on every style update redrew all rows)."""
         self._styles_dirty = False
         key = (self.rich_style, *(self.get_component_rich_style(name)
                                   for name in sorted(self.COMPONENT_CLASSES)))
