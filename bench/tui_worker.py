@@ -89,7 +89,7 @@ async def run(host: str, rcvbuf: int, idle_s: float, max_s: float) -> dict[str, 
 
     perf = time.perf_counter
     t_construct = perf()
-    app = UdpscopeApp(binds=[(host, 0)], udp6=":" in host)
+    app = UdpscopeApp(binds=[(host, 0)], udp6=":" in host, own_process=True)  # as run_app
     frames = Frames(app, visible)
     result: dict[str, Any] = {"rss_before": rss_before, "rss_imported": rss_imported}
     latencies: list[float] = []

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
+import threading
 import time
 from collections.abc import Callable, Iterable
 from datetime import tzinfo
@@ -37,6 +38,7 @@ from udpscope.tui.limits import (
     fit_address_space,
     fit_ring_budget,
     preload_later_modules,
+    settle_collector,
 )
 from udpscope.tui.screens.main import MainScreen
 from udpscope.tui.startup import open_startup_sockets
@@ -101,6 +103,7 @@ class UdpscopeApp(OrderedKeysApp[int]):
         ring_bytes: int = DEFAULT_RING_BYTES,
         theme_dirs: list[Path] | None = None,
         handle_signals: bool = False,
+        own_process: bool = False,
         limits_note: str | None = None,
         workspace: Workspace | None = None,
         notice: str | None = None,
@@ -133,6 +136,9 @@ class UdpscopeApp(OrderedKeysApp[int]):
         self.startup_joins = list(joins)
         self.udp6 = udp6
         self.handle_signals = handle_signals
+        # The app is the process (the CLI): it may tune the garbage collector for itself.
+        self.own_process = own_process
+        self.preload_thread: threading.Thread | None = None  # started once the screen is up
         # Where pane 6 reads the host from (None: the live host); tests pass a made-up one.
         self.multicast_sources = multicast_sources
         self.everywhere: EverywhereSession | None = None  # a running join everywhere
@@ -203,7 +209,7 @@ class UdpscopeApp(OrderedKeysApp[int]):
         # Once the first frame is out: what later screens import, while files can still be
         # opened. (Right after the refresh it held up the writing of that very frame.) Stream
         # health (numpy, the decoders) starts once they are loaded, off the start-up path.
-        self.set_timer(PRELOAD_DELAY, lambda: preload_later_modules(self._preloaded))
+        self.set_timer(PRELOAD_DELAY, self._start_preload)
         if self.handle_signals:
             self._catch_signals()
         open_startup_sockets(self)
@@ -211,11 +217,16 @@ class UdpscopeApp(OrderedKeysApp[int]):
         if self.selected_socket is None and self.capture.sockets:
             self.selected_socket = next(iter(self.capture.sockets))
 
+    def _start_preload(self) -> None:
+        self.preload_thread = preload_later_modules(self._preloaded)
+
     def _preloaded(self) -> None:
         """Called in the preload thread once it is done: start following streams."""
         # The app may be gone by then (a short session): nothing left to start.
         with contextlib.suppress(Exception):
             self.call_from_thread(self.capture.track_streams)
+        if self.own_process:
+            settle_collector()
 
     def _startup_workspace(self) -> None:
         if self.startup_workspace is None:
@@ -562,6 +573,6 @@ def run_app(
     ring_bytes, limits_note = fit_ring_budget(ring_bytes)
     app = UdpscopeApp(binds, joins, udp6, theme, ring_size=ring_size, ring_bytes=ring_bytes,
                       capture=capture, workspace=workspace, notice=notice, title=title,
-                      handle_signals=True, limits_note=limits_note)
+                      handle_signals=True, own_process=True, limits_note=limits_note)
     result = app.run()
     return int(result or 0)

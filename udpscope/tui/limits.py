@@ -12,10 +12,16 @@ space each) and 8 MiB thread stacks took most of the room before any datagram ar
 made small when such a limit is set, before the app starts its threads, and OpenBLAS (loaded
 with numpy for stream health) is held to one thread, whose buffer it could otherwise fail to
 get and abort the process.
+
+Under a flood the garbage collector's full collections walked every object the app had loaded
+(modules, widgets: hundreds of thousands) about once a second, holding the event loop 40-70 ms
+each time -- the slowest key presses. Once everything is loaded those objects are frozen (the
+collector skips them; reference counting still frees them) and young collections run less often.
 """
 
 from __future__ import annotations
 
+import gc
 import importlib
 import os
 import threading
@@ -97,6 +103,14 @@ def preload_later_modules(then: Callable[[], object] | None = None) -> threading
     thread = threading.Thread(target=load, name="udpscope-preload", daemon=True)
     thread.start()
     return thread
+
+
+def settle_collector() -> None:
+    """Freeze what is alive now (loaded for good) and collect the young generation less often.
+    For a process that is the app (the CLI), once its modules are loaded."""
+    gc.freeze()  # no collection first: it would hold the app as long as the ones avoided
+    _young, middle, old = gc.get_threshold()
+    gc.set_threshold(YOUNG_COLLECTION_EVERY, middle, old)
 
 
 def fd_room() -> tuple[int, int] | None:
