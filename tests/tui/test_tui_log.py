@@ -24,6 +24,15 @@ def _send(port: int, payloads) -> None:  # type: ignore[no-untyped-def]
             s.sendto(p, ("127.0.0.1", port))
 
 
+async def _hundred_rows(pilot, app) -> tuple[MessageLog, int]:  # type: ignore[no-untyped-def]
+    """The bound socket's port, once the log shows its event and rows "row 0" .. "row 99"."""
+    port = await _started(pilot, app)
+    log = log_of(app)
+    _send(port, [f"row {i}".encode() for i in range(100)])
+    await wait_for(lambda: len(log.rows) == 101, what="100 rows", pilot=pilot)
+    return log, port
+
+
 def status(app) -> str:  # type: ignore[no-untyped-def]
     return str(app.screen.query_one("#log-status", Static).render())
 
@@ -31,10 +40,7 @@ def status(app) -> str:  # type: ignore[no-untyped-def]
 async def test_follow_turns_off_on_scroll_up_and_counts_new_rows() -> None:
     app = make_app(binds=[("127.0.0.1", 0)])
     async with app.run_test(size=(130, 36)) as pilot:
-        port = await _started(pilot, app)
-        log = log_of(app)
-        _send(port, [f"row {i}".encode() for i in range(100)])
-        await wait_for(lambda: len(log.rows) == 101, what="100 rows", pilot=pilot)
+        log, port = await _hundred_rows(pilot, app)
         assert log.following and log.scroll_y == log.max_scroll_y
         assert "row 99" in rendered_log_lines(app)[-1]
         log.focus()
@@ -309,10 +315,7 @@ async def test_a_cursor_step_redraws_two_rows_and_a_pause_none() -> None:
     # the cursor changes two rows, pausing (a status-line matter) changes none.
     app = make_app(binds=[("127.0.0.1", 0)])
     async with app.run_test(size=(130, 36)) as pilot:
-        port = await _started(pilot, app)
-        log = log_of(app)
-        _send(port, [f"row {i}".encode() for i in range(100)])
-        await wait_for(lambda: len(log.rows) == 101, what="100 rows", pilot=pilot)
+        log, _port = await _hundred_rows(pilot, app)
         log.focus()
         await pilot.press("up")  # selects the newest row
         await wait_for(lambda: log.cursor == 100, what="the last row selected", pilot=pilot)

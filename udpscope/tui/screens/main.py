@@ -132,6 +132,7 @@ class MainScreen(Screen[None]):
         self.watch(log, "columns", self._update_header)
         self.watch(self.query_one("#filter", Input), "value", self._filter_changed, init=False)
         self.update_status()
+        self.call_after_refresh(self._repaint_all)
         # Not in the refresh that draws the first frame, nor right after it: the main thread
         # busy mounting it held up the terminal writer, and the first frame appeared 0.1 s
         # later. Keys that want the composer before then build it at once (focus_pane).
@@ -235,13 +236,13 @@ class MainScreen(Screen[None]):
     def on_resize(self, event: Resize) -> None:
         # The status line fits its parts to its width, known after this layout.
         self.call_after_refresh(self.update_status)
-        self.call_after_refresh(self._repaint_all)
 
     def _repaint_all(self) -> None:
-        # Textual lays out the first screen inside its start-up batch and drops that frame; the
-        # next are partial updates, so the live log and the side pane (unchanged since) appeared
-        # only with a later full layout, ~30 ms on. Repainting every part here puts them in the
-        # first frame that reaches the terminal. (Screen.refresh() itself waits for a layout.)
+        # After the first layout. Textual lays out the first screen inside its start-up batch and
+        # drops that frame; the next are partial updates, so the live log and the side pane
+        # (unchanged since) appeared only with a later full layout, ~30 ms on. Repainting every
+        # part puts them in the first frame that reaches the terminal. (Screen.refresh() itself
+        # waits for a layout.)
         for child in self.children:
             child.refresh()
 
@@ -302,6 +303,13 @@ class MainScreen(Screen[None]):
         self.set_class(shown, "-side-shown")
         return changed
 
+    def _show_tab(self, tab: str) -> bool:
+        """Show the side pane on ``tab``; True if that changed what is laid out."""
+        tabs = self.query_one("#side", TabbedContent)
+        changed = self._show_side(True) or tabs.active != tab
+        tabs.active = tab
+        return changed
+
     def _laid_out(self) -> asyncio.Future[None]:
         """Done once the screen has been refreshed (and so laid out) after this call."""
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
@@ -320,19 +328,16 @@ class MainScreen(Screen[None]):
         moves the focus by the widgets' laid-out positions, stale for a pane just shown (a
         burst typed right after "3" once tabbed past the payload field).
         """
-        tabs = self.query_one("#side", TabbedContent)
         app = app_of(self)
         if pane == "sockets":
             self.set_focus(self.query_one(SocketList))
         elif pane == "options":
-            relayout = self._show_side(True) or tabs.active != "options-tab"
-            tabs.active = "options-tab"
+            relayout = self._show_tab("options-tab")
             self._show_options(focus=True)
             if relayout:
                 app.hold_keys_until(self._laid_out())
         elif pane == "compose":
-            relayout = self._show_side(True) or tabs.active != "compose-tab"
-            tabs.active = "compose-tab"
+            relayout = self._show_tab("compose-tab")
             if self._composer is not None and self._composer.is_mounted:
                 self.set_focus(self.query_one("#dest-host", Input))
                 if relayout:
