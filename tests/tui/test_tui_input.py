@@ -8,12 +8,14 @@ overtake typed text (to=127.0.0.15555, an empty hex datagram).
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 from textual.widgets import Input, Select
 
 from tests.tui.tui_helpers import burst, make_app, receive, udp_receiver
 from tests.waiting import wait_for
+from udpscope.tui.screens import main as main_screen
 from udpscope.tui.screens.dialogs import NewSocketDialog
 
 
@@ -169,3 +171,26 @@ async def test_a_filter_edit_applies_before_the_next_key() -> None:
         await wait_for(lambda: isinstance(app.screen, PacketDetail),
                        what="detail opened", pilot=pilot)
         assert app.screen.record.event == "listening"
+
+
+async def test_keys_after_a_pane_key_wait_until_that_pane_has_its_place_in_the_layout(
+        monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The wait behind a pane key ends when the pane is laid out, not at the next refresh: the
+    screen can refresh before the change that shows the pane reaches its layout."""
+    monkeypatch.setattr(main_screen, "LAYOUT_WAIT", 60.0)
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = app.screen
+        log = screen.message_log
+        log.display = False
+        await wait_for(lambda: not log.region, what="log hidden", pilot=pilot)
+        laid_out = screen._laid_out(log)
+        for _ in range(5):  # laid out five times over, the log still hidden
+            refreshed = asyncio.get_running_loop().create_future()
+            screen.call_after_refresh(lambda f=refreshed: f.done() or f.set_result(None))
+            screen.refresh(layout=True)
+            await wait_for(refreshed, what="a refresh")
+        assert not laid_out.done()
+        log.display = True
+        await wait_for(laid_out, what="laid out once shown")
+        assert log.region

@@ -11,6 +11,7 @@ from __future__ import annotations
 import pytest
 from test_tui_querier import table_lines, with_joins
 from textual.pilot import Pilot
+from textual.widget import Widget
 
 from tests.tui.mc_fakes import CAP_REASON, DROPS_IGMP, FakeHost, blind_views, joined
 from tests.tui.tui_helpers import make_app, no_blink, type_into, wait_for
@@ -22,6 +23,20 @@ SIZES = [(80, 24), (140, 40)]
 def _host(**kwargs) -> FakeHost:  # type: ignore[no-untyped-def]
     return FakeHost(memberships=[joined("239.1.2.3", "eth1"), joined("239.4.4.4", "eth0")],
                     **kwargs)
+
+
+async def _scroll_to_top(pilot: Pilot, selector: str) -> None:
+    """Scroll the pane so ``selector`` is at its top (or as far as the pane goes), and wait for
+    it. Call it once what was just shown is laid out: a widget's new height reaches the screen's
+    layout on that widget's own idle, and a scroll computed before it stops short."""
+    widget = pilot.app.screen.query_one(selector)
+    view = next(a for a in widget.ancestors
+                if isinstance(a, Widget) and a.styles.overflow_y in ("auto", "scroll"))
+    widget.scroll_visible(animate=False, top=True)
+    await wait_for(lambda: widget.region.y == view.content_region.y
+                   or view.scroll_y == view.max_scroll_y,
+                   what=f"{selector} scrolled to the top", pilot=pilot)
+    await pilot.pause()
 
 
 async def _pane_6(pilot: Pilot) -> None:
@@ -41,8 +56,7 @@ def test_querier_view(snap_compare, size: tuple[int, int]) -> None:  # type: ign
 
     async def before(pilot: Pilot) -> None:
         await _pane_6(pilot)
-        pilot.app.screen.query_one("#querier-panel").scroll_visible(animate=False, top=True)
-        await pilot.pause()
+        await _scroll_to_top(pilot, "#querier-panel")
 
     app = make_app(multicast_sources=_host().sources())
     assert snap_compare(app, terminal_size=size, run_before=before)
@@ -53,8 +67,7 @@ def test_querier_view_cannot_observe(snap_compare) -> None:  # type: ignore[no-u
 
     async def before(pilot: Pilot) -> None:
         await _pane_6(pilot)
-        pilot.app.screen.query_one("#querier-panel").scroll_visible(animate=False, top=True)
-        await pilot.pause()
+        await _scroll_to_top(pilot, "#querier-panel")
 
     host = _host(observer_views=blind_views(), observer_state="unobservable",
                  observer_reason=CAP_REASON)
@@ -73,9 +86,9 @@ def test_findings(snap_compare, size: tuple[int, int]) -> None:  # type: ignore[
         await type_into(pilot, "#check-group", "239.1.2.3")
         await pilot.press("enter")
         findings = app.screen.query_one(FindingsList)
-        await wait_for(lambda: findings.findings, what="findings", pilot=pilot)
-        app.screen.query_one("#check-group").scroll_visible(animate=False, top=True)
-        await pilot.pause()
+        await wait_for(lambda: findings.findings and findings.region.height > len(findings.findings),
+                       what="findings laid out", pilot=pilot)
+        await _scroll_to_top(pilot, "#check-group")
         no_blink(app)
 
     host = _host(ruleset_text=DROPS_IGMP.replace("eth0", "eth1"))

@@ -12,6 +12,7 @@ bar goes and the socket list gets shorter.
 from __future__ import annotations
 
 import asyncio
+import time
 from datetime import tzinfo
 from typing import TYPE_CHECKING
 
@@ -37,7 +38,7 @@ from udpscope.tui.widgets.socket_list import SocketList
 from udpscope.tui.workbench import app_of
 
 if TYPE_CHECKING:
-    from textual.widget import AwaitMount
+    from textual.widget import AwaitMount, Widget
 
     from udpscope.tui.widgets.compose import ComposePane
     from udpscope.tui.widgets.options import OptionsPane
@@ -45,6 +46,8 @@ if TYPE_CHECKING:
 NARROW = 110  # below this many columns the side pane and the log take turns
 TALL = 30  # from this many rows: the title bar and a taller socket list
 COMPOSER_DELAY = 0.15  # seconds after mount before the composer is built
+LAYOUT_WAIT = 1.0  # seconds to wait, at most, for a pane just shown to be laid out
+LAYOUT_POLL = 0.004  # seconds between looks while it is not
 
 
 class StatusLine(Static):
@@ -310,15 +313,26 @@ class MainScreen(Screen[None]):
         tabs.active = tab
         return changed
 
-    def _laid_out(self) -> asyncio.Future[None]:
-        """Done once the screen has been refreshed (and so laid out) after this call."""
+    def _laid_out(self, shown: Widget) -> asyncio.Future[None]:
+        """Done once ``shown`` has a place in the screen's layout (or after LAYOUT_WAIT seconds).
+
+        One refresh is not enough: the screen can refresh before the class change that shows a
+        pane has reached its layout (the widget posts that on its own idle), and Tab would then
+        still order the fields by where they were. So: check after a refresh, and if it is not
+        there yet, again a moment later, after the next refresh.
+        """
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        give_up = time.monotonic() + LAYOUT_WAIT
 
-        def refreshed() -> None:
-            if not done.done():
+        def check() -> None:
+            if done.done():
+                return
+            if shown.region or not shown.is_attached or time.monotonic() > give_up:
                 done.set_result(None)
+            else:
+                self.set_timer(LAYOUT_POLL, lambda: self.call_after_refresh(check))
 
-        self.call_after_refresh(refreshed)
+        self.call_after_refresh(check)
         return done
 
     def focus_pane(self, pane: str) -> None:
@@ -334,23 +348,24 @@ class MainScreen(Screen[None]):
         elif pane == "options":
             relayout = self._show_tab("options-tab")
             self._show_options(focus=True)
-            if relayout:
-                app.hold_keys_until(self._laid_out())
+            if relayout and self._options is not None:
+                app.hold_keys_until(self._laid_out(self._options))
         elif pane == "compose":
             relayout = self._show_tab("compose-tab")
             if self._composer is not None and self._composer.is_mounted:
                 self.set_focus(self.query_one("#dest-host", Input))
                 if relayout:
-                    app.hold_keys_until(self._laid_out())
+                    app.hold_keys_until(self._laid_out(self._composer))
             else:  # keys typed after "3" wait for the composer, mounted and laid out
                 async def built() -> None:
                     await self._build_composer()
-                    await self._laid_out()
+                    if self._composer is not None:
+                        await self._laid_out(self._composer)
 
                 app.hold_keys_until(built(), lambda: self.set_focus(self.query_one("#dest-host", Input)))
         elif pane == "log":
             if self._show_side(False):
-                app.hold_keys_until(self._laid_out())
+                app.hold_keys_until(self._laid_out(self.message_log))
             self.set_focus(self.message_log)
 
     def _show_options(self, focus: bool) -> None:
