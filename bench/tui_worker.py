@@ -28,6 +28,7 @@ has arrived for IDLE_MS (or MAX_S passed).
 from __future__ import annotations
 
 import asyncio
+import gc
 import socket
 import sys
 import time
@@ -69,6 +70,7 @@ async def _until(cond: Callable[[], bool], timeout: float, step: float = 0.005) 
 
 async def run(host: str, rcvbuf: int, idle_s: float, max_s: float) -> dict[str, Any]:
     rss_before = rss_bytes()
+    gc.disable()  # as `udpscope` starts: the app turns the collector on once it is up
     # The app before Textual, as `udpscope` loads it: udpscope.tui sets Textual's frame rate,
     # which Textual reads once, when it is first imported.
     from udpscope.tui.app import UdpscopeApp  # noqa: I001

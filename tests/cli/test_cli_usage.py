@@ -198,3 +198,27 @@ def test_bench_dispatch(monkeypatch, capsys) -> None:
     monkeypatch.setitem(sys.modules, "udpscope.cli.bench", None)  # as if the module were missing
     assert cli_main.main(["bench"]) == 1
     assert "udpscope bench: not available" in capsys.readouterr().err
+
+
+def test_the_collector_is_off_while_the_tui_starts_and_on_for_subcommands_and_after(
+        monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Start-up allocates what stays: the TUI starts with the cyclic collector off (the app
+    turns it on once it is up); a subcommand runs with it on; main returns with it on."""
+    import gc
+
+    monkeypatch.setattr(cli_main, "not_a_terminal", lambda: None)
+    seen: list[tuple[str, bool]] = []
+    tui = types.ModuleType("udpscope.tui.app")
+    tui.run_app = lambda *a, **kw: seen.append(("tui", gc.isenabled())) or 0
+    monkeypatch.setitem(sys.modules, "udpscope.tui.app", tui)
+    listen = types.ModuleType("udpscope.cli.listen")
+    listen.main = lambda argv: seen.append(("listen", gc.isenabled())) or 0
+    monkeypatch.setitem(sys.modules, "udpscope.cli.listen", listen)
+    assert gc.isenabled()
+    assert cli_main.main([]) == 0
+    assert gc.isenabled()
+    assert cli_main.main(["listen", "0"]) == 0
+    assert gc.isenabled()
+    assert cli_main.main(["--theme", "dark", "--bind", "zz"]) == 2  # a usage error
+    assert gc.isenabled()
+    assert seen == [("tui", False), ("listen", True)]

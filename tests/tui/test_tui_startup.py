@@ -55,11 +55,12 @@ def test_the_start_up_path_does_not_load_the_engine() -> None:
 def test_settling_freezes_what_is_loaded_and_collects_young_objects_less_often() -> None:
     code = ("import gc\n"
             "from udpscope.tui.limits import settle_collector\n"
+            "gc.disable()  # as the CLI starts\n"
             "before = gc.get_freeze_count()\n"
             "settle_collector()\n"
-            "print(before, gc.get_freeze_count() > before, gc.get_threshold()[0])")
+            "print(before, gc.get_freeze_count() > before, gc.get_threshold()[0], gc.isenabled())")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.split() == ["0", "True", str(YOUNG_COLLECTION_EVERY)]
+    assert out.stdout.split() == ["0", "True", str(YOUNG_COLLECTION_EVERY), "True"]
 
 
 async def test_an_app_that_is_not_its_own_process_leaves_the_collector_alone() -> None:

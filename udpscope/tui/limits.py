@@ -106,11 +106,13 @@ def preload_later_modules(then: Callable[[], object] | None = None) -> threading
 
 
 def settle_collector() -> None:
-    """Freeze what is alive now (loaded for good) and collect the young generation less often.
-    For a process that is the app (the CLI), once its modules are loaded."""
+    """Freeze what is alive now (loaded for good), collect the young generation less often, and
+    turn the collector on (the CLI starts with it off). For a process that is the app (the CLI),
+    once its modules are loaded."""
     gc.freeze()  # no collection first: it would hold the app as long as the ones avoided
     _young, middle, old = gc.get_threshold()
     gc.set_threshold(YOUNG_COLLECTION_EVERY, middle, old)
+    gc.enable()
 
 
 def fd_room() -> tuple[int, int] | None:
