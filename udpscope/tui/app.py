@@ -31,6 +31,7 @@ from udpscope.capture import DEFAULT_RING_BYTES, DEFAULT_RING_SIZE, Capture, Soc
 from udpscope.net.hints import errno_hint
 from udpscope.records import Record
 from udpscope.textsafe import safe_text
+from udpscope.tui.first_frame import FirstFrameApp
 from udpscope.tui.keys import OrderedKeysApp
 from udpscope.tui.limits import (
     RESERVED_FDS,
@@ -67,7 +68,7 @@ PRELOAD_DELAY = 0.5  # seconds after mount: the first frames are written by then
 MAIN_SCREEN = "main"
 
 
-class UdpscopeApp(OrderedKeysApp[int]):
+class UdpscopeApp(OrderedKeysApp[int], FirstFrameApp[int]):
     """Keyboard-first UDP and multicast workbench."""
 
     TITLE = "udpscope"

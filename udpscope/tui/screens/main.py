@@ -135,7 +135,6 @@ class MainScreen(Screen[None]):
         self.watch(log, "columns", self._update_header)
         self.watch(self.query_one("#filter", Input), "value", self._filter_changed, init=False)
         self.update_status()
-        self.call_after_refresh(self._repaint_all)
         # Not in the refresh that draws the first frame, nor right after it: the main thread
         # busy mounting it held up the terminal writer, and the first frame appeared 0.1 s
         # later. Keys that want the composer before then build it at once (focus_pane).
@@ -239,15 +238,6 @@ class MainScreen(Screen[None]):
     def on_resize(self, event: Resize) -> None:
         # The status line fits its parts to its width, known after this layout.
         self.call_after_refresh(self.update_status)
-
-    def _repaint_all(self) -> None:
-        # After the first layout. Textual lays out the first screen inside its start-up batch and
-        # drops that frame; the next are partial updates, so the live log and the side pane
-        # (unchanged since) appeared only with a later full layout, ~30 ms on. Repainting every
-        # part puts them in the first frame that reaches the terminal. (Screen.refresh() itself
-        # waits for a layout.)
-        for child in self.children:
-            child.refresh()
 
     @on(StatusLine.Clicked)
     def _status_clicked(self) -> None:
