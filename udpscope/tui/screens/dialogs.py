@@ -17,7 +17,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Label, Select
+from textual.widgets import Button, Input, Label
 
 from udpscope.tui.forms import (
     EndpointRequest,
@@ -28,6 +28,7 @@ from udpscope.tui.forms import (
     parse_new_socket,
 )
 from udpscope.tui.widgets.fields import FieldMessage
+from udpscope.tui.widgets.select import Select
 from udpscope.tui.widgets.tick import Tick
 from udpscope.tui.workbench import app_of
 

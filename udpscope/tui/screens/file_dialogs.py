@@ -17,12 +17,13 @@ from textual import work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
-from textual.widgets import Button, Input, Label, Select, Static
+from textual.widgets import Button, Input, Label, Static
 
 from udpscope.textsafe import safe_text
 from udpscope.tui.regular_file import FileReadError, OutputTarget, check_output_path
 from udpscope.tui.screens.dialogs import _Dialog
 from udpscope.tui.widgets.fields import FieldMessage
+from udpscope.tui.widgets.select import Select
 from udpscope.tui.workbench import app_of
 from udpscope.units import human_bytes
 

@@ -14,7 +14,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
-from textual.widgets import Button, Input, Label, Select, Static
+from textual.widgets import Button, Input, Label, Static
 
 from udpscope.textsafe import safe_text
 from udpscope.tui.forms import FormError
@@ -27,6 +27,7 @@ from udpscope.tui.hostforms import (
 )
 from udpscope.tui.screens.dialogs import _Dialog
 from udpscope.tui.widgets.fields import FieldMessage
+from udpscope.tui.widgets.select import Select
 from udpscope.tui.workbench import app_of
 
 LOCAL = "local"

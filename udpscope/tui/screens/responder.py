@@ -16,7 +16,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
-from textual.widgets import Button, Input, Label, OptionList, Select, Static
+from textual.widgets import Button, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from udpscope.addresses import format_endpoint
@@ -27,6 +27,7 @@ from udpscope.tui.fileforms import RuleFields, parse_respond_limit, parse_rule_f
 from udpscope.tui.forms import FormError
 from udpscope.tui.screens.dialogs import _Dialog
 from udpscope.tui.widgets.fields import FieldMessage
+from udpscope.tui.widgets.select import Select
 from udpscope.tui.workbench import app_of
 
 __all__ = ["ResponderDialog", "counters_text"]

@@ -17,7 +17,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.content import Content
-from textual.widgets import Button, Input, Label, Select, Static
+from textual.widgets import Button, Input, Label, Static
 
 from udpscope.addresses import format_endpoint
 from udpscope.capture import SendJob
@@ -25,6 +25,7 @@ from udpscope.textsafe import safe_text
 from udpscope.tui.fileforms import compose_fields_of
 from udpscope.tui.forms import ComposeFields, FormError, parse_compose
 from udpscope.tui.widgets.fields import FieldMessage
+from udpscope.tui.widgets.select import Select
 from udpscope.tui.widgets.tick import Tick
 from udpscope.tui.workbench import app_of
 

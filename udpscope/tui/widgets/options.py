@@ -20,7 +20,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.content import Content
 from textual.widget import Widget
-from textual.widgets import Button, Checkbox, Input, Label, Select, Static
+from textual.widgets import Button, Checkbox, Input, Label, Static
 
 from udpscope.addresses import AddressError
 from udpscope.capture import SocketEntry
@@ -28,6 +28,7 @@ from udpscope.net.hints import errno_hint
 from udpscope.textsafe import safe_text
 from udpscope.tui.forms import parse_buffer_size, parse_membership, parse_ttl
 from udpscope.tui.widgets.fields import FieldMessage
+from udpscope.tui.widgets.select import Select
 from udpscope.tui.widgets.tick import Tick
 from udpscope.tui.workbench import app_of
 from udpscope.units import human_bytes
