@@ -219,6 +219,10 @@ async def run(host: str, rcvbuf: int, idle_s: float, max_s: float) -> dict[str, 
         for _ in range(IDLE_PRESSES):
             await run_cycle(idle_record)
         await _until(lambda: isinstance(app.screen, MainScreen), KEY_TIMEOUT)
+        # The flood meets the app as it runs for good: preloaded, the collector back on.
+        if not await _until(lambda: app.preload_thread is not None
+                            and not app.preload_thread.is_alive() and gc.isenabled(), 30):
+            raise RuntimeError("the app's preload did not finish within 30 s")
         result["rss_ready"] = rss_bytes()
         rx0 = entry.rx_datagrams
         t_ready = perf()
