@@ -138,6 +138,11 @@ def run_tui(ns: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
                  f"process may open only {limit} (ulimit -n).\n"
                  "Raise the limit (e.g. ulimit -n 1024), or use `udpscope listen PORT`.")
         return 2
+    # Loading the TUI and starting it allocates what lives as long as the process (modules, the
+    # UI), and the cyclic collector would only walk it over and over: about 150 collections,
+    # 25-40 ms, before the first frame. It stays off until the app is up
+    # (udpscope.tui.limits.settle_collector); main() turns it on again however this ends.
+    gc.disable()
     try:
         from udpscope.tui.app import run_app
     except ImportError as e:
@@ -156,13 +161,11 @@ def _main(argv: list[str]) -> int:
     # positionals for send); the parser below only sees TUI flags, or options put before a
     # subcommand by mistake.
     if argv and argv[0] in COMMANDS:
-        gc.enable()
         return run_command(argv[0], argv[1:])
     parser = build_parser()
     ns = parser.parse_args(argv)
     if ns.command is None:
-        return run_tui(ns, parser)  # the app turns the collector on once it is up
-    gc.enable()
+        return run_tui(ns, parser)
     for flag, value in (("--bind", ns.tui_binds), ("--join", ns.tui_joins),
                         ("--udp6", ns.tui_udp6), ("--theme", ns.theme),
                         ("--ring-size", ns.tui_ring_size), ("--ring-memory", ns.tui_ring_memory),
@@ -177,11 +180,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Console-script entry point; returns the exit status (0 ok, 1 runtime failure, 2 usage)."""
     args = list(sys.argv[1:] if argv is None else argv)
     guard_standard_streams()
-    # Start-up allocates what lives as long as the process (modules, the UI), and the cyclic
-    # garbage collector would only walk it over and over: about 150 collections, 25-40 ms, before
-    # the TUI's first frame. It is off until a subcommand starts or the TUI is up
-    # (udpscope.tui.limits.settle_collector), and on again whenever main returns.
-    gc.disable()
     try:
         return _main(args)
     except SystemExit as e:  # argparse: --help, --version, usage errors
@@ -194,4 +192,4 @@ def main(argv: Sequence[str] | None = None) -> int:
         _silence_stdout()
         return 0
     finally:
-        gc.enable()
+        gc.enable()  # off while the TUI started (run_tui); on again however it ended

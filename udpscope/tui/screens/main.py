@@ -99,8 +99,8 @@ class MainScreen(Screen[None]):
         # The size classes Textual sets from the breakpoints on the first resize, set here from
         # the size already known: set after the screen was styled, they restyled all of it again.
         width, height = self.app.size
-        self.add_class("-wide" if width >= NARROW else "-narrow",
-                       "-tall" if height >= TALL else "-short")
+        self.add_class(*self._get_breakpoint_classes(width, self.HORIZONTAL_BREAKPOINTS),
+                       *self._get_breakpoint_classes(height, self.VERTICAL_BREAKPOINTS))
         yield Header()
         sockets = SocketList(self.capture, id="sockets")
         sockets.border_title = "1 Sockets"
@@ -337,9 +337,9 @@ class MainScreen(Screen[None]):
             self.set_focus(self.query_one(SocketList))
         elif pane == "options":
             relayout = self._show_tab("options-tab")
-            self._show_options(focus=True)
-            if relayout and self._options is not None:
-                app.hold_keys_until(self._laid_out(self._options))
+            options = self._show_options(focus=True)
+            if relayout:
+                app.hold_keys_until(self._laid_out(options))
         elif pane == "compose":
             relayout = self._show_tab("compose-tab")
             if self._composer is not None and self._composer.is_mounted:
@@ -358,7 +358,8 @@ class MainScreen(Screen[None]):
                 app.hold_keys_until(self._laid_out(self.message_log))
             self.set_focus(self.message_log)
 
-    def _show_options(self, focus: bool) -> None:
+    def _show_options(self, focus: bool) -> OptionsPane:
+        """The options pane, built (and loading) on first use; with ``focus``, focused."""
         options = self._options
         if options is None:
             from udpscope.tui.widgets.options import OptionsPane
@@ -374,6 +375,7 @@ class MainScreen(Screen[None]):
                 options.load()
             if focus:
                 self.set_focus(options)
+        return options
 
     @on(TabbedContent.TabActivated, "#side")
     def _tab_activated(self, event: TabbedContent.TabActivated) -> None:
